@@ -1,0 +1,70 @@
+/**
+ * Finds the specification test files and recognises each one's format by its content,
+ * never by a list of names, so that any directory of files in these formats can be run.
+ */
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EJSON, type Document } from 'bson';
+
+export type SpecFormat = 'sdam' | 'selection' | 'rtt' | 'uri' | 'in-window';
+
+export interface SpecFile {
+  /** Path relative to the spec directory, with `/` separators. */
+  readonly path: string;
+  /** The folder the file sits in, relative to the spec directory: one summary line each. */
+  readonly area: string;
+  /** The file parsed as canonical extended JSON (numberLong as Long, $oid as ObjectId). */
+  readonly content: Document;
+  readonly format: SpecFormat | null;
+  /** Why the format was not recognised or the file could not be read. */
+  readonly problem: string | null;
+}
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `SPEC_TESTS_DIR` when set, else `../shared/spec-tests` beside the project. */
+export function specTestsDir(): string {
+  const fromEnv = process.env['SPEC_TESTS_DIR'];
+  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : resolve(projectRoot, '..', 'shared', 'spec-tests');
+}
+
+export function specDirExists(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory();
+}
+
+function walk(dir: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, out);
+    else if (entry.isFile() && entry.name.endsWith('.json')) out.push(full);
+  }
+}
+
+/** Recognise a file's format from the keys it has. */
+export function recogniseFormat(content: Document): SpecFormat | null {
+  if (Array.isArray(content['phases'])) return 'sdam';
+  if ('topology_description' in content && 'read_preference' in content) return 'selection';
+  if ('avg_rtt_ms' in content && 'new_rtt_ms' in content) return 'rtt';
+  if ('mocked_topology_state' in content && 'outcome' in content) return 'in-window';
+  if (Array.isArray(content['tests']) && (content['tests'] as Document[]).every((t) => 'uri' in t)) {
+    return 'uri';
+  }
+  return null;
+}
+
+export function discoverSpecFiles(dir: string): SpecFile[] {
+  const paths: string[] = [];
+  walk(dir, paths);
+  return paths.map((full) => {
+    const path = relative(dir, full).split(sep).join('/');
+    const area = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+    try {
+      const content = EJSON.parse(readFileSync(full, 'utf8'), { relaxed: false }) as Document;
+      const format = recogniseFormat(content);
+      return { path, area, content, format, problem: format ? null : 'unrecognised file format' };
+    } catch (err) {
+      return { path, area, content: {}, format: null, problem: `cannot be read: ${(err as Error).message}` };
+    }
+  });
+}
