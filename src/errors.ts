@@ -53,3 +53,91 @@ export class ServerReplyError extends WaspnestError {
     super(message);
   }
 }
+
+/**
+ * A deadline passed only because this process itself was paused (a blocked event loop, a frozen
+ * FaaS container): the timer fired far later than it asked to, so nothing is known about the server.
+ * A monitor checks again at once instead of declaring the server down. It is a NetworkTimeoutError,
+ * so code that does not know it treats it as an ordinary timeout.
+ */
+export class ProcessStallError extends NetworkTimeoutError {
+  override name = 'ProcessStallError';
+  constructor(
+    message: string,
+    /** How long the timer took to fire, in ms (far more than it asked for). */
+    readonly elapsedMS: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A JSON-safe account of one server, carried by a ServerSelectionError. */
+export interface ServerSelectionServerSummary {
+  readonly address: string;
+  readonly type: string;
+  /** The message of the server's last check or application error, or null. */
+  readonly error: string | null;
+  /** Milliseconds since the server's description was made (its last heartbeat), or null when never checked. */
+  readonly lastHeartbeatAgeMS: number | null;
+  /** Average round-trip time in ms, or null before the first successful check. */
+  readonly roundTripTimeMS: number | null;
+}
+
+/** The read preference a selection was for, as plain data. */
+export interface ServerSelectionReadPreference {
+  readonly mode: string;
+  readonly tags: readonly Readonly<Record<string, string>>[];
+  readonly maxStalenessSeconds: number | null;
+}
+
+/**
+ * No server matched within the allowed time. The message says why in words; `reason` is the
+ * machine-readable cause from the selection (`noPrimary`, `allUnknown`, `tagsUnmatched`, ...),
+ * `servers` a JSON-safe summary of every server the topology knew at the deadline.
+ */
+export class ServerSelectionError extends WaspnestError {
+  override name = 'ServerSelectionError';
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly readPreference: ServerSelectionReadPreference,
+    readonly topologyType: string,
+    readonly servers: readonly ServerSelectionServerSummary[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Plain data for logs: `JSON.stringify(error)` keeps the reason and the servers. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      reason: this.reason,
+      readPreference: this.readPreference,
+      topologyType: this.topologyType,
+      servers: this.servers,
+    };
+  }
+}
+
+/** The topology was closed (before or while the call waited); closed topologies do not reopen. */
+export class TopologyClosedError extends WaspnestError {
+  override name = 'TopologyClosedError';
+}
+
+/** A Topology option is invalid or conflicts with another; the message names the option. */
+export class TopologyOptionsError extends WaspnestError {
+  override name = 'TopologyOptionsError';
+}
+
+/** `waitForRefresh` reached its timeout before the check round completed. */
+export class RefreshTimeoutError extends WaspnestError {
+  override name = 'RefreshTimeoutError';
+}
+
+/** A read preference that cannot be used: unknown mode, tags or maxStalenessSeconds with 'primary', bad numbers. */
+export class ReadPreferenceError extends WaspnestError {
+  override name = 'ReadPreferenceError';
+}
