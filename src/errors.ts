@@ -141,3 +141,26 @@ export class RefreshTimeoutError extends WaspnestError {
 export class ReadPreferenceError extends WaspnestError {
   override name = 'ReadPreferenceError';
 }
+
+/**
+ * A server answered hello with ok: 1 but a reply the discovery specification cannot use (a field
+ * of the wrong type, a bad address). The server is confused, not unreachable: a monitor marks it
+ * Unknown with this error (its name matches the description's error name) and reconnects.
+ */
+export class MalformedReplyError extends WaspnestError {
+  override name = 'MalformedReplyError';
+  constructor(
+    message: string,
+    readonly reply: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * No `mongod` binary was found for a real (mongodb-memory-server) deployment. Tests that need a
+ * real server catch it and skip. The message says where the binary was looked for.
+ */
+export class MongodUnavailableError extends WaspnestError {
+  override name = 'MongodUnavailableError';
+}

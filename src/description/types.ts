@@ -80,4 +80,10 @@ export interface TopologyDescription {
   readonly logicalSessionTimeoutMinutes: number | null;
   /** Grows by one with every new snapshot; the initial snapshot is version 0. */
   readonly version: number;
+  /**
+   * How many seeds the topology was started with (or the SRV poller last gave). The discovery
+   * specification needs it: in an Unknown topology a standalone makes the topology Single when it
+   * was the only seed, and is removed when there were several. Absent means one per server.
+   */
+  readonly seedCount?: number;
 }

@@ -5,6 +5,8 @@
 import type { Document } from 'bson';
 import type { Clock } from '../clock.js';
 import type { Address, ServerDescription } from '../description/types.js';
+import type { DnsCache } from '../net/dns-cache.js';
+import type { ServerApi } from '../net/handshake.js';
 
 /** Where in a check a failure happened: DNS is reported apart from connecting. */
 export type CheckPhase = 'dns' | 'connect' | 'handshake' | 'check';
@@ -66,6 +68,14 @@ export interface MonitorSettings {
   readonly tls?: TlsSettings;
   readonly lookup?: LookupFunction;
   readonly clock: Clock;
+  /** Where resolved host names are kept (added by the net helper); default: one cache per process. */
+  readonly dnsCache?: DnsCache;
+  /** A declared Stable API version: handshake with OP_MSG `hello` and send apiVersion (added). */
+  readonly serverApi?: ServerApi;
+  /** Load-balanced mode: handshake with OP_MSG `hello` and loadBalanced: true (added). */
+  readonly loadBalanced?: boolean;
+  /** The handshake's `client` document, when the embedder built its own (added; see buildClientMetadata). */
+  readonly clientMetadata?: Document;
   /** The server's description in the current snapshot (decides the immediate retry after a network error). */
   currentDescription(): ServerDescription | undefined;
 }

@@ -1,0 +1,297 @@
+/**
+ * Reading a hello (or legacy isMaster) reply: checks every field the discovery specification
+ * uses and nothing more. Unknown fields are accepted; a field the specification uses with the
+ * wrong type makes the whole reply malformed, with a reason that names the field, because a
+ * half-read reply could put a server in the wrong role.
+ */
+import { addressProblem, normalizeAddress } from './address.js';
+import { bsonTypeOf, isDocument, readDateMS, readFlag, readInteger, readObjectIdHex } from './bson-values.js';
+import { ServerType } from './server-type.js';
+import { parseTopologyVersion } from './topology-version.js';
+import type { Address, ServerErrorInfo, TopologyVersion } from './types.js';
+
+/**
+ * The longest member list (hosts, passives, arbiters) and tag set accepted. A replica set has at
+ * most 50 members; the bound only stops a corrupt or hostile reply from costing unbounded work.
+ */
+export const MAX_LIST_LENGTH = 1000;
+/** The most fields an opTime document may have (a real one has two: ts and t). */
+const MAX_OPTIME_FIELDS = 16;
+
+/** What a successful (ok: 1) reply says, checked and normalised. */
+export interface HelloFields {
+  readonly type: ServerType;
+  readonly minWireVersion: number;
+  readonly maxWireVersion: number;
+  readonly me: Address | null;
+  readonly hosts: readonly Address[];
+  readonly passives: readonly Address[];
+  readonly arbiters: readonly Address[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly setName: string | null;
+  readonly setVersion: number | null;
+  readonly electionId: string | null;
+  readonly primary: Address | null;
+  readonly logicalSessionTimeoutMinutes: number | null;
+  readonly topologyVersion: TopologyVersion | null;
+  readonly lastWriteDate: number | null;
+  readonly opTime: Readonly<Record<string, unknown>> | null;
+  readonly helloOk: boolean;
+  readonly maxBsonObjectSize: number | null;
+  readonly maxMessageSizeBytes: number | null;
+  readonly maxWriteBatchSize: number | null;
+}
+
+export type HelloReading =
+  | { readonly kind: 'ok'; readonly fields: HelloFields }
+  /** The server answered ok: 0; the error is the server's, with any topologyVersion it sent. */
+  | {
+      readonly kind: 'failed';
+      readonly error: ServerErrorInfo;
+      readonly topologyVersion: TopologyVersion | null;
+    }
+  | { readonly kind: 'malformed'; readonly problem: string };
+
+/** Signals a malformed field while reading; caught in {@link readHelloReply}. */
+class Malformed {
+  constructor(readonly problem: string) {}
+}
+
+export function readHelloReply(reply: unknown): HelloReading {
+  if (!isDocument(reply))
+    return { kind: 'malformed', problem: `the reply is ${describe(reply)}, not a document` };
+  try {
+    if (!('ok' in reply) || reply['ok'] === undefined)
+      return { kind: 'malformed', problem: 'the reply has no "ok" field' };
+    const ok = readFlag(reply['ok']);
+    if (ok === undefined) {
+      return { kind: 'malformed', problem: `"ok" must be 1 or 0, got ${describe(reply['ok'])}` };
+    }
+    if (!ok) return { kind: 'failed', ...failure(reply) };
+    return { kind: 'ok', fields: readFields(reply) };
+  } catch (err) {
+    if (err instanceof Malformed) return { kind: 'malformed', problem: err.problem };
+    // A getter on a hand-made object threw: still a malformed reply, never an exception.
+    return {
+      kind: 'malformed',
+      problem: `reading the reply failed: ${(err as Error)?.message ?? String(err)}`,
+    };
+  }
+}
+
+function failure(reply: Readonly<Record<string, unknown>>): {
+  error: ServerErrorInfo;
+  topologyVersion: TopologyVersion | null;
+} {
+  const code = readInteger(reply['code']);
+  const codeName = typeof reply['codeName'] === 'string' ? reply['codeName'] : undefined;
+  const errmsg = typeof reply['errmsg'] === 'string' && reply['errmsg'] !== '' ? reply['errmsg'] : undefined;
+  const message = errmsg ?? `hello failed with ok: 0${code === undefined ? '' : ` (code ${code})`}`;
+  const error: ServerErrorInfo = Object.freeze({
+    name: 'ServerReplyError',
+    message,
+    ...(code === undefined ? {} : { code }),
+    ...(codeName === undefined ? {} : { codeName }),
+  });
+  const tv = parseTopologyVersion(reply['topologyVersion']);
+  return { error, topologyVersion: tv === undefined || 'problem' in tv ? null : tv };
+}
+
+function readFields(reply: Readonly<Record<string, unknown>>): HelloFields {
+  const isWritablePrimary = flag(reply, 'isWritablePrimary') ?? flag(reply, 'ismaster') ?? false;
+  const secondary = flag(reply, 'secondary') ?? false;
+  const arbiterOnly = flag(reply, 'arbiterOnly') ?? false;
+  const hidden = flag(reply, 'hidden') ?? false;
+  const isReplicaSet = flag(reply, 'isreplicaset') ?? false;
+  const msg = optionalString(reply, 'msg');
+  const setName = optionalString(reply, 'setName');
+  if (setName === '') throw new Malformed('"setName" must not be empty');
+
+  let type: ServerType;
+  if (isReplicaSet) type = ServerType.RSGhost;
+  else if (setName !== null) {
+    if (hidden) type = ServerType.RSOther;
+    else if (isWritablePrimary) type = ServerType.RSPrimary;
+    else if (secondary) type = ServerType.RSSecondary;
+    else if (arbiterOnly) type = ServerType.RSArbiter;
+    else type = ServerType.RSOther;
+  } else if (msg === 'isdbgrid') type = ServerType.Mongos;
+  else type = ServerType.Standalone;
+
+  const tv = parseTopologyVersion(reply['topologyVersion']);
+  if (tv !== undefined && 'problem' in tv) throw new Malformed(tv.problem);
+  const { lastWriteDate, opTime } = lastWrite(reply['lastWrite']);
+  const minWireVersion = nonNegativeInteger(reply, 'minWireVersion') ?? 0;
+  const maxWireVersion = nonNegativeInteger(reply, 'maxWireVersion') ?? 0;
+
+  return {
+    type,
+    minWireVersion,
+    maxWireVersion,
+    me: optionalAddress(reply, 'me'),
+    hosts: addressList(reply, 'hosts'),
+    passives: addressList(reply, 'passives'),
+    arbiters: addressList(reply, 'arbiters'),
+    tags: tagSet(reply['tags']),
+    setName,
+    setVersion: optionalInteger(reply, 'setVersion'),
+    electionId: optionalObjectId(reply, 'electionId'),
+    primary: optionalAddress(reply, 'primary'),
+    logicalSessionTimeoutMinutes: nonNegativeInteger(reply, 'logicalSessionTimeoutMinutes'),
+    topologyVersion: tv ?? null,
+    lastWriteDate,
+    opTime,
+    helloOk: flag(reply, 'helloOk') ?? false,
+    maxBsonObjectSize: nonNegativeInteger(reply, 'maxBsonObjectSize'),
+    maxMessageSizeBytes: nonNegativeInteger(reply, 'maxMessageSizeBytes'),
+    maxWriteBatchSize: nonNegativeInteger(reply, 'maxWriteBatchSize'),
+  };
+}
+
+function present(reply: Readonly<Record<string, unknown>>, field: string): unknown {
+  const value = reply[field];
+  return value === null ? undefined : value;
+}
+
+function flag(reply: Readonly<Record<string, unknown>>, field: string): boolean | undefined {
+  const value = present(reply, field);
+  if (value === undefined) return undefined;
+  const read = readFlag(value);
+  if (read === undefined) throw new Malformed(`"${field}" must be a boolean, got ${describe(value)}`);
+  return read;
+}
+
+function optionalString(reply: Readonly<Record<string, unknown>>, field: string): string | null {
+  const value = present(reply, field);
+  if (value === undefined) return null;
+  if (typeof value !== 'string') throw new Malformed(`"${field}" must be a string, got ${describe(value)}`);
+  return value;
+}
+
+function optionalInteger(reply: Readonly<Record<string, unknown>>, field: string): number | null {
+  const value = present(reply, field);
+  if (value === undefined) return null;
+  const n = readInteger(value);
+  if (n === undefined) throw new Malformed(`"${field}" must be an integer, got ${describe(value)}`);
+  return n;
+}
+
+function nonNegativeInteger(reply: Readonly<Record<string, unknown>>, field: string): number | null {
+  const n = optionalInteger(reply, field);
+  if (n !== null && n < 0) throw new Malformed(`"${field}" must not be negative, got ${n}`);
+  return n;
+}
+
+function optionalObjectId(reply: Readonly<Record<string, unknown>>, field: string): string | null {
+  const value = present(reply, field);
+  if (value === undefined) return null;
+  const hex = readObjectIdHex(value);
+  if (hex === undefined) throw new Malformed(`"${field}" must be an ObjectId, got ${describe(value)}`);
+  return hex;
+}
+
+function toAddress(value: unknown, where: string): Address {
+  if (typeof value !== 'string')
+    throw new Malformed(`${where} must be a "host:port" string, got ${describe(value)}`);
+  const problem = addressProblem(value);
+  if (problem !== null) throw new Malformed(`${where} is not a server address: ${problem}`);
+  return normalizeAddress(value);
+}
+
+function optionalAddress(reply: Readonly<Record<string, unknown>>, field: string): Address | null {
+  const value = present(reply, field);
+  return value === undefined ? null : toAddress(value, `"${field}"`);
+}
+
+function addressList(reply: Readonly<Record<string, unknown>>, field: string): readonly Address[] {
+  const value = present(reply, field);
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value))
+    throw new Malformed(`"${field}" must be an array of addresses, got ${describe(value)}`);
+  if (value.length > MAX_LIST_LENGTH) {
+    throw new Malformed(`"${field}" has ${value.length} entries, more than the ${MAX_LIST_LENGTH} accepted`);
+  }
+  const seen = new Set<Address>();
+  const list: Address[] = [];
+  value.forEach((entry: unknown, i) => {
+    const address = toAddress(entry, `"${field}[${i}]"`);
+    // Lower-casing can make two entries one; a set of addresses keeps each once.
+    if (!seen.has(address)) {
+      seen.add(address);
+      list.push(address);
+    }
+  });
+  return Object.freeze(list);
+}
+
+function tagSet(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined || value === null) return Object.freeze({});
+  if (!isDocument(value)) throw new Malformed(`"tags" must be a document of strings, got ${describe(value)}`);
+  const keys = Object.keys(value);
+  if (keys.length > MAX_LIST_LENGTH) {
+    throw new Malformed(`"tags" has ${keys.length} entries, more than the ${MAX_LIST_LENGTH} accepted`);
+  }
+  const tags: Record<string, string> = {};
+  for (const key of keys) {
+    const tag = value[key];
+    if (typeof tag !== 'string') throw new Malformed(`"tags.${key}" must be a string, got ${describe(tag)}`);
+    tags[key] = tag;
+  }
+  return Object.freeze(tags);
+}
+
+function lastWrite(value: unknown): {
+  lastWriteDate: number | null;
+  opTime: Readonly<Record<string, unknown>> | null;
+} {
+  if (value === undefined || value === null) return { lastWriteDate: null, opTime: null };
+  if (!isDocument(value)) throw new Malformed(`"lastWrite" must be a document, got ${describe(value)}`);
+  let lastWriteDate: number | null = null;
+  const date = value['lastWriteDate'];
+  if (date !== undefined && date !== null) {
+    const ms = readDateMS(date);
+    if (ms === undefined)
+      throw new Malformed(`"lastWrite.lastWriteDate" must be a date, got ${describe(date)}`);
+    lastWriteDate = ms;
+  }
+  let opTime: Readonly<Record<string, unknown>> | null = null;
+  const op = value['opTime'];
+  if (op !== undefined && op !== null) {
+    if (!isDocument(op)) throw new Malformed(`"lastWrite.opTime" must be a document, got ${describe(op)}`);
+    const keys = Object.keys(op);
+    if (keys.length > MAX_OPTIME_FIELDS) throw new Malformed(`"lastWrite.opTime" has ${keys.length} fields`);
+    const copy: Record<string, unknown> = {};
+    for (const key of keys) {
+      const field = op[key];
+      // An opTime holds a Timestamp and a term; nested documents would be garbage.
+      if (typeof field === 'object' && field !== null && bsonTypeOf(field) === undefined) {
+        throw new Malformed(`"lastWrite.opTime.${key}" must be a BSON scalar, got ${describe(field)}`);
+      }
+      if (typeof field === 'object' && field !== null) Object.freeze(field);
+      copy[key] = field;
+    }
+    opTime = Object.freeze(copy);
+  }
+  return { lastWriteDate, opTime };
+}
+
+/** A short, safe description of a value for error messages (never its whole content). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const bsonType = bsonTypeOf(value);
+  if (bsonType !== undefined) return `a BSON ${bsonType}`;
+  switch (typeof value) {
+    case 'string':
+      return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'object':
+      return value instanceof Date ? 'a date' : 'a document';
+    default:
+      return `a ${typeof value}`;
+  }
+}

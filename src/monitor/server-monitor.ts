@@ -1,0 +1,475 @@
+/**
+ * The real, socket-based server monitor: checks one server with hello on a dedicated connection
+ * and tells the topology what it found. It polls (a check every heartbeatFrequencyMS) or streams
+ * (awaitable hello with exhaust replies, so a step-down is seen when it happens), measures RTT
+ * with a separate pinger while streaming, retries at once after a network error on a known
+ * server, keeps at most one check in flight, and answers check requests at most once per
+ * minHeartbeatFrequencyMS. A timeout that fired only because the process was paused is checked
+ * again before anyone is told the server is down. Nothing here keeps the process alive.
+ */
+import type { Document } from 'bson';
+import type { TimerHandle } from '../clock.js';
+import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
+import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
+import { ServerType } from '../description/server-type.js';
+import { topologyVersionOrNull } from '../description/topology-version.js';
+import type { Address, ServerDescription } from '../description/types.js';
+import {
+  MalformedReplyError,
+  NetworkError,
+  ProcessStallError,
+  ServerReplyError,
+  WaspnestError,
+} from '../errors.js';
+import { Connection, newConnectionId } from '../net/connection.js';
+import { isProcessStall } from '../net/deadline.js';
+import { sharedDnsCache } from '../net/dns-cache.js';
+import { helloCommand } from '../net/handshake.js';
+import { streamingEnabled } from './faas-environment.js';
+import { RttPinger } from './rtt-pinger.js';
+import type {
+  CheckPhase,
+  HeartbeatFailedInfo,
+  HeartbeatSucceededInfo,
+  MonitorSettings,
+  ServerMonitor,
+  ServerMonitorFactory,
+  ServerMonitorListener,
+} from './server-monitor-types.js';
+
+/** The socket-based ServerMonitorFactory the Topology uses by default. */
+export const createServerMonitor: ServerMonitorFactory = (address, listener, settings) =>
+  new SocketServerMonitor(address, listener, settings);
+
+type State = 'new' | 'idle' | 'checking' | 'closed';
+
+/** One check in flight: what cancelCheck()/close() need to interrupt it. */
+interface CheckContext {
+  readonly abort: AbortController;
+  connection: Connection | null;
+  cancelled: boolean;
+  /** The timer that started this check fired far too late: the process had been paused. */
+  readonly afterStall: boolean;
+}
+
+type CheckOutcome =
+  | {
+      readonly ok: true;
+      readonly reply: Document;
+      readonly connection: Connection;
+      readonly connectionId: string;
+      readonly awaited: boolean;
+      readonly duration: number;
+      readonly dnsDuration?: number;
+      readonly connectDuration?: number;
+    }
+  | {
+      readonly ok: false;
+      readonly error: Error;
+      readonly phase: CheckPhase;
+      readonly connectionId: string;
+      readonly awaited: boolean;
+      readonly duration: number;
+    };
+
+export class SocketServerMonitor implements ServerMonitor {
+  readonly address: Address;
+  readonly #listener: ServerMonitorListener;
+  readonly #settings: MonitorSettings;
+  readonly #streaming: boolean;
+  #state: State = 'new';
+  #connection: Connection | null = null;
+  #check: CheckContext | null = null;
+  #wake: TimerHandle | null = null;
+  #wakeAt = Infinity;
+  #wakeArmedAt = 0;
+  #lastCheckEndedAt = -Infinity;
+  #rtt: RttStats = emptyRttStats;
+  #pinger: RttPinger | null = null;
+  /** The last reply's topologyVersion as the server sent it (to send back in awaitable hellos). */
+  #topologyVersion: Document | undefined;
+  /** When the last awaitable hello was sent, to pace servers that answer them at once. */
+  #lastAwaitableSentAt = -Infinity;
+  /** The one retry a paused-process timeout gets has been used. */
+  #stallRetried = false;
+  /** The previous check failed: no second immediate retry, whatever the topology says. */
+  #previousCheckFailed = false;
+
+  constructor(address: Address, listener: ServerMonitorListener, settings: MonitorSettings) {
+    this.address = address;
+    this.#listener = listener;
+    this.#settings = settings;
+    this.#streaming = streamingEnabled(settings.mode);
+  }
+
+  /** Whether this monitor streams when the server supports it (mode, and FaaS detection for auto). */
+  get streamingEnabled(): boolean {
+    return this.#streaming;
+  }
+
+  /** The RTT statistics the next description will carry. */
+  get roundTripTime(): RttStats {
+    return this.#rtt;
+  }
+
+  /** The RTT pinger, once streaming has started it (diagnostics and tests). */
+  get rttPinger(): RttPinger | null {
+    return this.#pinger;
+  }
+
+  start(): void {
+    if (this.#state !== 'new') return;
+    this.#state = 'idle';
+    this.#scheduleCheck(0);
+  }
+
+  requestCheck(): void {
+    // A check in flight answers the request (in streaming mode the pending awaitable hello
+    // reports any change itself); before start() or after close() there is nothing to wake.
+    if (this.#state !== 'idle') return;
+    const earliest = this.#lastCheckEndedAt + this.#settings.minHeartbeatFrequencyMS;
+    this.#scheduleCheck(Math.max(0, earliest - this.#settings.clock.now()));
+  }
+
+  cancelCheck(): void {
+    if (this.#state === 'closed') return;
+    const reason = new NetworkError(
+      `check of ${this.address} cancelled: the application reported a network error`,
+    );
+    const check = this.#check;
+    if (check) {
+      check.cancelled = true;
+      check.abort.abort(reason);
+      check.connection?.destroy(reason);
+    }
+    this.#dropConnection(reason);
+  }
+
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#wake?.cancel();
+    this.#wake = null;
+    const reason = new NetworkError(`monitor of ${this.address} closed`);
+    this.#check?.abort.abort(reason);
+    this.#check?.connection?.destroy(reason);
+    this.#check = null;
+    this.#dropConnection(reason);
+    this.#pinger?.close();
+    this.#pinger = null;
+  }
+
+  /** Arms the one wake-up: sooner requests replace later ones, later ones are ignored. */
+  #scheduleCheck(delayMS: number): void {
+    if (this.#state === 'closed') return; // a listener may have closed us mid-callback
+    const { clock } = this.#settings;
+    const at = clock.now() + delayMS;
+    if (this.#wake && this.#wakeAt <= at) return;
+    this.#wake?.cancel();
+    this.#wakeAt = at;
+    this.#wakeArmedAt = clock.now();
+    if (delayMS <= 0) {
+      // "At once", but never inside the caller's stack (the topology may be mid-update).
+      let cancelled = false;
+      this.#wake = { cancel: () => (cancelled = true) };
+      queueMicrotask(() => {
+        if (!cancelled) this.#onWake();
+      });
+    } else {
+      this.#wake = clock.setTimeout(() => this.#onWake(), delayMS);
+    }
+  }
+
+  #onWake(): void {
+    const now = this.#settings.clock.now();
+    const afterStall = isProcessStall(this.#wakeAt - this.#wakeArmedAt, now - this.#wakeArmedAt);
+    this.#wake = null;
+    this.#wakeAt = Infinity;
+    if (this.#state !== 'idle') return;
+    this.#state = 'checking';
+    const check: CheckContext = {
+      abort: new AbortController(),
+      connection: null,
+      cancelled: false,
+      afterStall,
+    };
+    this.#check = check;
+    void this.#runCheck(check).then((outcome) => this.#finishCheck(check, outcome));
+  }
+
+  async #runCheck(check: CheckContext): Promise<CheckOutcome> {
+    const settings = this.#settings;
+    const { clock } = settings;
+    const started = clock.now();
+    const existing = this.#connection !== null && !this.#connection.destroyed ? this.#connection : null;
+
+    if (existing === null) {
+      const connectionId = newConnectionId(this.address);
+      this.#emit('heartbeatStarted', { address: this.address, awaited: false, connectionId });
+      let phase: CheckPhase = 'dns';
+      try {
+        const connection = await Connection.connect(this.address, {
+          address: this.address,
+          id: connectionId,
+          connectTimeoutMS: settings.connectTimeoutMS,
+          tls: settings.tls,
+          clock,
+          lookup: settings.lookup,
+          dnsCache: settings.dnsCache ?? sharedDnsCache,
+          signal: check.abort.signal,
+          onPhase: (p) => (phase = p),
+          handshake: {
+            appName: settings.appName,
+            serverApi: settings.serverApi,
+            loadBalanced: settings.loadBalanced,
+            metadata: settings.clientMetadata,
+          },
+        });
+        check.connection = connection;
+        const timings = connection.timings;
+        // The handshake's hello round trip is the first RTT sample (not DNS or TCP setup).
+        if (timings) this.#rtt = addRttSample(this.#rtt, timings.handshakeMS);
+        return {
+          ok: true,
+          reply: connection.handshakeReply ?? {},
+          connection,
+          connectionId,
+          awaited: false,
+          duration: clock.now() - started,
+          dnsDuration: timings?.dnsMS,
+          connectDuration: timings ? timings.connectMS + timings.handshakeMS : undefined,
+        };
+      } catch (error) {
+        return {
+          ok: false,
+          error: asError(error),
+          phase,
+          connectionId,
+          awaited: false,
+          duration: clock.now() - started,
+        };
+      }
+    }
+
+    check.connection = existing;
+    const streamTimeout =
+      settings.connectTimeoutMS > 0 ? settings.connectTimeoutMS + settings.heartbeatFrequencyMS : 0;
+    let awaited = false;
+    try {
+      let reply: Document;
+      if (existing.moreToCome) {
+        awaited = true;
+        this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
+        reply = await existing.nextReply({ timeoutMS: streamTimeout });
+      } else if (this.#streaming && this.#topologyVersion !== undefined) {
+        awaited = true;
+        this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
+        this.#lastAwaitableSentAt = clock.now();
+        const command = helloCommand({
+          helloOk: existing.helloOk,
+          topologyVersion: this.#topologyVersion,
+          maxAwaitTimeMS: settings.heartbeatFrequencyMS,
+          serverApi: settings.serverApi,
+        });
+        reply = await existing.command('admin', command, { timeoutMS: streamTimeout, exhaustAllowed: true });
+      } else {
+        this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
+        const command = helloCommand({ helloOk: existing.helloOk, serverApi: settings.serverApi });
+        reply = await existing.command('admin', command, { timeoutMS: settings.connectTimeoutMS });
+        this.#rtt = addRttSample(this.#rtt, clock.now() - started);
+      }
+      const connectionId = existing.id;
+      return {
+        ok: true,
+        reply,
+        connection: existing,
+        connectionId,
+        awaited,
+        duration: clock.now() - started,
+      };
+    } catch (error) {
+      const failure = asError(error);
+      return {
+        ok: false,
+        error: failure,
+        phase: 'check',
+        connectionId: existing.id,
+        awaited,
+        duration: clock.now() - started,
+      };
+    }
+  }
+
+  #finishCheck(check: CheckContext, outcome: CheckOutcome): void {
+    if (this.#check === check) this.#check = null;
+    if (this.#state === 'closed') {
+      if (outcome.ok) outcome.connection.destroy();
+      return;
+    }
+    const { clock } = this.#settings;
+    this.#state = 'idle';
+    this.#lastCheckEndedAt = clock.now();
+    if (outcome.ok && check.cancelled) {
+      // Cancelled after the reply arrived: the application's error wins; reconnect next time.
+      outcome.connection.destroy();
+      this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+      return;
+    }
+    if (outcome.ok) this.#succeeded(outcome);
+    else this.#failed(check, outcome);
+  }
+
+  #succeeded(outcome: Extract<CheckOutcome, { ok: true }>): void {
+    const { clock } = this.#settings;
+    const { reply, connection } = outcome;
+    this.#connection = connection;
+    const previousTopologyVersion = this.#topologyVersion;
+    const description = serverDescriptionFromHello(this.address, reply, {
+      now: clock.now(),
+      roundTripTime: this.#rtt,
+    });
+    if (description.type === ServerType.Unknown && description.error !== null) {
+      // A reply that is not a usable hello: the server is confused, not healthy.
+      const error = new MalformedReplyError(description.error.message, reply);
+      this.#failed(null, {
+        ok: false,
+        error,
+        phase:
+          outcome.dnsDuration !== undefined || outcome.connectDuration !== undefined ? 'handshake' : 'check',
+        connectionId: outcome.connectionId,
+        awaited: outcome.awaited,
+        duration: outcome.duration,
+        description,
+      });
+      return;
+    }
+    this.#stallRetried = false;
+    this.#previousCheckFailed = false;
+    const topologyVersion: unknown = reply['topologyVersion'];
+    this.#topologyVersion = isDocument(topologyVersion) ? topologyVersion : undefined;
+    const info: HeartbeatSucceededInfo = {
+      address: this.address,
+      awaited: outcome.awaited,
+      connectionId: connection.id,
+      duration: outcome.duration,
+      reply,
+      ...(outcome.dnsDuration !== undefined ? { dnsDuration: outcome.dnsDuration } : {}),
+      ...(outcome.connectDuration !== undefined ? { connectDuration: outcome.connectDuration } : {}),
+    };
+    this.#emit('heartbeatSucceeded', info);
+    this.#emit('description', description);
+    if (this.#state !== 'idle') return; // a listener closed us
+
+    if (this.#streaming && this.#topologyVersion !== undefined) {
+      this.#startPinger();
+      if (connection.moreToCome) {
+        this.#scheduleCheck(0);
+      } else {
+        // Normally the awaitable hello waited maxAwaitTimeMS or reported a change; a server that
+        // answers it at once with nothing new is paced, so that it cannot make us spin.
+        const unchanged =
+          outcome.awaited && sameTopologyVersion(previousTopologyVersion, this.#topologyVersion);
+        const earliest = this.#lastAwaitableSentAt + this.#settings.minHeartbeatFrequencyMS;
+        this.#scheduleCheck(unchanged ? Math.max(0, earliest - clock.now()) : 0);
+      }
+      return;
+    }
+    this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+  }
+
+  #failed(
+    check: CheckContext | null,
+    outcome: Extract<CheckOutcome, { ok: false }> & { description?: ServerDescription },
+  ): void {
+    const { clock } = this.#settings;
+    const { error } = outcome;
+    this.#dropConnection(error);
+    this.#rtt = emptyRttStats;
+    const failedInfo: HeartbeatFailedInfo = {
+      address: this.address,
+      awaited: outcome.awaited,
+      connectionId: outcome.connectionId,
+      duration: outcome.duration,
+      failure: error,
+      phase: outcome.phase,
+    };
+
+    if (check?.cancelled) {
+      // The application already marked the server Unknown; wait (a requestCheck may wake us).
+      this.#emit('heartbeatFailed', failedInfo);
+      this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+      return;
+    }
+    // A deadline that passed while this process was paused, or a connection that died during the
+    // pause (peers and NATs drop idle connections), says nothing about the server's health now.
+    const pausedProcess =
+      error instanceof ProcessStallError ||
+      (check?.afterStall === true && outcome.phase === 'check' && error instanceof NetworkError);
+    if (pausedProcess && !this.#stallRetried) {
+      this.#stallRetried = true;
+      this.#emit('heartbeatFailed', failedInfo);
+      if (this.#state === 'idle') this.#scheduleCheck(0);
+      return;
+    }
+    this.#stallRetried = false;
+
+    const previous = this.#settings.currentDescription();
+    const wasKnown = previous !== undefined && previous.type !== ServerType.Unknown;
+    const retryNow = error instanceof NetworkError && wasKnown && !this.#previousCheckFailed;
+    this.#previousCheckFailed = true;
+    // Only an error reply vouches for a topologyVersion; a failed connection says nothing of it.
+    const topologyVersion =
+      error instanceof ServerReplyError ? topologyVersionOrNull(error.reply['topologyVersion']) : null;
+    this.#topologyVersion = undefined;
+    const description =
+      outcome.description ??
+      serverDescriptionFromError(this.address, error, { now: clock.now(), topologyVersion });
+    this.#emit('heartbeatFailed', failedInfo);
+    this.#emit('description', description);
+    if (this.#state !== 'idle') return;
+    this.#scheduleCheck(retryNow ? 0 : this.#settings.heartbeatFrequencyMS);
+  }
+
+  #startPinger(): void {
+    if (this.#pinger || this.#state === 'closed') return;
+    this.#pinger = new RttPinger(this.address, this.#settings, (sample) => {
+      this.#rtt = addRttSample(this.#rtt, sample);
+    });
+    this.#pinger.start();
+  }
+
+  #dropConnection(reason: Error): void {
+    this.#connection?.destroy(reason);
+    this.#connection = null;
+  }
+
+  /** Listener calls must not throw into the monitor; if one does, the loop goes on and Node warns. */
+  #emit<K extends keyof ServerMonitorListener>(
+    name: K,
+    argument: Parameters<ServerMonitorListener[K]>[0],
+  ): void {
+    try {
+      (this.#listener[name] as (a: typeof argument) => void).call(this.#listener, argument);
+    } catch (error) {
+      process.emitWarning(
+        new WaspnestError(`a server monitor listener (${name}) threw: ${asError(error).message}`, {
+          cause: error,
+        }),
+      );
+    }
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new WaspnestError(String(error));
+}
+
+function isDocument(value: unknown): value is Document {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sameTopologyVersion(a: Document | undefined, b: Document | undefined): boolean {
+  const x = topologyVersionOrNull(a);
+  const y = topologyVersionOrNull(b);
+  return x !== null && y !== null && x.processId === y.processId && x.counter === y.counter;
+}

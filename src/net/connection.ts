@@ -1,0 +1,583 @@
+/**
+ * One wire connection to one server, as monitors use it: TCP or TLS to an already resolved IP,
+ * the handshake, then one command at a time (OP_MSG, or legacy OP_QUERY before/without OP_MSG
+ * support) and streamed exhaust replies. Frames are read through a bounded FrameReader. Every
+ * failure destroys the connection and surfaces as a NetworkError, NetworkTimeoutError,
+ * ProcessStallError, WireProtocolError or ServerReplyError naming the server's address.
+ * Monitoring sockets are unref'd: they never keep the process alive on their own.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Document } from 'bson';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import type { Address } from '../description/types.js';
+import {
+  MalformedReplyError,
+  NetworkError,
+  NetworkTimeoutError,
+  ProcessStallError,
+  ServerReplyError,
+  WaspnestError,
+  WireProtocolError,
+} from '../errors.js';
+import type { CheckPhase, LookupFunction, TlsSettings } from '../monitor/server-monitor-types.js';
+import { startDeadline } from './deadline.js';
+import type { DnsCache } from './dns-cache.js';
+import { initialHelloCommand, type HandshakeSettings } from './handshake.js';
+import { parseEndpoint, resolveAddress, type ResolvedAddress } from './resolve-address.js';
+import {
+  decodeMessage,
+  DEFAULT_MAX_MESSAGE_SIZE_BYTES,
+  encodeOpMsg,
+  encodeOpQuery,
+  FrameReader,
+  OpMsgFlags,
+  type WireMessage,
+} from './wire-protocol.js';
+
+/** Exhaust replies read ahead of the reader that we hold at most before calling it a protocol error. */
+const MAX_QUEUED_REPLIES = 64;
+/** OP_REPLY responseFlags bit: the query failed and documents[0] is the error. */
+const QUERY_FAILURE = 2;
+
+let nextRequestId = 1;
+function newRequestId(): number {
+  nextRequestId = nextRequestId >= 0x7fffffff ? 1 : nextRequestId + 1;
+  return nextRequestId;
+}
+
+let nextConnectionNumber = 0;
+
+/** A process-unique id for a connection to `address` (`<address>#<n>`), known before it connects. */
+export function newConnectionId(address: Address): string {
+  return `${address}#${++nextConnectionNumber}`;
+}
+
+/** Where to open the socket: resolved IPs (tried in order) and a port, or a Unix socket path. */
+export type SocketTarget =
+  | { readonly ips: readonly ResolvedAddress[]; readonly port: number; readonly hostname: string }
+  | { readonly path: string };
+
+export interface OpenOptions {
+  /** The server's address (`host:port`): named in every error. */
+  readonly address: Address;
+  readonly target: SocketTarget;
+  /** Limit for TCP connect plus TLS handshake, over all IPs; 0 = none. */
+  readonly connectTimeoutMS: number;
+  readonly tls?: TlsSettings;
+  readonly clock?: Clock;
+  readonly signal?: AbortSignal;
+  /** Keep the event loop alive while this socket is open; default false (monitors must not). */
+  readonly keepProcessAlive?: boolean;
+  /** Named in heartbeat events; default `<address>#<n>`. */
+  readonly id?: string;
+}
+
+export interface CommandOptions {
+  /** Socket timeout for this reply in ms; 0 or absent = none. On expiry the connection is destroyed. */
+  readonly timeoutMS?: number;
+  /** Set OP_MSG exhaustAllowed: the server may stream replies with moreToCome. */
+  readonly exhaustAllowed?: boolean;
+}
+
+export interface ConnectOptions extends Omit<OpenOptions, 'target'> {
+  readonly lookup?: LookupFunction;
+  readonly dnsCache?: DnsCache | null;
+  readonly handshake?: HandshakeSettings;
+  /** Called as each phase begins, so that a caller can say where a failure happened. */
+  readonly onPhase?: (phase: CheckPhase) => void;
+}
+
+/** How long each step of making a connection took, in clock ms. */
+export interface ConnectTimings {
+  readonly dnsMS: number;
+  /** TCP connect plus TLS handshake. */
+  readonly connectMS: number;
+  /** The hello round trip of the handshake (the specification's first RTT sample). */
+  readonly handshakeMS: number;
+}
+
+interface Waiter {
+  resolve(message: WireMessage): void;
+  reject(error: Error): void;
+  timer: TimerHandle;
+}
+
+export class Connection {
+  readonly id: string;
+  readonly address: Address;
+  /** The IP (or socket path) actually connected to. */
+  readonly remote: string;
+  #socket: net.Socket;
+  #clock: Clock;
+  #reader: FrameReader;
+  #waiter: Waiter | null = null;
+  #queue: WireMessage[] = [];
+  /** responseTo values the next frame may carry; empty = no reply is expected. */
+  #expected: number[] = [];
+  /** The requestId of the command whose replies are being read. */
+  #requestId = 0;
+  #moreToCome = false;
+  #destroyedBy: Error | null = null;
+  #supportsOpMsg = false;
+  #helloOk = false;
+  #handshakeReply: Document | null = null;
+  #timings: ConnectTimings | null = null;
+
+  private constructor(socket: net.Socket, address: Address, remote: string, id: string, clock: Clock) {
+    this.#socket = socket;
+    this.address = address;
+    this.remote = remote;
+    this.id = id;
+    this.#clock = clock;
+    this.#reader = new FrameReader({ maxMessageSizeBytes: DEFAULT_MAX_MESSAGE_SIZE_BYTES });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.destroy(this.#socketError(error)));
+    socket.on('close', () => this.destroy(this.#closedError()));
+  }
+
+  /** Resolves the address, opens the socket and runs the handshake: a ready connection. */
+  static async connect(address: Address, options: ConnectOptions): Promise<Connection> {
+    const clock = options.clock ?? systemClock;
+    const endpoint = parseEndpoint(address);
+    let target: SocketTarget;
+    let dnsMS = 0;
+    if (endpoint.kind === 'unix') {
+      target = { path: endpoint.path };
+    } else {
+      options.onPhase?.('dns');
+      const resolution = await resolveAddress(endpoint.host, {
+        lookup: options.lookup,
+        cache: options.dnsCache,
+        clock,
+        timeoutMS: options.connectTimeoutMS,
+        signal: options.signal,
+      });
+      dnsMS = resolution.durationMS;
+      target = { ips: resolution.addresses, port: endpoint.port, hostname: resolution.hostname };
+    }
+    options.onPhase?.('connect');
+    const connectStarted = clock.now();
+    const connection = await Connection.open({ ...options, address, target, clock });
+    const connectMS = clock.now() - connectStarted;
+    options.onPhase?.('handshake');
+    const onAbort = (): void => connection.destroy(abortReason(options.signal, address));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const handshakeStarted = clock.now();
+      await connection.handshake(options.handshake ?? {}, { timeoutMS: options.connectTimeoutMS });
+      connection.#timings = { dnsMS, connectMS, handshakeMS: clock.now() - handshakeStarted };
+      return connection;
+    } catch (error) {
+      connection.destroy(error instanceof Error ? error : undefined);
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Opens the socket (TCP, or TLS when `tls.enabled`), trying each resolved IP in order. */
+  static async open(options: OpenOptions): Promise<Connection> {
+    const clock = options.clock ?? systemClock;
+    const id = options.id ?? newConnectionId(options.address);
+    const { target } = options;
+    const destinations: Destination[] =
+      'path' in target
+        ? [{ path: target.path, label: target.path }]
+        : target.ips.map((ip) => ({ host: ip.address, port: target.port, label: formatIp(ip) }));
+    if (destinations.length === 0) throw new NetworkError(`no address to connect to for ${options.address}`);
+
+    const started = clock.now();
+    const failures: Error[] = [];
+    for (const destination of destinations) {
+      const spent = clock.now() - started;
+      const remaining = options.connectTimeoutMS > 0 ? options.connectTimeoutMS - spent : 0;
+      if (options.connectTimeoutMS > 0 && remaining <= 0) break;
+      try {
+        const socket = await openSocket(options, destination, remaining, clock);
+        return new Connection(socket, options.address, destination.label, id, clock);
+      } catch (error) {
+        if (options.signal?.aborted || error instanceof ProcessStallError) throw error;
+        failures.push(error instanceof Error ? error : new NetworkError(String(error)));
+      }
+    }
+    const last = failures[failures.length - 1];
+    if (failures.length <= 1 && last) throw last;
+    const tried = failures.map((f) => f.message).join('; ');
+    throw failures.every((f) => f instanceof NetworkTimeoutError) && last
+      ? last
+      : new NetworkError(`could not connect to ${options.address}: ${tried}`, { cause: last });
+  }
+
+  /** The handshake reply (hello or legacy hello), once the handshake has run. */
+  get handshakeReply(): Document | null {
+    return this.#handshakeReply;
+  }
+
+  get timings(): ConnectTimings | null {
+    return this.#timings;
+  }
+
+  /** The server answered the handshake with helloOk: monitoring uses `hello`, not `isMaster`. */
+  get helloOk(): boolean {
+    return this.#helloOk;
+  }
+
+  /** The last reply had moreToCome: more exhaust replies will follow without a request. */
+  get moreToCome(): boolean {
+    return this.#moreToCome;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyedBy !== null;
+  }
+
+  /**
+   * Sends the first command (see initialHelloCommand) and remembers what the reply negotiates:
+   * OP_MSG for wire version >= 6, `hello` when helloOk, and the server's maxMessageSizeBytes.
+   */
+  async handshake(settings: HandshakeSettings, options: { timeoutMS?: number } = {}): Promise<Document> {
+    const { command, useOpMsg } = initialHelloCommand(settings);
+    this.#supportsOpMsg = useOpMsg;
+    const reply = await this.command('admin', command, options);
+    const maxWireVersion = reply['maxWireVersion'];
+    if (useOpMsg || (typeof maxWireVersion === 'number' && maxWireVersion >= 6)) this.#supportsOpMsg = true;
+    this.#helloOk = reply['helloOk'] === true || useOpMsg;
+    const maxMessageSize = reply['maxMessageSizeBytes'];
+    if (typeof maxMessageSize === 'number' && Number.isInteger(maxMessageSize) && maxMessageSize >= 16) {
+      if (this.#reader.buffered > 0) {
+        const error = new WireProtocolError(
+          `${this.address} sent bytes nobody asked for after its handshake reply`,
+        );
+        this.destroy(error);
+        throw error;
+      }
+      this.#reader = new FrameReader({ maxMessageSizeBytes: maxMessageSize });
+    }
+    this.#handshakeReply = reply;
+    return reply;
+  }
+
+  /**
+   * Runs one command and returns its reply document. An `ok: 0` reply is a ServerReplyError
+   * (the connection stays usable); anything else that goes wrong destroys the connection.
+   */
+  async command(db: string, document: Document, options: CommandOptions = {}): Promise<Document> {
+    this.#assertUsable();
+    if (this.#moreToCome || this.#expected.length > 0 || this.#waiter) {
+      throw new WaspnestError(
+        `connection ${this.id} is busy: one command at a time, and exhaust replies first`,
+      );
+    }
+    const requestId = newRequestId();
+    const frame = this.#supportsOpMsg
+      ? encodeOpMsg({
+          requestId,
+          flags: options.exhaustAllowed === true ? OpMsgFlags.exhaustAllowed : 0,
+          document: { ...document, $db: db },
+        })
+      : encodeOpQuery({ requestId, fullCollectionName: `${db}.$cmd`, query: document, numberToReturn: -1 });
+    this.#requestId = requestId;
+    this.#expected = [requestId];
+    const reply = this.#read(options.timeoutMS ?? 0, commandName(document));
+    this.#socket.write(frame);
+    return replyDocument(this.address, await reply);
+  }
+
+  /** Reads the next streamed reply after one that had moreToCome. */
+  async nextReply(options: { timeoutMS?: number } = {}): Promise<Document> {
+    this.#assertUsable();
+    if (!this.#moreToCome && this.#queue.length === 0) {
+      throw new WaspnestError(
+        `connection ${this.id}: no exhaust reply is coming (the last reply had no moreToCome)`,
+      );
+    }
+    return replyDocument(this.address, await this.#read(options.timeoutMS ?? 0, 'exhaust'));
+  }
+
+  /** Runs a command with exhaustAllowed and yields each reply until one comes without moreToCome. */
+  async *exhaust(
+    db: string,
+    document: Document,
+    options: { timeoutMS?: number } = {},
+  ): AsyncGenerator<Document> {
+    yield await this.command(db, document, { ...options, exhaustAllowed: true });
+    while (this.#moreToCome || this.#queue.length > 0) yield await this.nextReply(options);
+  }
+
+  /** Closes the socket at once; a pending read fails with `reason`. Idempotent. */
+  destroy(reason?: Error): void {
+    if (this.#destroyedBy) return;
+    const error = reason ?? new NetworkError(`connection ${this.id} to ${this.address} was closed`);
+    this.#destroyedBy = error;
+    this.#moreToCome = false;
+    this.#expected = [];
+    this.#queue = [];
+    this.#socket.destroy();
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    if (waiter) {
+      waiter.timer.cancel();
+      waiter.reject(error);
+    }
+  }
+
+  #assertUsable(): void {
+    if (this.#destroyedBy) {
+      throw new NetworkError(
+        `connection ${this.id} to ${this.address} is closed: ${this.#destroyedBy.message}`,
+        {
+          cause: this.#destroyedBy,
+        },
+      );
+    }
+  }
+
+  #read(timeoutMS: number, what: string): Promise<WireMessage> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise<WireMessage>((resolve, reject) => {
+      const timer = startDeadline(this.#clock, timeoutMS, ({ elapsedMS, stalled }) => {
+        const pending =
+          this.#reader.buffered > 0
+            ? ` (${this.#reader.buffered} bytes of an incomplete message received)`
+            : '';
+        this.destroy(
+          stalled
+            ? new ProcessStallError(
+                `no reply to ${what} from ${this.address} before its ${timeoutMS} ms deadline, but this process was paused ` +
+                  `(${Math.round(elapsedMS)} ms passed): the server may be fine`,
+                elapsedMS,
+              )
+            : new NetworkTimeoutError(`${what} to ${this.address} timed out after ${timeoutMS} ms${pending}`),
+        );
+      });
+      this.#waiter = { resolve, reject, timer };
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#destroyedBy) return;
+    let frames: Buffer[];
+    try {
+      frames = this.#reader.push(chunk);
+    } catch (error) {
+      this.destroy(this.#protocolError(error));
+      return;
+    }
+    for (const frame of frames) {
+      if (this.#destroyedBy) return;
+      let message: WireMessage;
+      try {
+        message = decodeMessage(frame);
+      } catch (error) {
+        this.destroy(this.#protocolError(error));
+        return;
+      }
+      this.#deliver(message);
+    }
+  }
+
+  #deliver(message: WireMessage): void {
+    if (!this.#expected.includes(message.responseTo)) {
+      this.destroy(
+        new WireProtocolError(
+          `${this.address} sent a reply to request ${message.responseTo}, which this connection is not waiting for`,
+        ),
+      );
+      return;
+    }
+    if (message.kind === 'query') {
+      this.destroy(new WireProtocolError(`${this.address} sent an OP_QUERY where a reply was expected`));
+      return;
+    }
+    const streaming = message.kind === 'msg' && (message.flags & OpMsgFlags.moreToCome) !== 0;
+    this.#moreToCome = streaming;
+    // Servers answer each streamed reply to the previous reply's requestId; accept the request's too.
+    this.#expected = streaming ? [message.requestId, this.#requestId] : [];
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = null;
+      waiter.timer.cancel();
+      waiter.resolve(message);
+    } else if (this.#queue.push(message) > MAX_QUEUED_REPLIES) {
+      this.destroy(
+        new WireProtocolError(`${this.address} streamed more than ${MAX_QUEUED_REPLIES} unread replies`),
+      );
+    }
+  }
+
+  #protocolError(error: unknown): Error {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new WireProtocolError(`invalid message from ${this.address}: ${detail}`, { cause: error });
+  }
+
+  #socketError(error: Error & { code?: string }): Error {
+    const code = error.code ? `${error.code}: ` : '';
+    return new NetworkError(`connection ${this.id} to ${this.address} failed: ${code}${error.message}`, {
+      cause: error,
+    });
+  }
+
+  #closedError(): Error {
+    const buffered = this.#reader.buffered;
+    if (buffered > 0) {
+      return new WireProtocolError(
+        `${this.address} closed the connection in the middle of a message (${buffered} bytes of it received)`,
+      );
+    }
+    return new NetworkError(`connection ${this.id} to ${this.address} was closed by the server`);
+  }
+}
+
+function commandName(document: Document): string {
+  return Object.keys(document)[0] ?? 'command';
+}
+
+function formatIp(ip: ResolvedAddress): string {
+  return ip.family === 6 ? `[${ip.address}]` : ip.address;
+}
+
+/** One place to try: an IP and port, or a socket path; `label` names it in errors. */
+type Destination =
+  | { readonly host: string; readonly port: number; readonly label: string }
+  | { readonly path: string; readonly label: string };
+
+function abortReason(signal: AbortSignal | undefined, address: Address): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new NetworkError(`connecting to ${address} was cancelled`);
+}
+
+/** The command reply inside a message; `ok: 0` (or an OP_REPLY query failure) is a ServerReplyError. */
+function replyDocument(address: Address, message: WireMessage): Document {
+  let document: Document | undefined;
+  let failed = false;
+  if (message.kind === 'msg') {
+    document = message.document;
+  } else if (message.kind === 'reply') {
+    document = message.documents[0];
+    failed = (message.responseFlags & QUERY_FAILURE) !== 0;
+  }
+  if (document === undefined) throw new WireProtocolError(`${address} sent a reply without a document`);
+  const ok: unknown = document['ok'];
+  if (ok === undefined && !failed) {
+    throw new MalformedReplyError(`${address} sent a reply without an "ok" field`, document);
+  }
+  if (
+    failed ||
+    !(ok === 1 || ok === true || (typeof ok === 'number' && ok !== 0) || isTruthyNumberLike(ok))
+  ) {
+    const errmsg = document['errmsg'] ?? document['$err'];
+    const code = typeof document['code'] === 'number' ? document['code'] : undefined;
+    const codeName = typeof document['codeName'] === 'string' ? document['codeName'] : undefined;
+    const text = typeof errmsg === 'string' ? errmsg : 'command failed';
+    throw new ServerReplyError(
+      `${address} replied with an error: ${text}${codeName ? ` (${codeName})` : ''}`,
+      code,
+      codeName,
+      document,
+    );
+  }
+  return document;
+}
+
+/** `ok` as a BSON wrapper (Double, Int32, Long) that promoteValues left unpromoted. */
+function isTruthyNumberLike(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const valueOf = (value as { valueOf?: () => unknown }).valueOf;
+  if (typeof valueOf !== 'function') return false;
+  const primitive = valueOf.call(value);
+  return (typeof primitive === 'number' || typeof primitive === 'bigint') && Number(primitive) !== 0;
+}
+
+/** One socket to one destination, connected (and TLS-established) within `timeoutMS` (0 = no limit). */
+function openSocket(
+  options: OpenOptions,
+  destination: Destination,
+  timeoutMS: number,
+  clock: Clock,
+): Promise<net.Socket> {
+  const { address, signal } = options;
+  const where = destination.label;
+  return new Promise<net.Socket>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal, address));
+      return;
+    }
+    const tlsSettings = options.tls?.enabled === true ? options.tls : undefined;
+    let socket: net.Socket;
+    if (tlsSettings) {
+      const hostname = 'hostname' in options.target ? options.target.hostname : undefined;
+      // SNI must be a name, never an IP literal; certificate checks use it (or the IP) as the identity.
+      const servername =
+        tlsSettings.servername ?? (hostname && net.isIP(hostname) === 0 ? hostname : undefined);
+      const tlsOptions: tls.ConnectionOptions = {
+        ...('path' in destination
+          ? { path: destination.path }
+          : { host: destination.host, port: destination.port }),
+        servername,
+        ca: tlsSettings.ca,
+        cert: tlsSettings.cert,
+        key: tlsSettings.key,
+        rejectUnauthorized: tlsSettings.allowInvalidCertificates !== true,
+      };
+      if (tlsSettings.allowInvalidHostnames === true) tlsOptions.checkServerIdentity = () => undefined;
+      socket = tls.connect(tlsOptions);
+    } else {
+      socket =
+        'path' in destination
+          ? net.connect({ path: destination.path })
+          : net.connect({ host: destination.host, port: destination.port });
+    }
+    if (options.keepProcessAlive !== true) socket.unref();
+    const readyEvent = tlsSettings ? 'secureConnect' : 'connect';
+
+    const timer = startDeadline(clock, timeoutMS, ({ elapsedMS, stalled }) =>
+      fail(
+        stalled
+          ? new ProcessStallError(
+              `connecting to ${address} (${where}) was cut short: this process was paused (${Math.round(elapsedMS)} ms passed, ` +
+                `${timeoutMS} ms allowed)`,
+              elapsedMS,
+            )
+          : new NetworkTimeoutError(
+              `connecting to ${address} (${where}) timed out after ${Math.round(timeoutMS)} ms`,
+            ),
+      ),
+    );
+    const onError = (error: Error & { code?: string }): void => {
+      const code = error.code ? `${error.code}: ` : '';
+      const kind = tlsSettings ? 'TLS connection' : 'connection';
+      fail(
+        new NetworkError(`${kind} to ${address} (${where}) failed: ${code}${error.message}`, {
+          cause: error,
+        }),
+      );
+    };
+    const onClose = (): void =>
+      fail(new NetworkError(`connection to ${address} (${where}) closed while connecting`));
+    const onAbort = (): void => fail(abortReason(signal, address));
+    const onReady = (): void => {
+      cleanup();
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 120_000);
+      resolve(socket);
+    };
+    function cleanup(): void {
+      timer.cancel();
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      socket.off(readyEvent, onReady);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    function fail(error: Error): void {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    }
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    socket.once(readyEvent, onReady);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
