@@ -11,14 +11,21 @@
  * heartbeat, so counting every wobble would make a new snapshot per heartbeat and defeat the
  * "unchanged input returns the same object" rule the Wasp's Nest pattern relies on; server
  * selection's latency window is 15 ms by default and tolerates a 1 ms drift. lastUpdateTime,
- * lastWriteDate and opTime do not count either (they move on every check of a live set), which
- * also means a snapshot keeps the lastUpdateTime/lastWriteDate of its last counted change.
+ * lastWriteDate and opTime move on every check of a live set, so they do not count one by one;
+ * what max staleness needs of them is the server's replication lag as seen at its check
+ * (lastUpdateTime - lastWriteDate), and that counts once it moved by the staleness tolerance
+ * (default 10 s, the servers' idle write period: the resolution staleness can be known to anyway,
+ * against a smallest maxStalenessSeconds of 90). So a secondary that stops replicating is seen
+ * growing stale, while a healthy idle set does not make a snapshot per heartbeat.
  */
 import type { ServerDescription, ServerErrorInfo } from './types.js';
 import { sameTopologyVersion } from './topology-version.js';
 
 /** The default RTT tolerance in ms for {@link countsAsUnchanged}. */
 export const DEFAULT_RTT_TOLERANCE_MS = 1;
+
+/** The default replication-lag tolerance in ms for {@link countsAsUnchanged} (the idle write period). */
+export const DEFAULT_STALENESS_TOLERANCE_MS = 10_000;
 
 export function serverDescriptionsEqual(a: ServerDescription, b: ServerDescription): boolean {
   if (a === b) return true;
@@ -50,13 +57,20 @@ export function countsAsUnchanged(
   previous: ServerDescription,
   next: ServerDescription,
   rttToleranceMS: number = DEFAULT_RTT_TOLERANCE_MS,
+  stalenessToleranceMS: number = DEFAULT_STALENESS_TOLERANCE_MS,
 ): boolean {
   if (previous === next) return true;
   return (
     closeEnough(previous.roundTripTime, next.roundTripTime, rttToleranceMS) &&
+    closeEnough(replicationLag(previous), replicationLag(next), stalenessToleranceMS - 1) &&
     closeEnough(previous.minRoundTripTime, next.minRoundTripTime, rttToleranceMS) &&
     serverDescriptionsEqual(previous, next)
   );
+}
+
+/** How far behind its own check the server's last write was, or null without lastWrite. */
+function replicationLag(description: ServerDescription): number | null {
+  return description.lastWriteDate === null ? null : description.lastUpdateTime - description.lastWriteDate;
 }
 
 function closeEnough(a: number | null, b: number | null, tolerance: number): boolean {

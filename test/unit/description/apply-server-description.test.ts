@@ -83,7 +83,7 @@ describe('initialTopologyDescription', () => {
 });
 
 describe('applyServerDescription: the same object when nothing counted changed', () => {
-  it('returns the identical snapshot for an unchanged hello, with a later time, RTT drift and new lastWrite', () => {
+  it('returns the identical snapshot for an unchanged hello, with a later time and RTT drift', () => {
     const snapshot = replicaSet(3);
     const again = hello(
       'm1:27017',
@@ -92,7 +92,6 @@ describe('applyServerDescription: the same object when nothing counted changed',
         setName: 'rs',
         hosts: members(3),
         tags: { dc: 'east' },
-        lastWrite: { lastWriteDate: new Date() },
       },
       99_999,
       addRttSample(emptyRttStats, 10.5),
@@ -387,5 +386,29 @@ describe('replaceSeedList (SRV polling)', () => {
   it('leaves replica sets alone', () => {
     const snapshot = replicaSet(3);
     expect(replaceSeedList(snapshot, ['z:27017'], 1)).toBe(snapshot);
+  });
+});
+
+describe('replication lag counts once it moves by the staleness tolerance', () => {
+  const hosts = members(3);
+  const secondary = (now: number, lastWriteDate: number) =>
+    hello(
+      hosts[1]!,
+      { secondary: true, setName: 'rs', hosts, lastWrite: { lastWriteDate: new Date(lastWriteDate) } },
+      now,
+      rtt10,
+    );
+  const base = applyServerDescription(replicaSet(3), secondary(1_000, 1_000));
+
+  it('keeps the same snapshot while a secondary keeps up or falls behind by less than 10 s', () => {
+    expect(applyServerDescription(base, secondary(6_000, 6_000))).toBe(base);
+    expect(applyServerDescription(base, secondary(9_000, 1_000))).toBe(base);
+  });
+
+  it('makes a new snapshot, without a server event, when a secondary stopped replicating for 10 s', () => {
+    const next = applyServerDescription(base, secondary(11_000, 1_000));
+    expect(next).not.toBe(base);
+    expect(next.version).toBe(base.version + 1);
+    expect(next.servers.get(hosts[1]!)?.lastUpdateTime).toBe(11_000);
   });
 });
