@@ -59,7 +59,8 @@ export function summarise(outcomes: readonly CaseOutcome[]): string[] {
     areas.set(o.area, t);
   }
   const lines = [...areas].map(
-    ([area, t]) => `${area}: ${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`,
+    ([area, t]) =>
+      `${area}: ${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`,
   );
   for (const o of outcomes) {
     if (o.status === 'failed') lines.push(`FAILED ${o.name}: ${o.reason ?? ''}`);

@@ -26,7 +26,9 @@ const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** `SPEC_TESTS_DIR` when set, else `../shared/spec-tests` beside the project. */
 export function specTestsDir(): string {
   const fromEnv = process.env['SPEC_TESTS_DIR'];
-  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : resolve(projectRoot, '..', 'shared', 'spec-tests');
+  return fromEnv && fromEnv.length > 0
+    ? resolve(fromEnv)
+    : resolve(projectRoot, '..', 'shared', 'spec-tests');
 }
 
 export function specDirExists(dir: string): boolean {
@@ -34,7 +36,9 @@ export function specDirExists(dir: string): boolean {
 }
 
 function walk(dir: string, out: string[]): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) walk(full, out);
     else if (entry.isFile() && entry.name.endsWith('.json')) out.push(full);

@@ -1,0 +1,188 @@
+/**
+ * The demo's application load: concurrent callers, each picking a server by read preference in a
+ * loop, as a client would before each operation. Some fail fast (selectServerNow: a server now
+ * or nothing), the others wait for a refresh up to a deadline (selectServer). Counting what
+ * happened to them shows the herd staying home: however many wait, the servers are not
+ * checked more often.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { ServerDescription } from '../description/types.js';
+import type { CallStats } from './live-view.js';
+
+/** A read preference as the Topology accepts it. */
+export type DemoReadPreference =
+  | 'primary'
+  | 'primaryPreferred'
+  | 'secondary'
+  | 'secondaryPreferred'
+  | 'nearest'
+  | { readonly mode: string; readonly tags?: readonly Readonly<Record<string, string>>[] };
+
+/** The part of a Topology the load uses. */
+export interface SelectingTopology {
+  selectServerNow(readPreference?: DemoReadPreference): ServerDescription | undefined;
+  selectServer(
+    readPreference?: DemoReadPreference,
+    options?: { timeoutMS?: number; signal?: AbortSignal },
+  ): Promise<ServerDescription>;
+}
+
+export interface CallKind {
+  readonly label: string;
+  readonly readPreference: DemoReadPreference;
+  /** Fail at once when the snapshot has no suitable server, instead of waiting for a refresh. */
+  readonly failFast: boolean;
+  readonly weight: number;
+}
+
+/** Writes go to the primary; reads use a mix of read preferences, one with a tag set. */
+export const demoCallMix: readonly CallKind[] = [
+  { label: 'write', readPreference: 'primary', failFast: false, weight: 35 },
+  { label: 'write (fail fast)', readPreference: 'primary', failFast: true, weight: 15 },
+  { label: 'read secondaryPreferred', readPreference: 'secondaryPreferred', failFast: false, weight: 20 },
+  {
+    label: 'read secondary dc=west',
+    readPreference: { mode: 'secondary', tags: [{ dc: 'west' }] },
+    failFast: false,
+    weight: 10,
+  },
+  { label: 'read nearest (fail fast)', readPreference: 'nearest', failFast: true, weight: 10 },
+  { label: 'read primaryPreferred', readPreference: 'primaryPreferred', failFast: false, weight: 10 },
+];
+
+/** A small deterministic generator (mulberry32), so every demo run draws the same mix. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface CallLoadOptions {
+  readonly callers: number;
+  readonly clock: Clock;
+  /** Deadline of a waiting call. */
+  readonly selectionTimeoutMS: number;
+  /** Pause between two calls of one caller: a random time in [min, max) ms (the "operation"). */
+  readonly thinkTimeMS: readonly [number, number];
+  readonly mix?: readonly CallKind[];
+  readonly random?: () => number;
+  /** Told about every call that waited or failed, for the event log. */
+  readonly onOutcome?: (
+    outcome: 'waited' | 'failedFast' | 'timedOut',
+    kind: CallKind,
+    waitedMS: number,
+  ) => void;
+}
+
+export class CallLoad {
+  private immediate = 0;
+  private waited = 0;
+  private maxWaitMS = 0;
+  private failedFast = 0;
+  private timedOut = 0;
+  private readonly abort = new AbortController();
+  private readonly timers = new Set<{ handle: TimerHandle; resolve: () => void }>();
+  private workers: Promise<void>[] = [];
+  private readonly random: () => number;
+  private readonly mix: readonly CallKind[];
+  private readonly totalWeight: number;
+
+  constructor(
+    private readonly topology: SelectingTopology,
+    private readonly options: CallLoadOptions,
+  ) {
+    this.random = options.random ?? seededRandom(42);
+    this.mix = options.mix ?? demoCallMix;
+    this.totalWeight = this.mix.reduce((sum, k) => sum + k.weight, 0);
+  }
+
+  start(): void {
+    // Every waiting caller listens to the one stop signal: that many listeners are expected.
+    setMaxListeners(this.options.callers + 10, this.abort.signal);
+    for (let i = 0; i < this.options.callers; i++) this.workers.push(this.worker());
+  }
+
+  stats(): CallStats {
+    return {
+      callers: this.options.callers,
+      immediate: this.immediate,
+      waited: this.waited,
+      maxWaitMS: this.maxWaitMS,
+      failedFast: this.failedFast,
+      timedOut: this.timedOut,
+    };
+  }
+
+  /** Stops every caller: pending waits are aborted, pauses cut short. Resolves when all ended. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const timer of this.timers) {
+      timer.handle.cancel();
+      timer.resolve();
+    }
+    this.timers.clear();
+    await Promise.all(this.workers);
+  }
+
+  private pick(): CallKind {
+    let r = this.random() * this.totalWeight;
+    for (const kind of this.mix) {
+      r -= kind.weight;
+      if (r < 0) return kind;
+    }
+    return this.mix[this.mix.length - 1] as CallKind;
+  }
+
+  private pause(): Promise<void> {
+    const [min, max] = this.options.thinkTimeMS;
+    const ms = min + this.random() * (max - min);
+    return new Promise((resolve) => {
+      const entry = {
+        resolve,
+        handle: this.options.clock.setTimeout(() => {
+          this.timers.delete(entry);
+          resolve();
+        }, ms),
+      };
+      this.timers.add(entry);
+    });
+  }
+
+  private async worker(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      const kind = this.pick();
+      if (this.topology.selectServerNow(kind.readPreference) !== undefined) {
+        this.immediate++;
+      } else if (kind.failFast) {
+        this.failedFast++;
+        this.options.onOutcome?.('failedFast', kind, 0);
+      } else {
+        const started = this.options.clock.now();
+        try {
+          await this.topology.selectServer(kind.readPreference, {
+            timeoutMS: this.options.selectionTimeoutMS,
+            signal,
+          });
+          const waitedMS = this.options.clock.now() - started;
+          this.waited++;
+          this.maxWaitMS = Math.max(this.maxWaitMS, waitedMS);
+          this.options.onOutcome?.('waited', kind, waitedMS);
+        } catch {
+          // Aborted by stop() or the topology closing: not an outcome of the demo.
+          if (signal.aborted) break;
+          this.timedOut++;
+          this.options.onOutcome?.('timedOut', kind, this.options.clock.now() - started);
+        }
+      }
+      if (signal.aborted) break;
+      await this.pause();
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Commands every simulated server answers the same way: ping, buildInfo, session bookkeeping,
+ * serverStatus/hostInfo basics. Also the guard that refuses multi-document transactions, which the
+ * simulator does not implement (retryable writes, which use txnNumber alone, are supported).
+ */
+import * as os from 'node:os';
+import type { Document } from 'bson';
+import { buildInfoReply, SIMULATED_SERVER_VERSION } from './server-constants.js';
+import { CommandError, ServerErrorCode } from './server-errors.js';
+import type { WireRequest } from './wire-server.js';
+
+export interface ServerInfo {
+  readonly process: 'mongod' | 'mongos';
+  readonly address: string;
+  /** Date.now() when the process (re)started. */
+  readonly startedAt: number;
+  readonly connections: number;
+}
+
+const NO_OP_COMMANDS = new Set([
+  'endSessions',
+  'killSessions',
+  'refreshSessions',
+  'killAllSessions',
+  'startSession',
+]);
+
+/** Answers a basic command, or returns undefined when `request` is not one. */
+export function basicCommand(request: WireRequest, info: ServerInfo): Document | undefined {
+  const name = request.commandName;
+  if (NO_OP_COMMANDS.has(name)) return { ok: 1 };
+  switch (name) {
+    case 'ping':
+      return { ok: 1 };
+    case 'buildInfo':
+    case 'buildinfo':
+      return buildInfoReply();
+    case 'hostInfo':
+      return {
+        system: {
+          currentTime: new Date(),
+          hostname: info.address,
+          cpuAddrSize: 64,
+          numCores: os.cpus().length,
+        },
+        os: { type: os.type(), name: os.platform(), version: os.release() },
+        extra: {},
+        ok: 1,
+      };
+    case 'serverStatus':
+      return {
+        host: info.address,
+        version: SIMULATED_SERVER_VERSION,
+        process: info.process,
+        pid: process.pid,
+        uptime: Math.floor((Date.now() - info.startedAt) / 1000),
+        uptimeMillis: Date.now() - info.startedAt,
+        localTime: new Date(),
+        connections: { current: info.connections, available: 1_000_000 },
+        ok: 1,
+      };
+    case 'connectionStatus':
+      return { authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 };
+    case 'getParameter':
+      return { featureCompatibilityVersion: { version: '7.0' }, ok: 1 };
+    case 'saslStart':
+    case 'saslContinue':
+    case 'authenticate':
+      throw new CommandError(
+        18,
+        'Authentication failed: the simulator has no users (connect without credentials)',
+      );
+    case 'commitTransaction':
+    case 'abortTransaction':
+      throw transactionsUnsupported();
+    default:
+      return undefined;
+  }
+}
+
+function transactionsUnsupported(): CommandError {
+  return new CommandError(
+    ServerErrorCode.IllegalOperation,
+    'the simulator does not support multi-document transactions (retryable writes are supported)',
+  );
+}
+
+/** Throws for a command that starts or continues a multi-document transaction. */
+export function rejectTransactions(request: WireRequest): void {
+  if (request.command['startTransaction'] === true || request.command['autocommit'] === false) {
+    throw transactionsUnsupported();
+  }
+}

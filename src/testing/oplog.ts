@@ -1,0 +1,78 @@
+/**
+ * The replication log of a simulated replica set, and the retryable-write bookkeeping that travels
+ * with it: each entry records the StoreOps of one write command and, for a retryable write, the
+ * session, txnNumber and reply, so a retry on any member that has the entry returns the first reply
+ * instead of writing twice (mongod keeps the same record in config.transactions).
+ */
+import { Binary, type Document, type Timestamp } from 'bson';
+import type { StoreOp } from './document-store.js';
+import { CommandError, ServerErrorCode } from './server-errors.js';
+
+export interface TxnRecord {
+  readonly txnNumber: number;
+  readonly reply: Document;
+}
+
+export interface OplogEntry {
+  readonly ts: Timestamp;
+  readonly term: number;
+  /** Wall-clock time of the write (a hello's lastWrite.lastWriteDate). */
+  readonly wall: Date;
+  readonly ops: readonly StoreOp[];
+  readonly txn: (TxnRecord & { readonly sessionKey: string }) | null;
+}
+
+/** Sessions' records of their latest retryable write: session key → record. */
+export type TxnTable = Map<string, TxnRecord>;
+
+/** A stable key for a command's `lsid` (its UUID as hex), or null when there is none. */
+export function sessionKeyOf(command: Document): string | null {
+  const lsid: unknown = command['lsid'];
+  if (lsid === null || typeof lsid !== 'object') return null;
+  const id: unknown = (lsid as Document)['id'];
+  if (id instanceof Binary) return Buffer.from(id.buffer).toString('hex');
+  return null;
+}
+
+/** The command's txnNumber as a number, or null. */
+export function txnNumberOf(command: Document): number | null {
+  const value: unknown = command['txnNumber'];
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    'toNumber' in value &&
+    typeof value.toNumber === 'function'
+  ) {
+    return (value as { toNumber(): number }).toNumber();
+  }
+  return null;
+}
+
+/** The session and txnNumber of a retryable write, or null for a plain write. */
+export function retryableWriteOf(command: Document): { sessionKey: string; txnNumber: number } | null {
+  const sessionKey = sessionKeyOf(command);
+  const txnNumber = txnNumberOf(command);
+  return sessionKey !== null && txnNumber !== null ? { sessionKey, txnNumber } : null;
+}
+
+/**
+ * The stored reply when this write already ran (a retry), null when it must run.
+ * @throws CommandError TransactionTooOld when the session has since moved to a later txnNumber.
+ */
+export function previousReply(
+  txns: TxnTable,
+  write: { sessionKey: string; txnNumber: number },
+): Document | null {
+  const record = txns.get(write.sessionKey);
+  if (!record) return null;
+  if (write.txnNumber === record.txnNumber) return record.reply;
+  if (write.txnNumber < record.txnNumber) {
+    throw new CommandError(
+      ServerErrorCode.TransactionTooOld,
+      `Retryable write with txnNumber ${write.txnNumber} is prohibited on session because a newer retryable write with txnNumber ${record.txnNumber} has already started on this session.`,
+    );
+  }
+  return null;
+}

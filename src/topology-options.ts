@@ -1,0 +1,409 @@
+/**
+ * A Topology's settings: options from the connection string and from the constructor merged
+ * (the constructor wins; for `mongodb+srv://`, a TXT record's options sit below both), defaults
+ * applied, and every value and combination validated with an error that names the option.
+ */
+import { readFileSync } from 'node:fs';
+import { systemClock, type Clock } from './clock.js';
+import type { Address } from './description/types.js';
+import { TopologyOptionsError } from './errors.js';
+import type {
+  LookupFunction,
+  ServerMonitorFactory,
+  ServerMonitoringMode,
+  TlsSettings,
+} from './monitor/server-monitor-types.js';
+import type { SrvResolver } from './srv-poller.js';
+
+/** Options a Topology accepts in its constructor. URI options of the same name are overridden. */
+export interface TopologyOptions {
+  /** How often each server is checked, in ms (default 10000, at least minHeartbeatFrequencyMS). */
+  heartbeatFrequencyMS?: number;
+  /**
+   * At most one immediate check per server per this many ms (default 500, the specification's
+   * fixed value). Only tests have a reason to lower it.
+   */
+  minHeartbeatFrequencyMS?: number;
+  /** How long `selectServer` and `connect` wait for a suitable server, in ms (default 30000). */
+  serverSelectionTimeoutMS?: number;
+  /** The latency window above the fastest suitable server, in ms (default 15). */
+  localThresholdMS?: number;
+  /** Connect timeout of monitoring connections, in ms (default 10000; 0 means none). */
+  connectTimeoutMS?: number;
+  /** `stream` (awaitable hello), `poll`, or `auto` (stream except in FaaS environments; default). */
+  serverMonitoringMode?: ServerMonitoringMode;
+  /** Talk to the one seed only, whatever it says about other members. */
+  directConnection?: boolean;
+  /** The replica set name every member must report. */
+  replicaSet?: string;
+  /** The one seed is a load balancer: no monitoring, the server is always selectable. */
+  loadBalanced?: boolean;
+  /** Sent to servers in the handshake (shows in server logs). */
+  appName?: string;
+  /** Use TLS (default false; true for `mongodb+srv://`). */
+  tls?: boolean;
+  /** Path of a PEM file of certificate authorities. */
+  tlsCAFile?: string;
+  /** Path of a PEM file holding the client certificate and its key. */
+  tlsCertificateKeyFile?: string;
+  /** PEM certificate authorities, given in memory (wins over tlsCAFile). */
+  tlsCA?: string | Buffer;
+  /** PEM client certificate and key, given in memory (wins over tlsCertificateKeyFile). */
+  tlsCertificateKey?: string | Buffer;
+  tlsAllowInvalidCertificates?: boolean;
+  tlsAllowInvalidHostnames?: boolean;
+  /** Both of the above. */
+  tlsInsecure?: boolean;
+  /** `mongodb+srv://` only: use at most this many hosts of the SRV records (0: all). */
+  srvMaxHosts?: number;
+  /** `mongodb+srv://` only: the SRV service name (default `mongodb`). */
+  srvServiceName?: string;
+  /**
+   * `mongodb+srv://` only: how often the SRV records are rescanned while the topology is Sharded
+   * or Unknown, in ms (default 60000, or the records' TTL when the resolver reports one).
+   */
+  rescanSRVIntervalMS?: number;
+  /** Replaces DNS resolution of host names for monitoring connections. */
+  lookup?: LookupFunction;
+  /** Start monitoring on first use (selectServer, selectServerNow, scheduleRefresh, waitForRefresh) instead of at connect(). */
+  lazy?: boolean;
+  /** The clock every timer and time reading goes through (tests pass a virtual one). */
+  clock?: Clock;
+  /** Creates the server monitors (default: the socket monitors of this package). */
+  monitorFactory?: ServerMonitorFactory;
+  /** Resolves SRV and TXT records (default: node:dns). */
+  srvResolver?: SrvResolver;
+  /** Random numbers in [0, 1) for picking among equal servers and SRV hosts (tests pass a seeded one). */
+  random?: () => number;
+  /** Warn when more than this many topologies to one deployment are open in the process (default 10). */
+  maxTopologiesPerDeployment?: number;
+}
+
+/**
+ * The options this file reads from a parsed connection string (or a TXT record), by their
+ * canonical names. Values are already typed by the connection-string parser.
+ */
+export interface UriTopologyOptions {
+  readonly heartbeatFrequencyMS?: number;
+  readonly serverSelectionTimeoutMS?: number;
+  readonly localThresholdMS?: number;
+  readonly connectTimeoutMS?: number;
+  readonly serverMonitoringMode?: string;
+  readonly directConnection?: boolean;
+  readonly replicaSet?: string;
+  readonly loadBalanced?: boolean;
+  readonly appName?: string;
+  readonly tls?: boolean;
+  readonly tlsCAFile?: string;
+  readonly tlsCertificateKeyFile?: string;
+  readonly tlsAllowInvalidCertificates?: boolean;
+  readonly tlsAllowInvalidHostnames?: boolean;
+  readonly tlsInsecure?: boolean;
+  readonly srvMaxHosts?: number;
+  readonly srvServiceName?: string;
+}
+
+/** Where the seeds come from. */
+export interface SeedSource {
+  readonly scheme: 'mongodb' | 'mongodb+srv';
+  /** The hosts of a `mongodb://` string (empty for `mongodb+srv://` until resolved). */
+  readonly hosts: readonly Address[];
+  /** The SRV host name of a `mongodb+srv://` string, or null. */
+  readonly srvHost: string | null;
+}
+
+/** Every setting of a Topology, resolved and validated. */
+export interface TopologySettings {
+  readonly scheme: 'mongodb' | 'mongodb+srv';
+  readonly srvHost: string | null;
+  readonly seeds: readonly Address[];
+  readonly heartbeatFrequencyMS: number;
+  readonly minHeartbeatFrequencyMS: number;
+  readonly serverSelectionTimeoutMS: number;
+  readonly localThresholdMS: number;
+  readonly connectTimeoutMS: number;
+  readonly serverMonitoringMode: ServerMonitoringMode;
+  readonly directConnection: boolean;
+  readonly replicaSet: string | null;
+  readonly loadBalanced: boolean;
+  readonly appName: string | null;
+  readonly tls: TlsSettings | undefined;
+  readonly srvMaxHosts: number;
+  readonly srvServiceName: string;
+  readonly rescanSRVIntervalMS: number;
+  readonly lookup: LookupFunction | undefined;
+  readonly lazy: boolean;
+  readonly clock: Clock;
+  readonly monitorFactory: ServerMonitorFactory | undefined;
+  readonly srvResolver: SrvResolver | undefined;
+  readonly random: () => number;
+  readonly maxTopologiesPerDeployment: number;
+}
+
+export const DEFAULTS = {
+  heartbeatFrequencyMS: 10_000,
+  minHeartbeatFrequencyMS: 500,
+  serverSelectionTimeoutMS: 30_000,
+  localThresholdMS: 15,
+  connectTimeoutMS: 10_000,
+  serverMonitoringMode: 'auto',
+  srvServiceName: 'mongodb',
+  rescanSRVIntervalMS: 60_000,
+  maxTopologiesPerDeployment: 10,
+} as const;
+
+const monitoringModes: readonly string[] = ['stream', 'poll', 'auto'];
+
+/**
+ * Merges the layers (lowest first: TXT record options, connection-string options, constructor
+ * options), applies defaults and validates. Throws TopologyOptionsError naming the option.
+ */
+export function resolveTopologySettings(
+  source: SeedSource,
+  uriOptions: UriTopologyOptions,
+  options: TopologyOptions,
+  txtOptions: UriTopologyOptions = {},
+): TopologySettings {
+  const pick = <K extends keyof UriTopologyOptions & keyof TopologyOptions>(key: K) =>
+    options[key] ?? uriOptions[key] ?? txtOptions[key];
+
+  const minHeartbeatFrequencyMS = duration(
+    'minHeartbeatFrequencyMS',
+    options.minHeartbeatFrequencyMS,
+    DEFAULTS.minHeartbeatFrequencyMS,
+  );
+  const heartbeatFrequencyMS = duration(
+    'heartbeatFrequencyMS',
+    pick('heartbeatFrequencyMS'),
+    DEFAULTS.heartbeatFrequencyMS,
+  );
+  if (heartbeatFrequencyMS < minHeartbeatFrequencyMS) {
+    throw new TopologyOptionsError(
+      `heartbeatFrequencyMS must be at least ${minHeartbeatFrequencyMS} (minHeartbeatFrequencyMS), got ${heartbeatFrequencyMS}`,
+    );
+  }
+  const serverSelectionTimeoutMS = duration(
+    'serverSelectionTimeoutMS',
+    pick('serverSelectionTimeoutMS'),
+    DEFAULTS.serverSelectionTimeoutMS,
+    { infinite: true },
+  );
+  const localThresholdMS = duration('localThresholdMS', pick('localThresholdMS'), DEFAULTS.localThresholdMS);
+  const connectTimeoutMS = duration('connectTimeoutMS', pick('connectTimeoutMS'), DEFAULTS.connectTimeoutMS);
+
+  const mode = pick('serverMonitoringMode') ?? DEFAULTS.serverMonitoringMode;
+  if (!monitoringModes.includes(mode)) {
+    throw new TopologyOptionsError(
+      `serverMonitoringMode must be 'stream', 'poll' or 'auto', got ${describe(mode)}`,
+    );
+  }
+  const serverMonitoringMode = mode as ServerMonitoringMode;
+
+  const directConnection = flag('directConnection', pick('directConnection'), false);
+  const loadBalanced = flag('loadBalanced', pick('loadBalanced'), false);
+  const replicaSet = optionalString('replicaSet', pick('replicaSet'));
+  const appName = optionalString('appName', pick('appName'));
+
+  const isSrv = source.scheme === 'mongodb+srv';
+  const srvMaxHostsGiven = pick('srvMaxHosts');
+  const srvServiceNameGiven = pick('srvServiceName');
+  if (!isSrv && srvMaxHostsGiven !== undefined) {
+    throw new TopologyOptionsError('srvMaxHosts is only allowed with a mongodb+srv:// connection string');
+  }
+  if (!isSrv && srvServiceNameGiven !== undefined) {
+    throw new TopologyOptionsError('srvServiceName is only allowed with a mongodb+srv:// connection string');
+  }
+  const srvMaxHosts = count('srvMaxHosts', srvMaxHostsGiven, 0);
+  const srvServiceName = optionalString('srvServiceName', srvServiceNameGiven) ?? DEFAULTS.srvServiceName;
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61})$/.test(srvServiceName)) {
+    throw new TopologyOptionsError(
+      `srvServiceName must be letters, digits and hyphens (at most 62), got ${describe(srvServiceName)}`,
+    );
+  }
+  const rescanSRVIntervalMS = duration(
+    'rescanSRVIntervalMS',
+    options.rescanSRVIntervalMS,
+    DEFAULTS.rescanSRVIntervalMS,
+  );
+  if (options.rescanSRVIntervalMS !== undefined && !isSrv) {
+    throw new TopologyOptionsError(
+      'rescanSRVIntervalMS is only allowed with a mongodb+srv:// connection string',
+    );
+  }
+
+  const seeds = source.hosts;
+  if (directConnection && isSrv) {
+    throw new TopologyOptionsError(
+      'directConnection=true cannot be used with a mongodb+srv:// connection string',
+    );
+  }
+  if (directConnection && seeds.length > 1) {
+    throw new TopologyOptionsError(
+      `directConnection=true needs exactly one host, but ${seeds.length} were given (${seeds.join(', ')})`,
+    );
+  }
+  if (loadBalanced) {
+    if (seeds.length > 1) {
+      throw new TopologyOptionsError(
+        `loadBalanced=true needs exactly one host (the load balancer), but ${seeds.length} were given`,
+      );
+    }
+    if (replicaSet !== undefined)
+      throw new TopologyOptionsError('loadBalanced=true cannot be combined with replicaSet');
+    if (directConnection) {
+      throw new TopologyOptionsError('loadBalanced=true cannot be combined with directConnection=true');
+    }
+  }
+  if (srvMaxHosts > 0 && replicaSet !== undefined) {
+    throw new TopologyOptionsError('srvMaxHosts cannot be combined with replicaSet');
+  }
+  if (srvMaxHosts > 0 && loadBalanced) {
+    throw new TopologyOptionsError('srvMaxHosts cannot be combined with loadBalanced=true');
+  }
+
+  for (const name of ['lookup', 'monitorFactory', 'random'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TopologyOptionsError(`${name} must be a function, got ${describe(value)}`);
+    }
+  }
+  const clock = options.clock ?? systemClock;
+  if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') {
+    throw new TopologyOptionsError('clock must have now() and setTimeout(callback, ms)');
+  }
+
+  return Object.freeze({
+    scheme: source.scheme,
+    srvHost: source.srvHost,
+    seeds: Object.freeze([...seeds]),
+    heartbeatFrequencyMS,
+    minHeartbeatFrequencyMS,
+    serverSelectionTimeoutMS,
+    localThresholdMS,
+    connectTimeoutMS,
+    serverMonitoringMode,
+    directConnection,
+    replicaSet: replicaSet ?? null,
+    loadBalanced,
+    appName: appName ?? null,
+    tls: tlsSettings(isSrv, options, uriOptions),
+    srvMaxHosts,
+    srvServiceName,
+    rescanSRVIntervalMS,
+    lookup: options.lookup,
+    lazy: flag('lazy', options.lazy, false),
+    clock,
+    monitorFactory: options.monitorFactory,
+    srvResolver: options.srvResolver,
+    random: options.random ?? Math.random,
+    maxTopologiesPerDeployment: count(
+      'maxTopologiesPerDeployment',
+      options.maxTopologiesPerDeployment,
+      DEFAULTS.maxTopologiesPerDeployment,
+    ),
+  });
+}
+
+function tlsSettings(
+  isSrv: boolean,
+  options: TopologyOptions,
+  uri: UriTopologyOptions,
+): TlsSettings | undefined {
+  const pick = <K extends keyof UriTopologyOptions & keyof TopologyOptions>(key: K) =>
+    options[key] ?? uri[key];
+  const insecure = flag('tlsInsecure', pick('tlsInsecure'), false);
+  const invalidCertificates = pick('tlsAllowInvalidCertificates');
+  const invalidHostnames = pick('tlsAllowInvalidHostnames');
+  if (insecure && (invalidCertificates !== undefined || invalidHostnames !== undefined)) {
+    throw new TopologyOptionsError(
+      'tlsInsecure cannot be combined with tlsAllowInvalidCertificates or tlsAllowInvalidHostnames (it sets both)',
+    );
+  }
+  const caFile = optionalString('tlsCAFile', pick('tlsCAFile'));
+  const keyFile = optionalString('tlsCertificateKeyFile', pick('tlsCertificateKeyFile'));
+  const anyTlsOption =
+    insecure ||
+    invalidCertificates !== undefined ||
+    invalidHostnames !== undefined ||
+    caFile !== undefined ||
+    keyFile !== undefined ||
+    options.tlsCA !== undefined ||
+    options.tlsCertificateKey !== undefined;
+  const enabled = flag('tls', pick('tls'), isSrv || anyTlsOption);
+  if (!enabled) {
+    if (anyTlsOption) {
+      throw new TopologyOptionsError('TLS options were given but tls=false: remove them or set tls=true');
+    }
+    return undefined;
+  }
+  const ca = options.tlsCA ?? (caFile === undefined ? undefined : readPem('tlsCAFile', caFile));
+  const certificateKey =
+    options.tlsCertificateKey ??
+    (keyFile === undefined ? undefined : readPem('tlsCertificateKeyFile', keyFile));
+  return Object.freeze({
+    enabled: true,
+    ...(ca === undefined ? {} : { ca }),
+    // One PEM holds both: Node's TLS takes the certificate and the key out of it.
+    ...(certificateKey === undefined ? {} : { cert: certificateKey, key: certificateKey }),
+    allowInvalidCertificates: insecure || flag('tlsAllowInvalidCertificates', invalidCertificates, false),
+    allowInvalidHostnames: insecure || flag('tlsAllowInvalidHostnames', invalidHostnames, false),
+  });
+}
+
+function readPem(option: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new TopologyOptionsError(`${option}: cannot read ${path} (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function duration(name: string, value: unknown, fallback: number, { infinite = false } = {}): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < 0 ||
+    (!infinite && !Number.isFinite(value))
+  ) {
+    throw new TopologyOptionsError(
+      `${name} must be a non-negative number of milliseconds${infinite ? ' (or Infinity)' : ''}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function count(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new TopologyOptionsError(`${name} must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new TopologyOptionsError(`${name} must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+function optionalString(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TopologyOptionsError(`${name} must be a non-empty string, got ${describe(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,1043 @@
+/**
+ * The Topology: the one writer of the snapshot (the Wasp's Nest pattern).
+ *
+ * Everything known about the deployment lives in one frozen TopologyDescription. Inputs (monitor
+ * checks, application errors, SRV rescans) go through the pure transitions of the core; when a
+ * transition returns a new object, `#swap` assigns the one reference, makes the monitors match
+ * the new server list, emits the events in the specification's order, and answers the callers
+ * waiting for a server. Readers take the reference once (`topology.snapshot`) and decide from it.
+ *
+ * Nobody but the monitors goes looking for a new primary: a caller that finds no suitable server
+ * schedules a refresh (any number of requests are one round of checks) and waits in one shared
+ * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
+ */
+import type { Clock } from './clock.js';
+import { applyApplicationError, type ErrorActions } from './description/application-error.js';
+import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
+import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
+import { TopologyType } from './description/server-type.js';
+import { loadBalancerServerDescription } from './description/server-description.js';
+import { initialTopologyDescription } from './description/topology-description.js';
+import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
+import {
+  ServerSelectionError,
+  TopologyClosedError,
+  RefreshTimeoutError,
+  WaspnestError,
+  type ServerSelectionServerSummary,
+} from './errors.js';
+import { GuardedEventEmitter, type TopologyEvents } from './events.js';
+import { HighLevelEventDeriver } from './high-level-events.js';
+import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
+import { createServerMonitor } from './monitor/server-monitor.js';
+import type {
+  HeartbeatFailedInfo,
+  HeartbeatStartedInfo,
+  HeartbeatSucceededInfo,
+  MonitorSettings,
+  ServerMonitor,
+  ServerMonitorFactory,
+  ServerMonitorListener,
+} from './monitor/server-monitor-types.js';
+import { RefreshRounds } from './refresh-rounds.js';
+import { pickServer } from './selection/pick-server.js';
+import {
+  formatReadPreference,
+  toReadPreference,
+  type ReadPreference,
+  type ReadPreferenceLike,
+} from './selection/read-preference.js';
+import { failsFast, selectServers, type SelectionResult } from './selection/select-servers.js';
+import { SelectionWait, selectionKey, type SelectionCriteria } from './selection-wait.js';
+import { resolveInitialSeedList, SrvPoller, systemSrvResolver } from './srv-poller.js';
+import {
+  resolveTopologySettings,
+  type SeedSource,
+  type TopologyOptions,
+  type TopologySettings,
+  type UriTopologyOptions,
+} from './topology-options.js';
+import { parseConnectionString } from './uri/connection-string.js';
+
+export type { TopologyOptions, TopologySettings } from './topology-options.js';
+
+/** Options of one `selectServer` call. */
+export interface SelectServerOptions {
+  /**
+   * How long to wait for a suitable server, in ms (default: serverSelectionTimeoutMS). 0 decides
+   * from the current snapshot without waiting; Infinity waits until a server is found, the signal
+   * aborts or the topology closes.
+   */
+  timeoutMS?: number;
+  /** Aborting rejects the call with the signal's reason. */
+  signal?: AbortSignal;
+  /** 'write' needs a writable server (primary, mongos, standalone, load balancer). Default 'read'. */
+  operation?: 'read' | 'write';
+  /** Servers to avoid unless nothing else is suitable (e.g. the mongos a retry just failed on). */
+  deprioritized?: readonly Address[];
+}
+
+/** Options of one `selectServerNow` call. */
+export type SelectServerNowOptions = Pick<SelectServerOptions, 'operation' | 'deprioritized'>;
+
+/** What the embedder knows about an application error it reports. */
+export interface ReportErrorOptions {
+  /** The pool generation of the connection the error happened on (stale errors are ignored). */
+  generation?: number;
+  /** Whether the connection had completed its handshake (default 'afterHandshakeCompletes'). */
+  when?: 'beforeHandshakeCompletes' | 'afterHandshakeCompletes';
+  /** The server's maxWireVersion as the connection saw it (default: the snapshot's). */
+  maxWireVersion?: number;
+}
+
+/** Options of `waitForRefresh`. */
+export interface WaitForRefreshOptions {
+  /** Default serverSelectionTimeoutMS; Infinity waits until the round completes or the topology closes. */
+  timeoutMS?: number;
+}
+
+/**
+ * Where a topology is in its life: `idle` before monitoring starts, `resolving` during the SRV
+ * lookup of a `mongodb+srv://` string, `open` while monitoring, `failed` when the SRV lookup
+ * failed (every call reports why), `closed` after close().
+ */
+export type TopologyState = 'idle' | 'resolving' | 'open' | 'failed' | 'closed';
+
+type Payload<K extends keyof TopologyEvents> = TopologyEvents[K][0];
+interface QueuedEvent {
+  readonly name: keyof TopologyEvents;
+  readonly payload: Payload<keyof TopologyEvents>;
+}
+
+/** What connect() waits for: any server a read could use (primary, secondary, mongos, standalone, load balancer). */
+const connectCriteria: SelectionCriteria = Object.freeze({
+  readPreference: toReadPreference('primaryPreferred'),
+  operation: undefined,
+  deprioritized: Object.freeze([]) as readonly Address[],
+});
+const noDeprioritized: readonly Address[] = Object.freeze([]);
+/** From how many servers a selection with tags or staleness is worth caching per snapshot. */
+const CACHE_TAGGED_ABOVE_SERVERS = 8;
+
+let nextTopologyId = 0;
+
+/**
+ * A MongoDB deployment as the client sees it, kept true by background monitors.
+ *
+ * ```ts
+ * const topology = new Topology('mongodb://a,b,c/?replicaSet=rs0');
+ * topology.on('primaryChanged', (e) => console.log(e.previous, '->', e.current));
+ * await topology.connect();
+ * const server = await topology.selectServer('secondaryPreferred', { timeoutMS: 5000 });
+ * await topology.close();
+ * ```
+ */
+export class Topology extends GuardedEventEmitter<TopologyEvents> {
+  /** Identifies this topology in events (a per-process counter, like the official driver's). */
+  readonly topologyId: number;
+  /** The connection string without its password. */
+  readonly redactedUri: string;
+
+  /** The petiole: the one reference the whole nest hangs from. Assigned only in `#swap`. */
+  #snapshot: TopologyDescription;
+  #settings: TopologySettings;
+  readonly #clock: Clock;
+  readonly #uriOptions: UriTopologyOptions;
+  readonly #constructorOptions: TopologyOptions;
+  readonly #resources = new TopologyResources();
+  /** The topology, weakly: what monitors and timers hold, so that an unclosed topology can be collected. */
+  readonly #self: WeakRef<Topology> = new WeakRef(this);
+  #state: TopologyState = 'idle';
+  #connecting: Promise<this> | undefined;
+  #closing: Promise<void> | undefined;
+  /** Why opening failed (an SRV lookup), reported by every later call. */
+  #startupError: Error | undefined;
+
+  readonly #poolGenerations = new Map<Address, number>();
+  readonly #operationCounts = new Map<Address, number>();
+  readonly #operationCount = (address: Address): number => this.#operationCounts.get(address) ?? 0;
+
+  /** Snapshot changes whose side effects (monitors, events, waiters) are still to run, in order. */
+  readonly #changes: [TopologyDescription, TopologyDescription][] = [];
+  #processingChanges = false;
+  readonly #events: QueuedEvent[] = [];
+  #flushingEvents = false;
+  #warnedAboutListener = false;
+
+  readonly #waits: SelectionWait;
+  readonly #rounds: RefreshRounds<TopologyDescription>;
+  /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
+  #requestingChecks = false;
+  /** Servers whose monitor has an awaitable (streaming) hello in flight. */
+  readonly #awaitedInFlight = new Set<Address>();
+
+  /** Which kinds of callers are waiting (they keep the process alive; monitors alone do not). */
+  readonly #busy = { selections: false, refreshes: false };
+  /** Releases the ref'd handle that keeps the process alive while callers wait; null when none. */
+  #releaseKeepAlive: (() => void) | null = null;
+
+  /** Selection results of the current snapshot by criteria (cleared on each swap). */
+  #selectionCache = new Map<string, SelectionResult>();
+  /** primaryChanged / writableChanged / readableChanged, derived the same way as the driver adapter's. */
+  #highLevel: HighLevelEventDeriver;
+
+  /**
+   * @param uri a `mongodb://` or `mongodb+srv://` connection string.
+   * @param options override the connection string's options; see {@link TopologyOptions}.
+   * @throws ConnectionStringError for a connection string that cannot be used.
+   * @throws TopologyOptionsError for an invalid option or combination.
+   */
+  constructor(uri: string, options: TopologyOptions = {}) {
+    super();
+    const parsed = parseConnectionString(uri);
+    this.redactedUri = parsed.redacted;
+    this.#uriOptions = parsed.options;
+    this.#constructorOptions = { ...options };
+    this.#settings = resolveTopologySettings(
+      { scheme: parsed.scheme, hosts: parsed.hosts, srvHost: parsed.srvHost },
+      this.#uriOptions,
+      this.#constructorOptions,
+    );
+    this.#clock = this.#settings.clock;
+    this.topologyId = nextTopologyId++;
+    this.#snapshot = this.#initialDescription(this.#settings);
+    this.#highLevel = this.#newDeriver();
+
+    const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
+    this.#waits = new SelectionWait({
+      clock: this.#clock,
+      snapshot: () => this.#snapshot,
+      select: (snapshot, criteria) => this.#select(snapshot, criteria),
+      pick: (candidates) => pickServer(candidates, this.#operationCount, this.#settings.random),
+      timeoutError: (criteria, snapshot, result, timeoutMS) =>
+        this.#selectionError(criteria, snapshot, result, 'timeout', timeoutMS),
+      stalled: () => this.scheduleRefresh(),
+      graceMS,
+      busyChanged: (busy) => this.#busyChanged('selections', busy),
+    });
+    this.#rounds = new RefreshRounds<TopologyDescription>({
+      clock: this.#clock,
+      graceMS,
+      busyChanged: (busy) => this.#busyChanged('refreshes', busy),
+      timeoutError: (timeoutMS) =>
+        new RefreshTimeoutError(
+          `No check round completed within ${timeoutMS} ms: some server did not answer its check ` +
+            `(${this.redactedUri})`,
+        ),
+    });
+  }
+
+  /** The current snapshot: a frozen TopologyDescription. Take it once per decision. */
+  get snapshot(): TopologyDescription {
+    return this.#snapshot;
+  }
+
+  /** The resolved settings (options merged, defaults applied). */
+  get settings(): TopologySettings {
+    return this.#settings;
+  }
+
+  /** Where the topology is in its life; see {@link TopologyState}. */
+  get state(): TopologyState {
+    return this.#state;
+  }
+
+  /**
+   * Starts monitoring (unless `lazy`) and resolves once a server is known that a read could use
+   * (a primary or secondary, a mongos, a standalone, a load balancer), like the official driver's
+   * `MongoClient.connect()`. Rejects with ServerSelectionError after serverSelectionTimeoutMS
+   * (monitoring goes on: a later call may succeed), with the SRV lookup's error for a
+   * `mongodb+srv://` string that cannot be resolved, and with TopologyClosedError when the
+   * topology is closed before or meanwhile; closed topologies do not reopen.
+   *
+   * Idempotent and safe to call concurrently: callers share one promise. In lazy mode it resolves
+   * at once, and monitoring starts on first use. A pending call (this one, selectServer,
+   * waitForRefresh) keeps the process alive; the monitors alone never do.
+   */
+  connect(): Promise<this> {
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    if (this.#connecting !== undefined) return this.#connecting;
+    if (this.#settings.lazy && this.#state === 'idle') {
+      this.#connecting = Promise.resolve(this);
+      return this.#connecting;
+    }
+    const connecting = this.#connect();
+    this.#connecting = connecting;
+    // A failed connect is forgotten, so that a later call tries again (unless the topology closed).
+    connecting.catch(() => {
+      if (this.#connecting === connecting && this.#state !== 'closed') this.#connecting = undefined;
+    });
+    return connecting;
+  }
+
+  async #connect(): Promise<this> {
+    this.#start();
+    await this.#selectFor(connectCriteria, this.#settings.serverSelectionTimeoutMS, undefined);
+    return this;
+  }
+
+  /**
+   * A server for `readPreference` (default 'primary') from the current snapshot, or undefined.
+   * Never waits; when nothing matches it also schedules a refresh.
+   * @throws TopologyClosedError after close(); ReadPreferenceError for an invalid read preference.
+   */
+  selectServerNow(
+    readPreference?: ReadPreferenceLike,
+    options?: SelectServerNowOptions,
+  ): ServerDescription | undefined {
+    this.#use();
+    const criteria = this.#criteria(readPreference, options);
+    const result = this.#select(this.#snapshot, criteria);
+    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    if (server === undefined) this.scheduleRefresh();
+    return server;
+  }
+
+  /**
+   * A server for `readPreference` (default 'primary'). Decides from the current snapshot when it
+   * can (no timer, no waiting); otherwise schedules one refresh and waits in the shared wait for a
+   * snapshot that has a suitable server, until `timeoutMS` (default serverSelectionTimeoutMS).
+   *
+   * @throws ServerSelectionError when the deadline passes (the message says why, and names the read
+   *   preference), or at once when waiting cannot help (incompatible servers, a read preference
+   *   unusable for this deployment).
+   * @throws TopologyClosedError when the topology is or gets closed; the signal's reason when it aborts.
+   */
+  async selectServer(
+    readPreference?: ReadPreferenceLike,
+    options?: SelectServerOptions,
+  ): Promise<ServerDescription> {
+    this.#use();
+    const criteria = this.#criteria(readPreference, options);
+    const result = this.#select(this.#snapshot, criteria);
+    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    if (server !== undefined) return server;
+    return this.#wait(
+      criteria,
+      result,
+      options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
+      options?.signal,
+    );
+  }
+
+  /** The slow path of selection, shared by connect(). */
+  #selectFor(
+    criteria: SelectionCriteria,
+    timeoutMS: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ServerDescription> {
+    const result = this.#select(this.#snapshot, criteria);
+    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    if (server !== undefined) return Promise.resolve(server);
+    return this.#wait(criteria, result, timeoutMS, signal);
+  }
+
+  #wait(
+    criteria: SelectionCriteria,
+    result: SelectionResult,
+    timeoutMS: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ServerDescription> {
+    if (this.#startupError !== undefined) return Promise.reject(this.#startupError);
+    if (failsFast(result.reason)) {
+      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'immediate'));
+    }
+    this.scheduleRefresh();
+    if (!(timeoutMS > 0)) {
+      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'timeout', timeoutMS));
+    }
+    const deadline = timeoutMS === Infinity ? Infinity : this.#clock.now() + timeoutMS;
+    return this.#waits.wait(criteria, timeoutMS, deadline, signal);
+  }
+
+  /**
+   * Wakes the monitors now. Any number of calls are one request: until the round of checks it
+   * started completes (every polling monitor reported once), further calls join it. Each monitor
+   * still checks at most once per minHeartbeatFrequencyMS; a streaming monitor with an awaitable
+   * hello in flight needs no waking (its server answers as soon as anything changes).
+   */
+  scheduleRefresh(): void {
+    if (this.#state === 'closed') return;
+    this.#use();
+    if (this.#state !== 'open') return;
+    const monitors = this.#resources.monitors;
+    // A streaming monitor with an awaitable hello in flight is current by construction (the
+    // server answers the moment anything changes): the round does not wait for it.
+    const toWaitFor = [...monitors.keys()].filter((address) => !this.#awaitedInFlight.has(address));
+    // Nothing to wake (every monitor streams, or there are none): no round, nothing to request.
+    if (toWaitFor.length === 0 && !this.#rounds.inProgress) return;
+    if (!this.#rounds.request(toWaitFor)) return; // joined the round under way
+    this.#requestingChecks = true;
+    try {
+      for (const monitor of [...monitors.values()]) monitor.requestCheck();
+    } finally {
+      this.#requestingChecks = false;
+    }
+    if (this.#rounds.complete) this.#finishRound();
+  }
+
+  /**
+   * Resolves with the snapshot after the next completed check round: a refresh is scheduled (or
+   * the one under way joined), and every monitor reports once. A streaming monitor whose
+   * awaitable hello is in flight counts as current (its server answers the moment anything
+   * changes), so with only such monitors this resolves at once. Callers share one round and one
+   * deadline timer.
+   * @throws RefreshTimeoutError after `timeoutMS` (default serverSelectionTimeoutMS); TopologyClosedError.
+   */
+  async waitForRefresh(options?: WaitForRefreshOptions): Promise<TopologyDescription> {
+    this.#use();
+    if (this.#startupError !== undefined) throw this.#startupError;
+    if (this.#state === 'resolving') {
+      // The seed list is not known yet: the first round starts with the monitors.
+      await this.#selectFor(
+        connectCriteria,
+        options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
+        undefined,
+      );
+    }
+    this.scheduleRefresh();
+    // No round: nothing to wait for (no monitors, or only streaming ones, which are current).
+    if (!this.#rounds.inProgress) return this.#snapshot;
+    return this.#rounds.wait(options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS);
+  }
+
+  /**
+   * Feeds an application error (from an operation on `address`) to the state machine: a stale
+   * error (old pool generation, old topologyVersion) changes nothing; otherwise the server may be
+   * marked Unknown, its pool cleared (the `poolCleared` event; see {@link poolGeneration}), its
+   * in-flight check cancelled and an immediate check requested.
+   * @returns what was done.
+   */
+  reportError(address: Address, error: unknown, options?: ReportErrorOptions): ErrorActions {
+    const snapshot = this.#snapshot;
+    if (this.#state === 'closed' || !snapshot.servers.has(address)) return noActions;
+    const server = snapshot.servers.get(address);
+    const { snapshot: next, actions } = applyApplicationError(snapshot, address, error, {
+      now: this.#clock.now(),
+      when: options?.when ?? 'afterHandshakeCompletes',
+      maxWireVersion: options?.maxWireVersion ?? server?.maxWireVersion ?? 0,
+      poolGeneration: this.poolGeneration(address),
+      errorGeneration: options?.generation,
+    });
+    this.#swap(next);
+    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
+    const monitor = this.#resources.monitors.get(address);
+    if (actions.cancelInFlightCheck) monitor?.cancelCheck();
+    if (actions.requestImmediateCheck) monitor?.requestCheck();
+    return actions;
+  }
+
+  /** The current pool generation of `address` (0 until its pool is first cleared). */
+  poolGeneration(address: Address): number {
+    return this.#poolGenerations.get(address) ?? 0;
+  }
+
+  /** Counts an operation started on `address` (selection prefers the less busy of two servers). */
+  operationStarted(address: Address): void {
+    this.#operationCounts.set(address, this.#operationCount(address) + 1);
+  }
+
+  /** Uncounts an operation started with {@link operationStarted}. */
+  operationFinished(address: Address): void {
+    const count = this.#operationCount(address) - 1;
+    if (count > 0) this.#operationCounts.set(address, count);
+    else this.#operationCounts.delete(address);
+  }
+
+  /** Runs `operation` counted as in flight on `address`. */
+  async withOperation<T>(address: Address, operation: () => T | Promise<T>): Promise<T> {
+    this.operationStarted(address);
+    try {
+      return await operation();
+    } finally {
+      this.operationFinished(address);
+    }
+  }
+
+  /** How many operations the embedder reported as in flight on `address`. */
+  operationCount(address: Address): number {
+    return this.#operationCount(address);
+  }
+
+  /**
+   * What is waiting: `selections` callers of selectServer/connect, in `groups` distinct criteria
+   * (each group costs one selection per new snapshot), and `refreshes` callers of waitForRefresh.
+   */
+  get waiting(): { readonly selections: number; readonly groups: number; readonly refreshes: number } {
+    return { selections: this.#waits.size, groups: this.#waits.groups, refreshes: this.#rounds.waiting };
+  }
+
+  /** Whether a write could be sent now (a primary, mongos, standalone or load balancer is known). */
+  isWritable(): boolean {
+    return this.#highLevel.stateOf(this.#snapshot).writable;
+  }
+
+  /** Whether a read with `readPreference` could be sent now (default 'nearest': any data-bearing server). */
+  isReadable(readPreference?: ReadPreferenceLike): boolean {
+    if (readPreference === undefined) return this.#highLevel.stateOf(this.#snapshot).readable;
+    return this.#select(this.#snapshot, this.#criteria(readPreference, undefined)).inLatencyWindow.length > 0;
+  }
+
+  /**
+   * Stops monitoring: every waiting call rejects with TopologyClosedError, every monitor, socket
+   * and timer of this topology goes, `serverClosed` and `topologyClosed` are emitted. The last
+   * snapshot stays readable. Idempotent (every call returns the same promise); closed topologies do
+   * not reopen. The promise resolves once the monitors' sockets have finished closing.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    const wasStarted = this.#state !== 'idle';
+    this.#state = 'closed';
+    const error = this.#closedError();
+    stopWatching(this.#resources);
+    this.#resources.close();
+    this.#waits.rejectAll(error);
+    this.#rounds.rejectAll(error);
+    if (wasStarted) {
+      for (const address of this.#snapshot.servers.keys()) {
+        this.#emit('serverClosed', { topologyId: this.topologyId, address });
+      }
+      this.#emit('topologyClosed', { topologyId: this.topologyId });
+    }
+    // Sockets destroyed above finish closing within this turn of the event loop: resolve after it,
+    // so that a caller who awaited close() finds none of them among the process's handles.
+    this.#closing = new Promise((resolve) => setImmediate(resolve));
+    return this.#closing;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /**
+   * Monitors never keep the process alive, but a caller awaiting connect(), selectServer() or
+   * waitForRefresh() does, as a pending fetch would: otherwise `await topology.connect()` at the
+   * top of a script could end the process before the first check. One ref'd handle while anyone
+   * waits, none otherwise (also closed with the resources if the topology is collected).
+   */
+  #busyChanged(kind: 'selections' | 'refreshes', busy: boolean): void {
+    this.#busy[kind] = busy;
+    const needed = this.#busy.selections || this.#busy.refreshes;
+    if (needed && this.#releaseKeepAlive === null) {
+      const handle = setInterval(() => undefined, 2 ** 31 - 1);
+      const unregister = this.#resources.add(() => clearInterval(handle));
+      this.#releaseKeepAlive = () => {
+        clearInterval(handle);
+        unregister();
+      };
+    } else if (!needed && this.#releaseKeepAlive !== null) {
+      this.#releaseKeepAlive();
+      this.#releaseKeepAlive = null;
+    }
+  }
+
+  /** Every public entry point: fails after close, starts monitoring on first use. */
+  #use(): void {
+    if (this.#state === 'closed') throw this.#closedError();
+    if (this.#state === 'idle') this.#start();
+  }
+
+  #closedError(): TopologyClosedError {
+    return new TopologyClosedError(
+      `The topology for ${this.redactedUri} is closed; create a new Topology to reconnect`,
+    );
+  }
+
+  #start(): void {
+    if (this.#state !== 'idle') return;
+    const settings = this.#settings;
+    closeWhenCollected(this, this.#resources);
+    const deploymentKey =
+      settings.srvHost !== null
+        ? `mongodb+srv://${settings.srvHost}`
+        : `mongodb://${[...settings.seeds].sort().join(',')}${settings.replicaSet === null ? '' : `/?replicaSet=${settings.replicaSet}`}`;
+    this.#resources.add(countLiveTopology(deploymentKey, settings.maxTopologiesPerDeployment));
+    this.#emit('topologyOpening', { topologyId: this.topologyId });
+    // The first primary's durationMS counts from here.
+    this.#highLevel = this.#newDeriver();
+
+    if (settings.scheme === 'mongodb+srv') {
+      this.#state = 'resolving';
+      void this.#resolveSeedList();
+      return;
+    }
+    this.#state = 'open';
+    // The snapshot already holds the seeds: tell listeners as if from an empty topology.
+    const empty = initialTopologyDescription([], { now: this.#clock.now() });
+    this.#changes.push([empty, this.#snapshot]);
+    this.#processChanges();
+    this.#opened();
+  }
+
+  /**
+   * Monitoring began with these servers. Every monitor checks at once, so that first check is a
+   * round under way (requests join it); a load balancer, never checked, becomes a LoadBalancer.
+   */
+  #opened(): void {
+    const snapshot = this.#snapshot;
+    if (snapshot.type === TopologyType.LoadBalanced) {
+      for (const address of snapshot.servers.keys()) {
+        this.#swap(
+          applyServerDescription(this.#snapshot, loadBalancerServerDescription(address, this.#clock.now())),
+        );
+      }
+    }
+    this.#rounds.request(this.#resources.monitors.keys());
+    if (this.#rounds.complete) this.#finishRound();
+  }
+
+  async #resolveSeedList(): Promise<void> {
+    const settings = this.#settings;
+    const resolver = settings.srvResolver ?? systemSrvResolver;
+    const srvHost = settings.srvHost as string;
+    try {
+      const resolved = await resolveInitialSeedList(srvHost, {
+        resolver,
+        srvServiceName: settings.srvServiceName,
+        srvMaxHosts: settings.srvMaxHosts,
+        random: settings.random,
+      });
+      if (this.#state !== 'resolving') return; // closed meanwhile
+      const source: SeedSource = { scheme: 'mongodb+srv', hosts: resolved.hosts, srvHost };
+      this.#settings = resolveTopologySettings(
+        source,
+        this.#uriOptions,
+        this.#constructorOptions,
+        resolved.txtOptions,
+      );
+      this.#state = 'open';
+      const initial = this.#initialDescription(this.#settings);
+      this.#swap(renumbered(initial, this.#snapshot.version + 1));
+      this.#opened();
+      this.#startSrvPolling(resolved.ttlMS);
+    } catch (error) {
+      if (this.#state !== 'resolving') return;
+      this.#state = 'failed';
+      this.#startupError =
+        error instanceof Error
+          ? error
+          : new WaspnestError(`SRV lookup for ${srvHost} failed: ${String(error)}`);
+      this.#waits.rejectAll(this.#startupError);
+      this.#rounds.rejectAll(this.#startupError);
+    }
+  }
+
+  #startSrvPolling(ttlMS: number | null): void {
+    const settings = this.#settings;
+    const self = this.#self;
+    const poller = new SrvPoller({
+      srvHost: settings.srvHost as string,
+      resolver: settings.srvResolver ?? systemSrvResolver,
+      srvServiceName: settings.srvServiceName,
+      srvMaxHosts: settings.srvMaxHosts,
+      random: settings.random,
+      clock: this.#clock,
+      rescanIntervalMS: settings.rescanSRVIntervalMS,
+      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+      // Weak: the poller's timer must not keep an unclosed topology alive.
+      currentHosts: () => {
+        const topology = self.deref();
+        if (topology === undefined) return null;
+        const snapshot = topology.#snapshot;
+        const type = snapshot.type;
+        if (type !== TopologyType.Sharded && type !== TopologyType.Unknown) return null;
+        return [...snapshot.servers.keys()];
+      },
+      update: (hosts) => {
+        const topology = self.deref();
+        if (topology !== undefined) topology.#replaceSeedList(hosts);
+      },
+    });
+    this.#resources.add(() => poller.stop());
+    poller.start(ttlMS);
+  }
+
+  #replaceSeedList(hosts: readonly Address[]): void {
+    if (this.#state !== 'open') return;
+    this.#swap(replaceSeedList(this.#snapshot, hosts, this.#clock.now()));
+  }
+
+  #newDeriver(): HighLevelEventDeriver {
+    return new HighLevelEventDeriver({
+      startedAt: this.#clock.now(),
+      localThresholdMS: this.#settings.localThresholdMS,
+      heartbeatFrequencyMS: this.#settings.heartbeatFrequencyMS,
+    });
+  }
+
+  #initialDescription(settings: TopologySettings): TopologyDescription {
+    return initialTopologyDescription(settings.seeds, {
+      directConnection: settings.directConnection,
+      ...(settings.replicaSet === null ? {} : { replicaSet: settings.replicaSet }),
+      loadBalanced: settings.loadBalanced,
+      now: this.#clock.now(),
+    });
+  }
+
+  // ---- the one writer ------------------------------------------------------------------------
+
+  /**
+   * The only assignment of the snapshot. Same object: nothing happens. Otherwise the side
+   * effects run in order, one change after the other even when a listener causes another swap:
+   * monitors are made to match the servers, events are emitted, waiters are answered.
+   */
+  #swap(next: TopologyDescription): void {
+    const previous = this.#snapshot;
+    if (next === previous) return;
+    this.#snapshot = next;
+    this.#selectionCache = new Map();
+    this.#changes.push([previous, next]);
+    this.#processChanges();
+  }
+
+  #processChanges(): void {
+    if (this.#processingChanges) return;
+    this.#processingChanges = true;
+    try {
+      for (let change = this.#changes.shift(); change !== undefined; change = this.#changes.shift()) {
+        const [previous, next] = change;
+        for (const event of sdamEventsBetween(previous, next)) this.#queueSdamEvent(event);
+        for (const event of this.#highLevel.eventsBetween(previous, next, this.#clock.now())) {
+          this.#events.push({ name: event.name, payload: { topologyId: this.topologyId, ...event.payload } });
+        }
+        this.#reconcileMonitors();
+        this.#flushEvents();
+        this.#waits.snapshotChanged(this.#snapshot);
+        if (this.#rounds.complete) this.#finishRound();
+        this.#flushEvents();
+      }
+    } finally {
+      this.#processingChanges = false;
+    }
+  }
+
+  /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
+  #reconcileMonitors(): void {
+    if (this.#state !== 'open') return;
+    const monitors = this.#resources.monitors;
+    const servers = this.#snapshot.servers;
+    for (const [address, monitor] of monitors) {
+      if (servers.has(address)) continue;
+      monitors.delete(address);
+      this.#poolGenerations.delete(address);
+      this.#awaitedInFlight.delete(address);
+      monitor.close();
+      this.#rounds.reported(address);
+    }
+    if (this.#snapshot.type === TopologyType.LoadBalanced) return; // nothing to monitor
+    const factory: ServerMonitorFactory = this.#settings.monitorFactory ?? createServerMonitor;
+    for (const address of servers.keys()) {
+      if (monitors.has(address)) continue;
+      const holder: { monitor?: ServerMonitor } = {};
+      const monitor = factory(address, this.#listenerFor(address, holder), this.#monitorSettings(address));
+      holder.monitor = monitor;
+      monitors.set(address, monitor);
+      monitor.start();
+    }
+  }
+
+  #monitorSettings(address: Address): MonitorSettings {
+    const settings = this.#settings;
+    const self = this.#self;
+    return {
+      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
+      connectTimeoutMS: settings.connectTimeoutMS,
+      mode: settings.serverMonitoringMode,
+      ...(settings.appName === null ? {} : { appName: settings.appName }),
+      ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+      ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
+      clock: this.#clock,
+      currentDescription: () => {
+        const topology = self.deref();
+        return topology === undefined ? undefined : topology.#snapshot.servers.get(address);
+      },
+    };
+  }
+
+  /**
+   * The listener of one monitor. It holds the topology weakly and ignores a monitor that is no
+   * longer the one for its address (closed, replaced), so a late report cannot resurrect a server.
+   */
+  #listenerFor(address: Address, holder: { monitor?: ServerMonitor }): ServerMonitorListener {
+    const self = this.#self;
+    const current = (): Topology | undefined => {
+      const topology = self.deref();
+      if (topology === undefined || topology.#state !== 'open') return undefined;
+      const monitor = topology.#resources.monitors.get(address);
+      return monitor !== undefined && (holder.monitor === undefined || monitor === holder.monitor)
+        ? topology
+        : undefined;
+    };
+    return {
+      heartbeatStarted: (info) => {
+        const topology = current();
+        if (topology !== undefined) topology.#heartbeatStarted(info);
+      },
+      heartbeatSucceeded: (info) => {
+        const topology = current();
+        if (topology !== undefined) topology.#heartbeatSucceeded(info);
+      },
+      heartbeatFailed: (info) => {
+        const topology = current();
+        if (topology !== undefined) topology.#heartbeatFailed(info);
+      },
+      description: (description) => {
+        const topology = current();
+        if (topology !== undefined) topology.#monitorDescription(address, description);
+      },
+    };
+  }
+
+  #heartbeatStarted(info: HeartbeatStartedInfo): void {
+    if (info.awaited) this.#awaitedInFlight.add(info.address);
+    else this.#awaitedInFlight.delete(info.address);
+    this.#emit('serverHeartbeatStarted', {
+      topologyId: this.topologyId,
+      address: info.address,
+      connectionId: info.connectionId,
+      awaited: info.awaited,
+    });
+  }
+
+  #heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
+    this.#awaitedInFlight.delete(info.address);
+    this.#emit('serverHeartbeatSucceeded', {
+      topologyId: this.topologyId,
+      address: info.address,
+      connectionId: info.connectionId,
+      awaited: info.awaited,
+      duration: info.duration,
+      reply: info.reply,
+      ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
+      ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
+    });
+  }
+
+  #heartbeatFailed(info: HeartbeatFailedInfo): void {
+    this.#awaitedInFlight.delete(info.address);
+    this.#emit('serverHeartbeatFailed', {
+      topologyId: this.topologyId,
+      address: info.address,
+      connectionId: info.connectionId,
+      awaited: info.awaited,
+      duration: info.duration,
+      failure: info.failure,
+      phase: info.phase,
+    });
+  }
+
+  /**
+   * A monitor's finding. (A check that timed out only because this process was paused is retried
+   * by the monitor before it reports anything, so the topology applies what it is given; it only
+   * guards its own deadlines against pauses, see SelectionWait.)
+   */
+  #monitorDescription(address: Address, description: ServerDescription): void {
+    const previous = this.#snapshot.servers.get(address);
+    this.#swap(applyServerDescription(this.#snapshot, description));
+    // A failed check clears the server's pool (server monitoring specification), once: not again
+    // for each failed check of a server already known to be failing. A timeout also interrupts
+    // the connections in use, which would hang the same way.
+    if (description.error !== null && previous !== undefined && previous.error === null) {
+      this.#clearPool(address, description.error.name === 'NetworkTimeoutError');
+    }
+    if (this.#rounds.reported(address)) this.#finishRound();
+  }
+
+  #clearPool(address: Address, interruptInUseConnections: boolean): void {
+    const generation = this.poolGeneration(address) + 1;
+    this.#poolGenerations.set(address, generation);
+    this.#emit('poolCleared', {
+      topologyId: this.topologyId,
+      address,
+      generation,
+      interruptInUseConnections,
+    });
+  }
+
+  #finishRound(): void {
+    if (!this.#rounds.complete) return;
+    const snapshot = this.#snapshot;
+    const round = this.#rounds.finish(snapshot);
+    this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot });
+    // Callers still waiting for a server: keep the checks coming (the monitors pace them).
+    if (this.#waits.size > 0 && !this.#requestingChecks && this.#resources.monitors.size > 0)
+      this.scheduleRefresh();
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  #queueSdamEvent(event: SdamEvent): void {
+    const topologyId = this.topologyId;
+    switch (event.type) {
+      case 'serverOpening':
+      case 'serverClosed':
+        this.#events.push({ name: event.type, payload: { topologyId, address: event.address } });
+        break;
+      case 'serverDescriptionChanged':
+        this.#events.push({
+          name: event.type,
+          payload: {
+            topologyId,
+            address: event.address,
+            previousDescription: event.previousDescription,
+            newDescription: event.newDescription,
+          },
+        });
+        break;
+      case 'topologyDescriptionChanged':
+        this.#events.push({
+          name: event.type,
+          payload: {
+            topologyId,
+            previousDescription: event.previousDescription,
+            newDescription: event.newDescription,
+          },
+        });
+        break;
+    }
+  }
+
+  /** Queues an event and emits the queue, unless a change is being processed (it emits then). */
+  #emit<K extends keyof TopologyEvents>(name: K, payload: Payload<K>): void {
+    this.#events.push({ name, payload });
+    if (!this.#processingChanges) this.#flushEvents();
+  }
+
+  /** Emits queued events in order; an event queued by a listener waits for the ones before it. */
+  #flushEvents(): void {
+    if (this.#flushingEvents) return;
+    this.#flushingEvents = true;
+    try {
+      for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
+        // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
+        (this.emit as (name: string, payload: unknown) => boolean)(event.name, event.payload);
+      }
+    } finally {
+      this.#flushingEvents = false;
+    }
+  }
+
+  /**
+   * A listener threw: report it on `listenerError`, or, with nobody listening there, warn once.
+   * (A throwing `listenerError` listener is swallowed: there is nobody left to tell.)
+   */
+  protected override listenerThrew(event: string, error: unknown): void {
+    if (event !== 'listenerError' && this.listenerCount('listenerError') > 0) {
+      this.emit('listenerError', { topologyId: this.topologyId, event, error });
+      return;
+    }
+    if (this.#warnedAboutListener) return;
+    this.#warnedAboutListener = true;
+    const message = error instanceof Error ? error.message : String(error);
+    process.emitWarning(
+      `A listener of the waspnest topology event '${event}' threw: ${message}. The other listeners and the ` +
+        "monitors went on; listen to 'listenerError' to receive these errors (this warning is shown once).",
+      { code: 'WASPNEST_LISTENER_ERROR' },
+    );
+  }
+
+  // ---- selection -----------------------------------------------------------------------------
+
+  #criteria(
+    readPreference: ReadPreferenceLike | undefined,
+    options: SelectServerNowOptions | undefined,
+  ): SelectionCriteria {
+    return {
+      readPreference: toReadPreference(readPreference),
+      operation: options?.operation,
+      deprioritized: options?.deprioritized ?? noDeprioritized,
+    };
+  }
+
+  /** The pure selection, cached per snapshot (a repeated selection costs a Map lookup). */
+  #select(snapshot: TopologyDescription, criteria: SelectionCriteria): SelectionResult {
+    const { readPreference, operation, deprioritized } = criteria;
+    // Plain criteria have a short string key. For tag sets or maxStalenessSeconds the key is JSON,
+    // which costs about as much as selecting among a few servers (measured): cache those only for
+    // larger deployments. Deprioritized lists are one-off (a retry's server): never cached.
+    const plain = readPreference.tags.length === 0 && readPreference.maxStalenessSeconds === null;
+    const cacheable =
+      snapshot === this.#snapshot &&
+      deprioritized.length === 0 &&
+      (plain || snapshot.servers.size > CACHE_TAGGED_ABOVE_SERVERS);
+    const key = cacheable ? selectionKey(criteria) : '';
+    if (cacheable) {
+      const cached = this.#selectionCache.get(key);
+      if (cached !== undefined) return cached;
+    }
+    const result = selectServers(snapshot, readPreference, {
+      ...(operation === undefined ? {} : { operation }),
+      localThresholdMS: this.#settings.localThresholdMS,
+      heartbeatFrequencyMS: this.#settings.heartbeatFrequencyMS,
+      deprioritized,
+    });
+    if (cacheable) this.#selectionCache.set(key, result);
+    return result;
+  }
+
+  #selectionError(
+    criteria: SelectionCriteria,
+    snapshot: TopologyDescription,
+    result: SelectionResult,
+    kind: 'timeout' | 'immediate',
+    timeoutMS = this.#settings.serverSelectionTimeoutMS,
+  ): ServerSelectionError {
+    const readPreference: ReadPreference = criteria.readPreference;
+    const described =
+      formatReadPreference(readPreference) + (criteria.operation === 'write' ? ' (write)' : '');
+    const why = result.explanation ?? `no server matched (${result.reason ?? 'unknown reason'})`;
+    const servers = summarizeServers(snapshot, this.#clock.now());
+    const list = servers.length === 0 ? 'no servers' : servers.map(describeServer).join('; ');
+    const prefix =
+      kind === 'immediate'
+        ? `No server can be selected for read preference ${described}`
+        : `Server selection timed out after ${timeoutMS} ms for read preference ${described}`;
+    return new ServerSelectionError(
+      `${prefix}: ${why}. Topology ${snapshot.type}; servers: ${list}`,
+      result.reason ?? 'noSuitableServer',
+      {
+        mode: readPreference.mode,
+        tags: readPreference.tags,
+        maxStalenessSeconds: readPreference.maxStalenessSeconds,
+      },
+      snapshot.type,
+      servers,
+    );
+  }
+}
+
+const noActions: ErrorActions = Object.freeze({
+  clearPool: false,
+  interruptInUseConnections: false,
+  requestImmediateCheck: false,
+  cancelInFlightCheck: false,
+});
+
+/** A JSON-safe line per server for errors and logs. */
+export function summarizeServers(snapshot: TopologyDescription, now: number): ServerSelectionServerSummary[] {
+  const summaries: ServerSelectionServerSummary[] = [];
+  for (const server of snapshot.servers.values()) {
+    const neverChecked = server.type === 'Unknown' && server.error === null;
+    summaries.push({
+      address: server.address,
+      type: server.type,
+      error: server.error?.message ?? null,
+      lastHeartbeatAgeMS: neverChecked ? null : Math.max(0, Math.round(now - server.lastUpdateTime)),
+      roundTripTimeMS: server.roundTripTime === null ? null : Math.round(server.roundTripTime * 100) / 100,
+    });
+  }
+  return summaries;
+}
+
+function describeServer(server: ServerSelectionServerSummary): string {
+  const parts = [server.type];
+  if (server.error !== null) parts.push(`last error: ${server.error}`);
+  if (server.lastHeartbeatAgeMS === null) parts.push('never checked');
+  else parts.push(`checked ${server.lastHeartbeatAgeMS} ms ago`);
+  if (server.roundTripTimeMS !== null) parts.push(`RTT ${server.roundTripTimeMS} ms`);
+  return `${server.address} (${parts.join(', ')})`;
+}
+
+/** The same description under another version number (the SRV seed list replaces a placeholder). */
+function renumbered(description: TopologyDescription, version: number): TopologyDescription {
+  return Object.freeze({ ...description, version });
+}

@@ -1,0 +1,232 @@
+/**
+ * The two clients every benchmark compares: our Topology and the official driver's MongoClient,
+ * opened with the same options against the same deployment, and small helpers to wait until
+ * each sees what a measurement needs.
+ */
+import { MongoClient, type MongoClientOptions, type ReadPreference, type TopologyDescription } from 'mongodb';
+import { primaryOf } from '../../src/description/topology-description.js';
+import type { TopologyDescription as OurSnapshot } from '../../src/description/types.js';
+import { Topology, type TopologyOptions } from '../../src/topology.js';
+
+/** What the benchmarks use of the driver's `Server` (an internal class). */
+export interface DriverServer {
+  readonly description: { readonly address: string };
+}
+
+/**
+ * The driver's internal `Topology` as far as the benchmarks touch it: `selectServer` is what
+ * every driver operation calls first, and the issue's baseline figures were measured on it.
+ */
+export interface DriverTopology {
+  readonly description: TopologyDescription;
+  selectServer(
+    selector: ReadPreference,
+    options: {
+      readonly serverSelectionTimeoutMS?: number;
+      readonly operationName?: string;
+      readonly deprioritizedServers?: DriverDeprioritized;
+    },
+  ): Promise<DriverServer>;
+}
+
+/** The driver's selectors call `has` on this; an empty set is what a fresh operation passes. */
+export interface DriverDeprioritized {
+  has(server: { readonly address: string }): boolean;
+  add(server: { readonly address: string }): void;
+}
+
+/** Equivalent to the driver's empty `DeprioritizedServers` (which it does not export). */
+export const noDeprioritizedServers: DriverDeprioritized = Object.freeze({
+  has: () => false,
+  add: () => {
+    throw new Error('the benchmarks never deprioritize');
+  },
+});
+
+/** The driver's internal topology of a connected client. */
+export function driverTopology(client: MongoClient): DriverTopology {
+  const topology = (client as unknown as { readonly topology?: DriverTopology }).topology;
+  if (topology === undefined) throw new Error('the MongoClient is not connected (no topology)');
+  return topology;
+}
+
+/** The primary's address in a driver description, if it shows one. */
+export function driverPrimaryOf(description: TopologyDescription): string | undefined {
+  for (const [address, server] of description.servers) if (server.type === 'RSPrimary') return address;
+  return undefined;
+}
+
+/** Our primary's address in a snapshot, if it shows one. */
+export function ourPrimaryOf(snapshot: OurSnapshot): string | undefined {
+  return primaryOf(snapshot)?.address;
+}
+
+/** Whether every server of a driver description has answered and one of them is the primary. */
+export function driverSettled(description: TopologyDescription, members: number): boolean {
+  let known = 0;
+  for (const server of description.servers.values()) if (server.type !== 'Unknown') known++;
+  return known >= members && driverPrimaryOf(description) !== undefined;
+}
+
+/** Whether every server of our snapshot has answered and one of them is the primary. */
+export function oursSettled(snapshot: OurSnapshot, members: number): boolean {
+  let known = 0;
+  for (const server of snapshot.servers.values()) if (server.type !== 'Unknown') known++;
+  return known >= members && ourPrimaryOf(snapshot) !== undefined;
+}
+
+function timeoutError(what: string, timeoutMs: number): Error {
+  return new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+/** Resolves once `predicate(topology.snapshot)` holds (checked now and after every new snapshot). */
+export function waitForOurs(
+  topology: Topology,
+  predicate: (snapshot: OurSnapshot) => boolean,
+  timeoutMs: number,
+  what = 'the topology condition',
+): Promise<OurSnapshot> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const snapshot = topology.snapshot;
+      if (!predicate(snapshot)) return false;
+      cleanup();
+      resolve(snapshot);
+      return true;
+    };
+    const listener = (): void => {
+      check();
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(timeoutError(what, timeoutMs));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      topology.off('topologyDescriptionChanged', listener);
+    };
+    topology.on('topologyDescriptionChanged', listener);
+    check();
+  });
+}
+
+/** Resolves once `predicate(description)` holds for the driver (checked now and after every change). */
+export function waitForDriver(
+  client: MongoClient,
+  predicate: (description: TopologyDescription) => boolean,
+  timeoutMs: number,
+  what = 'the driver condition',
+): Promise<TopologyDescription> {
+  return new Promise((resolve, reject) => {
+    const check = (description: TopologyDescription): void => {
+      if (!predicate(description)) return;
+      cleanup();
+      resolve(description);
+    };
+    const listener = (event: { newDescription: TopologyDescription }): void => check(event.newDescription);
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(timeoutError(what, timeoutMs));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      client.off('topologyDescriptionChanged', listener);
+    };
+    client.on('topologyDescriptionChanged', listener);
+    const current = (
+      client as unknown as { readonly topology?: { readonly description: TopologyDescription } }
+    ).topology?.description;
+    if (current !== undefined) check(current);
+  });
+}
+
+/** Options both sides understand, given once so that both sides get the same. */
+export interface SharedOptions {
+  readonly heartbeatFrequencyMS?: number;
+  readonly serverMonitoringMode?: 'stream' | 'poll' | 'auto';
+  readonly serverSelectionTimeoutMS?: number;
+  readonly connectTimeoutMS?: number;
+  readonly directConnection?: boolean;
+}
+
+export function ourOptions(shared: SharedOptions, extra: TopologyOptions = {}): TopologyOptions {
+  return { ...shared, ...extra };
+}
+
+export function driverOptions(shared: SharedOptions, extra: MongoClientOptions = {}): MongoClientOptions {
+  return { ...shared, ...extra };
+}
+
+/** A connected Topology whose snapshot knows all `members` and the primary. */
+export async function openOurs(
+  uri: string,
+  members: number,
+  shared: SharedOptions,
+  beforeConnect?: (topology: Topology) => void,
+  timeoutMs = 20_000,
+): Promise<Topology> {
+  const topology = new Topology(uri, ourOptions(shared));
+  try {
+    beforeConnect?.(topology);
+    await topology.connect();
+    await waitForOurs(
+      topology,
+      (s) => oursSettled(s, members),
+      timeoutMs,
+      `our topology knowing ${members} members`,
+    );
+    return topology;
+  } catch (error) {
+    await topology.close();
+    throw error;
+  }
+}
+
+/** A connected MongoClient whose description knows all `members` and the primary. */
+export async function openDriver(
+  uri: string,
+  members: number,
+  shared: SharedOptions,
+  extra: MongoClientOptions = {},
+  beforeConnect?: (client: MongoClient) => void,
+  timeoutMs = 20_000,
+): Promise<MongoClient> {
+  const client = new MongoClient(uri, driverOptions(shared, extra));
+  try {
+    beforeConnect?.(client);
+    await client.connect();
+    await waitForDriver(
+      client,
+      (d) => driverSettled(d, members),
+      timeoutMs,
+      `the driver knowing ${members} members`,
+    );
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+/**
+ * Resolves once every one of `members` addresses has started an awaited (streaming) check, as
+ * reported to `subscribe`'s listener; call it before connecting. `cancel` stops listening.
+ */
+export function streamingStarted(
+  members: number,
+  subscribe: (listener: (address: string, awaited: boolean) => void) => () => void,
+): { readonly done: Promise<void>; cancel(): void } {
+  const streaming = new Set<string>();
+  let unsubscribe: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    unsubscribe = subscribe((address, awaited) => {
+      if (!awaited) return;
+      streaming.add(address);
+      if (streaming.size >= members) {
+        unsubscribe();
+        resolve();
+      }
+    });
+  });
+  return { done, cancel: () => unsubscribe() };
+}

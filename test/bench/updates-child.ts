@@ -1,0 +1,168 @@
+/**
+ * Child of the `updates` benchmark (run with --expose-gc): the cost of applying one server's
+ * hello to snapshots of 3, 7 and 50 members through the pure core, and the heap retained after
+ * 100,000 updates when only the last snapshot is kept.
+ */
+import { Long, ObjectId } from 'bson';
+import { applyServerDescription } from '../../src/description/apply-server-description.js';
+import { serverDescriptionFromHello } from '../../src/description/server-description.js';
+import { initialTopologyDescription } from '../../src/description/topology-description.js';
+import type { ServerDescription, TopologyDescription } from '../../src/description/types.js';
+import { childMain } from './child.js';
+import { nsPerCall } from './stats.js';
+
+const quick = process.argv.includes('--quick');
+const minMs = quick ? 150 : 600;
+const retainedUpdates = 100_000;
+
+function hosts(size: number): string[] {
+  return Array.from({ length: size }, (_, i) => `db${i}.example.net:27017`);
+}
+
+const processIds = new Map<string, ObjectId>();
+const electionId = new ObjectId();
+
+/** A mongod-7-like hello reply of member `index` of an `size`-member set whose primary is member 0. */
+function helloReply(
+  members: readonly string[],
+  index: number,
+  tags: Record<string, string>,
+): Record<string, unknown> {
+  const me = members[index] as string;
+  let processId = processIds.get(me);
+  if (processId === undefined) {
+    processId = new ObjectId();
+    processIds.set(me, processId);
+  }
+  const primary = index === 0;
+  return {
+    topologyVersion: { processId, counter: Long.fromNumber(4) },
+    hosts: members,
+    setName: 'rs0',
+    setVersion: 1,
+    isWritablePrimary: primary,
+    secondary: !primary,
+    primary: members[0],
+    me,
+    ...(primary ? { electionId } : {}),
+    tags,
+    lastWrite: {
+      opTime: { ts: Long.fromNumber(1), t: Long.fromNumber(1) },
+      lastWriteDate: new Date(1_700_000_000_000),
+    },
+    maxBsonObjectSize: 16 * 1024 * 1024,
+    maxMessageSizeBytes: 48_000_000,
+    maxWriteBatchSize: 100_000,
+    localTime: new Date(1_700_000_000_000),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId: 1,
+    minWireVersion: 0,
+    maxWireVersion: 21,
+    readOnly: false,
+    ok: 1,
+  };
+}
+
+const rtt = { average: 1, min: 1, samples: [1] };
+
+/** A snapshot of an `size`-member set where every member has answered once. */
+function settledSnapshot(members: readonly string[]): TopologyDescription {
+  let snapshot = initialTopologyDescription(members, { replicaSet: 'rs0', now: 0 });
+  members.forEach((member, index) => {
+    const description = serverDescriptionFromHello(member, helloReply(members, index, { dc: 'a' }), {
+      now: 1,
+      roundTripTime: rtt,
+    });
+    snapshot = applyServerDescription(snapshot, description);
+  });
+  return snapshot;
+}
+
+interface SizeResult {
+  changedNs: number;
+  unchangedNs: number;
+  unchangedSameObject: boolean;
+}
+
+function measureSize(size: number): {
+  result: SizeResult;
+  base: TopologyDescription;
+  variants: ServerDescription[];
+} {
+  const members = hosts(size);
+  const base = settledSnapshot(members);
+  const index = size - 1; // a secondary
+  const address = members[index] as string;
+  // Two descriptions of one secondary that differ in a field the specification counts (its tags),
+  // so that applying them alternately makes a new snapshot every time.
+  const variants = [
+    serverDescriptionFromHello(address, helloReply(members, index, { dc: 'b' }), {
+      now: 2,
+      roundTripTime: rtt,
+    }),
+    serverDescriptionFromHello(address, helloReply(members, index, { dc: 'a' }), {
+      now: 3,
+      roundTripTime: rtt,
+    }),
+  ];
+  // The same reply as the one already applied, received later: nothing counted changed.
+  const unchanged = serverDescriptionFromHello(address, helloReply(members, index, { dc: 'a' }), {
+    now: 4,
+    roundTripTime: rtt,
+  });
+  const unchangedSameObject = applyServerDescription(base, unchanged) === base;
+
+  let current = base;
+  const changedNs = nsPerCall(
+    (iterations) => {
+      for (let i = 0; i < iterations; i++)
+        current = applyServerDescription(current, variants[i & 1] as ServerDescription);
+    },
+    { minMs, batch: 2_000 },
+  );
+  let sink = 0;
+  const unchangedNs = nsPerCall(
+    (iterations) => {
+      for (let i = 0; i < iterations; i++) sink += applyServerDescription(base, unchanged).version;
+    },
+    { minMs, batch: 20_000 },
+  );
+  if (sink < 0) console.log(sink); // keeps the loop from being optimised away
+  return { result: { changedNs, unchangedNs, unchangedSameObject }, base, variants };
+}
+
+function forceGc(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') throw new Error('run with --expose-gc');
+  for (let i = 0; i < 3; i++) gc();
+}
+
+/** Heap retained (MB) by 100,000 changed updates of which only the last snapshot is kept. */
+function retainedHeapMB(base: TopologyDescription, variants: readonly ServerDescription[]): number {
+  let current: TopologyDescription | null = null;
+  forceGc();
+  const before = process.memoryUsage().heapUsed;
+  current = base;
+  for (let i = 0; i < retainedUpdates; i++)
+    current = applyServerDescription(current, variants[i & 1] as ServerDescription);
+  forceGc();
+  const after = process.memoryUsage().heapUsed;
+  if (current.version < retainedUpdates)
+    throw new Error(`expected ${retainedUpdates} new snapshots, got ${current.version}`);
+  return (after - before) / 1024 / 1024;
+}
+
+await childMain(async () => {
+  const sizes: Record<string, SizeResult> = {};
+  let fifty: ReturnType<typeof measureSize> | undefined;
+  // A first pass over every size lets the JIT settle on code that serves all of them; only the
+  // second pass is reported (otherwise the first size measured pays for the warm-up).
+  for (const size of [3, 7, 50]) measureSize(size);
+  for (const size of [3, 7, 50]) {
+    const measured = measureSize(size);
+    sizes[String(size)] = measured.result;
+    if (size === 50) fifty = measured;
+  }
+  if (fifty === undefined) throw new Error('unreachable');
+  return { sizes, retainedHeapMB: retainedHeapMB(fifty.base, fifty.variants), retainedUpdates };
+});

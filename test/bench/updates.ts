@@ -1,0 +1,69 @@
+/**
+ * Snapshot updates: nanoseconds per `applyServerDescription` (the pure state machine) with a
+ * changed and an unchanged hello on 3-, 7- and 50-member snapshots, whether the unchanged one
+ * returns the same object, and the heap retained after 100,000 updates. Runs in a fresh child
+ * process with --expose-gc. The driver has no pure equivalent to time, so these rows are ours only.
+ */
+import { runChild } from './child.js';
+import type { Benchmark } from './results.js';
+
+export const updatesBenchmark: Benchmark = {
+  key: 'update',
+  title: 'Snapshot updates (pure core, ours only)',
+  rows: [
+    { label: 'changed hello, 3 members', unit: 'ns', ours: 'changed3Ns' },
+    { label: 'changed hello, 7 members', unit: 'ns', ours: 'changed7Ns' },
+    { label: 'changed hello, 50 members', unit: 'ns', ours: 'changed50Ns' },
+    { label: 'changed50Ns / changed3Ns', unit: 'count', ours: 'changedRatio50To3', target: '≤ 2' },
+    { label: 'unchanged hello, 3 members', unit: 'ns', ours: 'unchanged3Ns' },
+    { label: 'unchanged hello, 7 members', unit: 'ns', ours: 'unchanged7Ns' },
+    { label: 'unchanged hello, 50 members', unit: 'ns', ours: 'unchanged50Ns' },
+    {
+      label: 'unchanged hello returns the same snapshot',
+      unit: 'yes/no',
+      ours: 'unchangedSameObject',
+      target: 'yes',
+    },
+    {
+      label: 'heap retained after 100,000 updates (50 members)',
+      unit: 'MB',
+      ours: 'retainedHeapMB',
+      target: '≈ 0',
+    },
+  ],
+  async run(context, figures, notes) {
+    const message = await runChild('./updates-child.ts', context.quick ? ['--quick'] : [], {
+      nodeFlags: ['--expose-gc'],
+      timeoutMs: 120_000,
+    });
+    const sizes = message.sizes as Record<
+      string,
+      { changedNs: number; unchangedNs: number; unchangedSameObject: boolean }
+    >;
+    let same = true;
+    for (const size of ['3', '7', '50']) {
+      const result = sizes[size];
+      if (result === undefined) {
+        figures.fail(`changed${size}Ns`, 'the child reported no figure');
+        figures.fail(`unchanged${size}Ns`, 'the child reported no figure');
+        continue;
+      }
+      figures.set(`changed${size}Ns`, result.changedNs);
+      figures.set(`unchanged${size}Ns`, result.unchangedNs);
+      same &&= result.unchangedSameObject;
+    }
+    figures.set('unchangedSameObject', same);
+    const c50 = figures.get('changed50Ns');
+    const c3 = figures.get('changed3Ns');
+    if (typeof c50 === 'number' && typeof c3 === 'number') figures.set('changedRatio50To3', c50 / c3);
+    else figures.fail('changedRatio50To3', 'a changed figure is missing');
+    figures.set('retainedHeapMB', message.retainedHeapMB as number);
+    notes.push(
+      'Timed: applyServerDescription alone (replies parsed beforehand with serverDescriptionFromHello). ' +
+        '"Changed" alternates one secondary between two tag sets, so every call makes a new snapshot; ' +
+        '"unchanged" is the same reply again at a later time.',
+      `Retained heap: heapUsed after minus before ${String(message.retainedUpdates)} changed updates of a ` +
+        '50-member snapshot keeping only the last one, after forced GCs, in a fresh process (--expose-gc).',
+    );
+  },
+};

@@ -1,0 +1,113 @@
+/** Helpers of the Topology integration tests: waiting on events, never on time. */
+import { systemClock, type Clock, type TimerHandle } from '../../../src/clock.js';
+import type { TopologyDescription } from '../../../src/description/types.js';
+import type { TopologyEvents } from '../../../src/events.js';
+import type { Topology } from '../../../src/topology.js';
+import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
+
+/** Resolves with the first snapshot (the current one, or a later one) for which `predicate` holds. */
+export function until(
+  topology: Topology,
+  predicate: (snapshot: TopologyDescription) => boolean,
+): Promise<TopologyDescription> {
+  const current = topology.snapshot;
+  if (predicate(current)) return Promise.resolve(current);
+  return new Promise((resolve) => {
+    const listener = (event: TopologyEvents['topologyDescriptionChanged'][0]): void => {
+      if (!predicate(event.newDescription)) return;
+      topology.off('topologyDescriptionChanged', listener);
+      resolve(event.newDescription);
+    };
+    topology.on('topologyDescriptionChanged', listener);
+  });
+}
+
+/** Resolves with the payload of the next `name` event for which `predicate` holds. */
+export function nextEvent<K extends keyof TopologyEvents>(
+  topology: Topology,
+  name: K,
+  predicate: (payload: TopologyEvents[K][0]) => boolean = () => true,
+): Promise<TopologyEvents[K][0]> {
+  return new Promise((resolve) => {
+    const listener = (payload: TopologyEvents[K][0]): void => {
+      if (!predicate(payload)) return;
+      topology.off(name, listener as never);
+      resolve(payload);
+    };
+    topology.on(name, listener as never);
+  });
+}
+
+/** A replica set with a primary and every member known as primary or secondary. */
+export const fullyDiscovered =
+  (members: readonly string[]) =>
+  (snapshot: TopologyDescription): boolean =>
+    snapshot.type === 'ReplicaSetWithPrimary' &&
+    members.every((address) => {
+      const type = snapshot.servers.get(address)?.type;
+      return type === 'RSPrimary' || type === 'RSSecondary';
+    });
+
+/** hello and legacy isMaster commands a server received. */
+export function helloCount(deployment: SimulatedDeployment, address: string): number {
+  let count = 0;
+  for (const [name, n] of Object.entries(deployment.commandCounts(address))) {
+    if (name.toLowerCase() === 'hello' || name.toLowerCase() === 'ismaster') count += n;
+  }
+  return count;
+}
+
+/** The system clock, counting the timers that are pending (set, neither fired nor cancelled). */
+export interface CountingClock extends Clock {
+  readonly pending: number;
+}
+
+export function countingClock(): CountingClock {
+  let pending = 0;
+  return {
+    get pending() {
+      return pending;
+    },
+    now: () => systemClock.now(),
+    setTimeout(callback: () => void, ms: number): TimerHandle {
+      let done = false;
+      pending += 1;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        pending -= 1;
+        return true;
+      };
+      const handle = systemClock.setTimeout(() => {
+        if (finish()) callback();
+      }, ms);
+      return {
+        cancel: () => {
+          if (finish()) handle.cancel();
+        },
+      };
+    },
+  };
+}
+
+/** Counts the simulator's open connections, to wait until every one we opened is closed. */
+export function connectionTracker(deployment: SimulatedDeployment): {
+  readonly open: number;
+  allClosed(): Promise<void>;
+} {
+  let open = 0;
+  const waiters: (() => void)[] = [];
+  deployment.on('connectionOpened', () => {
+    open += 1;
+  });
+  deployment.on('connectionClosed', () => {
+    open -= 1;
+    if (open === 0) for (const resolve of waiters.splice(0)) resolve();
+  });
+  return {
+    get open() {
+      return open;
+    },
+    allClosed: () => (open === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+  };
+}

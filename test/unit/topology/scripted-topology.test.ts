@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { NetworkError } from '../../../src/errors.js';
+import { ScriptedHello, ScriptedTopology, VirtualClock } from '../../../src/testing/index.js';
+
+const members = ['a:27017', 'b:27017'];
+const primary = ScriptedHello.primary('rs0', members);
+const secondary = ScriptedHello.secondary('rs0', members);
+
+describe('ScriptedTopology', () => {
+  it('is a real Topology on a virtual clock', () => {
+    const t = new ScriptedTopology('mongodb://a,b/?replicaSet=rs0');
+    expect(t.clock).toBeInstanceOf(VirtualClock);
+    expect(t.topology.settings.clock).toBe(t.clock);
+    t.start();
+    expect(t.monitored.sort()).toEqual(members);
+  });
+
+  it('standing answers come as the virtual clock advances, every heartbeat', () => {
+    const t = new ScriptedTopology('mongodb://a,b/?replicaSet=rs0', { heartbeatFrequencyMS: 1000 });
+    t.respond('a:27017', primary, { latencyMS: 5 });
+    t.respond('b:27017', (check) => (check === 1 ? secondary : new NetworkError('gone')));
+    t.start();
+    expect(t.topology.snapshot.type).toBe('ReplicaSetNoPrimary');
+    t.advance(5);
+    expect(t.topology.snapshot.type).toBe('ReplicaSetWithPrimary');
+    expect(t.topology.snapshot.servers.get('b:27017')?.type).toBe('RSSecondary');
+    t.advance(1005); // the next heartbeat of each
+    expect(t.checks('a:27017')).toBe(2);
+    expect(t.topology.snapshot.servers.get('b:27017')?.type).toBe('Unknown');
+    t.respond('b:27017', null);
+    t.advance(1005);
+    expect(t.stats('b:27017').checking).toBe(true); // begun, waiting for the script
+  });
+
+  it('paces requested checks to one per minHeartbeatFrequencyMS', () => {
+    const t = new ScriptedTopology('mongodb://a/?directConnection=true', { heartbeatFrequencyMS: 10_000 });
+    t.start();
+    t.reply('a:27017', ScriptedHello.standalone());
+    t.topology.scheduleRefresh();
+    expect(t.stats('a:27017')).toMatchObject({ checkRequests: 1, checks: 1, checking: false });
+    t.advance(499);
+    expect(t.checks('a:27017')).toBe(1);
+    t.advance(1);
+    expect(t.checks('a:27017')).toBe(2);
+  });
+
+  it('reply and fail begin a check when none is in flight, and name unknown addresses clearly', () => {
+    const t = new ScriptedTopology('mongodb://a/?directConnection=true');
+    expect(() => t.reply('a:27017', ScriptedHello.standalone())).toThrow(/no scripted monitor.*start\(\)/);
+    t.start();
+    t.reply('a:27017', ScriptedHello.standalone());
+    t.reply('a:27017', ScriptedHello.standalone());
+    expect(t.checks('a:27017')).toBe(2);
+    expect(() => t.fail('z:1')).toThrow(/z:1 has no scripted monitor; monitored addresses: a:27017/);
+  });
+});
