@@ -114,17 +114,22 @@ export {
   type FromHelloOptions,
 } from './description/server-description.js';
 export { serverDescriptionsEqual } from './description/server-description-equality.js';
-export { normalizeAddress } from './description/address.js';
-export { addRttSample, emptyRttStats, type RttStats } from './description/round-trip-time.js';
+export { normalizeAddress, addressProblem } from './description/address.js';
+export {
+  addRttSample,
+  emptyRttStats,
+  RTT_WINDOW_SIZE,
+  type RttStats,
+} from './description/round-trip-time.js';
 export { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
 export {
   parseConnectionString,
   type ConnectionString,
   type ConnectionStringScheme,
 } from './uri/connection-string.js';
-export type { ConnectionOptions } from './uri/options.js';
+export type { ConnectionOptions, CompressorName } from './uri/options.js';
 export type { ConnectionAuth } from './uri/userinfo.js';
-export type { HostIdentifier } from './uri/hosts.js';
+export type { HostIdentifier, HostType } from './uri/hosts.js';
 
 // The official driver, observed: the same snapshots and events from a MongoClient.
 export {
@@ -140,7 +145,7 @@ export {
 
 // The seams, for custom monitors and clocks.
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
-export { DnsCache } from './net/dns-cache.js';
+export { DnsCache, type DnsCacheOptions, type ResolvedAddress } from './net/dns-cache.js';
 export type { ServerApi } from './net/handshake.js';
 export type {
   CheckPhase,

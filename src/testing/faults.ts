@@ -8,7 +8,7 @@ import type { Address } from '../description/types.js';
 
 /** Which commands a fault applies to; absent = every command. Names compare case-insensitively, and
  * `'hello'` also matches the legacy `isMaster`. */
-interface FaultTarget {
+export interface FaultTarget {
   readonly commands?: readonly string[];
   /** How many replies the fault hits before it is spent; absent = until cleared. */
   readonly times?: number;

@@ -32,7 +32,7 @@ export type {
   TopologyVersionEvent,
   ReplicationEvent,
 } from './simulated-deployment.js';
-export type { FaultSpec, FaultKind, FaultHandle, FaultEvent } from './faults.js';
+export type { FaultSpec, FaultKind, FaultHandle, FaultEvent, FaultTarget } from './faults.js';
 export { RealReplicaSet, UnsupportedOnRealServerError } from './real-replica-set.js';
 export type { RealReplicaSetOptions } from './real-replica-set.js';
 export { findMongodBinary } from './mongod-binary.js';
