@@ -23,12 +23,19 @@ export interface SpecFile {
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** `SPEC_TESTS_DIR` when set, else `../shared/spec-tests` beside the project. */
+/**
+ * `SPEC_TESTS_DIR` when set; else `shared/spec-tests` beside the project (`../shared/spec-tests`),
+ * or beside one of its parent folders, so a clone one level deeper still finds the shared copy.
+ */
 export function specTestsDir(): string {
   const fromEnv = process.env['SPEC_TESTS_DIR'];
-  return fromEnv && fromEnv.length > 0
-    ? resolve(fromEnv)
-    : resolve(projectRoot, '..', 'shared', 'spec-tests');
+  if (fromEnv && fromEnv.length > 0) return resolve(fromEnv);
+  const besideProject = resolve(projectRoot, '..', 'shared', 'spec-tests');
+  for (let dir = resolve(projectRoot, '..'); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared', 'spec-tests');
+    if (specDirExists(candidate)) return candidate;
+    if (dirname(dir) === dir) return besideProject;
+  }
 }
 
 export function specDirExists(dir: string): boolean {
