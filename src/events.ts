@@ -10,7 +10,9 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { Document } from 'bson';
+import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
+import type { HighLevelEventDeriver } from './high-level-events.js';
 import type { CheckPhase } from './monitor/server-monitor-types.js';
 
 /** Fields every event carries: which topology emitted it (a per-process counter, like the driver's). */
@@ -146,6 +148,61 @@ export interface TopologyEvents {
 
 export type TopologyEventName = keyof TopologyEvents;
 
+/** The one payload argument of an event. */
+export type TopologyEventPayload<K extends TopologyEventName = TopologyEventName> = TopologyEvents[K][0];
+
+/** An event with its payload, ready to emit. */
+export interface TopologyEventRecord {
+  readonly name: TopologyEventName;
+  readonly payload: TopologyEventPayload;
+}
+
+/**
+ * The events one snapshot swap causes, in the order listeners get them: the specification's
+ * (servers opening, changing and closing, then the topology) followed by the high-level ones.
+ * Our Topology and the MongoClient adapter both emit these, so that they cannot drift apart.
+ */
+export function changeEvents(
+  previous: TopologyDescription,
+  next: TopologyDescription,
+  topologyId: number,
+  highLevel: HighLevelEventDeriver,
+  now: number,
+): TopologyEventRecord[] {
+  const events = sdamEventsBetween(previous, next).map((event) => sdamEventRecord(event, topologyId));
+  for (const event of highLevel.eventsBetween(previous, next, now)) {
+    events.push({ name: event.name, payload: { topologyId, ...event.payload } });
+  }
+  return events;
+}
+
+function sdamEventRecord(event: SdamEvent, topologyId: number): TopologyEventRecord {
+  switch (event.type) {
+    case 'serverOpening':
+    case 'serverClosed':
+      return { name: event.type, payload: { topologyId, address: event.address } };
+    case 'serverDescriptionChanged':
+      return {
+        name: event.type,
+        payload: {
+          topologyId,
+          address: event.address,
+          previousDescription: event.previousDescription,
+          newDescription: event.newDescription,
+        },
+      };
+    case 'topologyDescriptionChanged':
+      return {
+        name: event.type,
+        payload: {
+          topologyId,
+          previousDescription: event.previousDescription,
+          newDescription: event.newDescription,
+        },
+      };
+  }
+}
+
 type EventName<Events extends object> = EventEmitter.EventNames<Events>;
 type Listener<Events extends object, K extends EventName<Events>> = EventEmitter.EventListener<Events, K>;
 type AnyListener = (...args: never[]) => void;
@@ -202,12 +259,13 @@ export abstract class GuardedEventEmitter<Events extends object> extends EventEm
     return this.#guards.get(event)?.get(fn) ?? (() => undefined);
   }
 
+  /** `#guard`, typed as the listener it wraps. */
+  #guarded<K extends EventName<Events>>(event: K, fn: Listener<Events, K>): Listener<Events, K> {
+    return this.#guard(event, fn as unknown as AnyListener) as unknown as Listener<Events, K>;
+  }
+
   override on<K extends EventName<Events>>(event: K, fn: Listener<Events, K>, context?: unknown): this {
-    return super.on(
-      event,
-      this.#guard(event, fn as unknown as AnyListener) as unknown as Listener<Events, K>,
-      context,
-    );
+    return super.on(event, this.#guarded(event, fn), context);
   }
 
   override addListener<K extends EventName<Events>>(
@@ -219,11 +277,7 @@ export abstract class GuardedEventEmitter<Events extends object> extends EventEm
   }
 
   override once<K extends EventName<Events>>(event: K, fn: Listener<Events, K>, context?: unknown): this {
-    return super.once(
-      event,
-      this.#guard(event, fn as unknown as AnyListener) as unknown as Listener<Events, K>,
-      context,
-    );
+    return super.once(event, this.#guarded(event, fn), context);
   }
 
   override removeListener<K extends EventName<Events>>(
@@ -252,5 +306,34 @@ export abstract class GuardedEventEmitter<Events extends object> extends EventEm
       .map(
         (guard) => ((guard as unknown as Partial<GuardedListener>)[ORIGINAL] ?? guard) as Listener<Events, K>,
       );
+  }
+}
+
+/**
+ * The emitter of the topology events (our Topology, the MongoClient adapter): a listener's error
+ * goes to the `listenerError` listeners, or, with nobody listening there, to one process warning.
+ * (A throwing `listenerError` listener is swallowed: there is nobody left to tell.)
+ */
+export abstract class TopologyEventEmitter extends GuardedEventEmitter<TopologyEvents> {
+  abstract readonly topologyId: number;
+  #warnedAboutListener = false;
+
+  /** Emits an event made as a record (its name and payload were matched when it was made). */
+  protected emitRecord(event: TopologyEventRecord): void {
+    (this.emit as (name: string, payload: unknown) => boolean)(event.name, event.payload);
+  }
+
+  /** The process warning for a listener of `event` that threw an error with `message`. */
+  protected abstract listenerWarning(event: string, message: string): string;
+
+  protected override listenerThrew(event: string, error: unknown): void {
+    if (event !== 'listenerError' && this.listenerCount('listenerError') > 0) {
+      this.emit('listenerError', { topologyId: this.topologyId, event, error });
+      return;
+    }
+    if (this.#warnedAboutListener) return;
+    this.#warnedAboutListener = true;
+    const message = error instanceof Error ? error.message : String(error);
+    process.emitWarning(this.listenerWarning(event, message), { code: 'WASPNEST_LISTENER_ERROR' });
   }
 }

@@ -95,14 +95,8 @@ export class RefreshRounds<T> {
 
   /** Ends the round under way and resolves its waiters with `value`; returns the round's number. */
   finish(value: T): number {
-    this.#pending = null;
     this.#completed += 1;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    if (waiters.length > 0) this.#options.busyChanged?.(false);
-    for (const waiter of waiters) {
-      if (waiter.settled) continue;
-      waiter.settled = true;
+    for (const waiter of this.#takeWaiters()) {
       this.#deadlines.remove(waiter);
       waiter.resolve(value);
     }
@@ -130,16 +124,19 @@ export class RefreshRounds<T> {
 
   /** Rejects every waiter (the topology closed) and forgets the round under way. */
   rejectAll(error: Error): void {
-    this.#pending = null;
     this.#deadlines.drain();
+    for (const waiter of this.#takeWaiters()) waiter.reject(error);
+  }
+
+  /** Ends the round under way and takes its waiters: those not yet answered, marked answered. */
+  #takeWaiters(): RefreshWaiter<T>[] {
+    this.#pending = null;
     const waiters = this.#waiters;
     this.#waiters = [];
     if (waiters.length > 0) this.#options.busyChanged?.(false);
-    for (const waiter of waiters) {
-      if (waiter.settled) continue;
-      waiter.settled = true;
-      waiter.reject(error);
-    }
+    const unanswered = waiters.filter((waiter) => !waiter.settled);
+    for (const waiter of unanswered) waiter.settled = true;
+    return unanswered;
   }
 
   #expire(expired: RefreshWaiter<T>[], stalled: boolean): void {

@@ -14,8 +14,7 @@
 import type { Clock } from './clock.js';
 import { applyApplicationError, type ErrorActions } from './description/application-error.js';
 import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
-import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
-import { TopologyType } from './description/server-type.js';
+import { ServerType, TopologyType } from './description/server-type.js';
 import { loadBalancerServerDescription } from './description/server-description.js';
 import { initialTopologyDescription } from './description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
@@ -26,7 +25,13 @@ import {
   WaspnestError,
   type ServerSelectionServerSummary,
 } from './errors.js';
-import { GuardedEventEmitter, type TopologyEvents } from './events.js';
+import {
+  changeEvents,
+  TopologyEventEmitter,
+  type TopologyEventPayload,
+  type TopologyEventRecord,
+  type TopologyEvents,
+} from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
 import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
 import { createServerMonitor } from './monitor/server-monitor.js';
@@ -103,12 +108,6 @@ export interface WaitForRefreshOptions {
  */
 export type TopologyState = 'idle' | 'resolving' | 'open' | 'failed' | 'closed';
 
-type Payload<K extends keyof TopologyEvents> = TopologyEvents[K][0];
-interface QueuedEvent {
-  readonly name: keyof TopologyEvents;
-  readonly payload: Payload<keyof TopologyEvents>;
-}
-
 /** What connect() waits for: any server a read could use (primary, secondary, mongos, standalone, load balancer). */
 const connectCriteria: SelectionCriteria = Object.freeze({
   readPreference: toReadPreference('primaryPreferred'),
@@ -132,7 +131,7 @@ let nextTopologyId = 0;
  * await topology.close();
  * ```
  */
-export class Topology extends GuardedEventEmitter<TopologyEvents> {
+export class Topology extends TopologyEventEmitter {
   /** Identifies this topology in events (a per-process counter, like the official driver's). */
   readonly topologyId: number;
   /** The connection string without its password. */
@@ -160,9 +159,8 @@ export class Topology extends GuardedEventEmitter<TopologyEvents> {
   /** Snapshot changes whose side effects (monitors, events, waiters) are still to run, in order. */
   readonly #changes: [TopologyDescription, TopologyDescription][] = [];
   #processingChanges = false;
-  readonly #events: QueuedEvent[] = [];
+  readonly #events: TopologyEventRecord[] = [];
   #flushingEvents = false;
-  #warnedAboutListener = false;
 
   readonly #waits: SelectionWait;
   readonly #rounds: RefreshRounds<TopologyDescription>;
@@ -694,10 +692,9 @@ export class Topology extends GuardedEventEmitter<TopologyEvents> {
     try {
       for (let change = this.#changes.shift(); change !== undefined; change = this.#changes.shift()) {
         const [previous, next] = change;
-        for (const event of sdamEventsBetween(previous, next)) this.#queueSdamEvent(event);
-        for (const event of this.#highLevel.eventsBetween(previous, next, this.#clock.now())) {
-          this.#events.push({ name: event.name, payload: { topologyId: this.topologyId, ...event.payload } });
-        }
+        this.#events.push(
+          ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
+        );
         this.#reconcileMonitors();
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
@@ -836,7 +833,7 @@ export class Topology extends GuardedEventEmitter<TopologyEvents> {
     // A failed check clears the server's pool (server monitoring specification), once: not again
     // for each failed check of a server already known to be failing. A timeout also interrupts
     // the connections in use, which would hang the same way.
-    if (description.error !== null && previous !== undefined && previous.error === null) {
+    if (description.error !== null && previous !== undefined && poolReady(previous)) {
       this.#clearPool(address, description.error.name === 'NetworkTimeoutError');
     }
     if (this.#rounds.reported(address)) this.#finishRound();
@@ -865,39 +862,8 @@ export class Topology extends GuardedEventEmitter<TopologyEvents> {
 
   // ---- events ------------------------------------------------------------------------------
 
-  #queueSdamEvent(event: SdamEvent): void {
-    const topologyId = this.topologyId;
-    switch (event.type) {
-      case 'serverOpening':
-      case 'serverClosed':
-        this.#events.push({ name: event.type, payload: { topologyId, address: event.address } });
-        break;
-      case 'serverDescriptionChanged':
-        this.#events.push({
-          name: event.type,
-          payload: {
-            topologyId,
-            address: event.address,
-            previousDescription: event.previousDescription,
-            newDescription: event.newDescription,
-          },
-        });
-        break;
-      case 'topologyDescriptionChanged':
-        this.#events.push({
-          name: event.type,
-          payload: {
-            topologyId,
-            previousDescription: event.previousDescription,
-            newDescription: event.newDescription,
-          },
-        });
-        break;
-    }
-  }
-
   /** Queues an event and emits the queue, unless a change is being processed (it emits then). */
-  #emit<K extends keyof TopologyEvents>(name: K, payload: Payload<K>): void {
+  #emit<K extends keyof TopologyEvents>(name: K, payload: TopologyEventPayload<K>): void {
     this.#events.push({ name, payload });
     if (!this.#processingChanges) this.#flushEvents();
   }
@@ -909,29 +875,17 @@ export class Topology extends GuardedEventEmitter<TopologyEvents> {
     try {
       for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
         // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
-        (this.emit as (name: string, payload: unknown) => boolean)(event.name, event.payload);
+        this.emitRecord(event);
       }
     } finally {
       this.#flushingEvents = false;
     }
   }
 
-  /**
-   * A listener threw: report it on `listenerError`, or, with nobody listening there, warn once.
-   * (A throwing `listenerError` listener is swallowed: there is nobody left to tell.)
-   */
-  protected override listenerThrew(event: string, error: unknown): void {
-    if (event !== 'listenerError' && this.listenerCount('listenerError') > 0) {
-      this.emit('listenerError', { topologyId: this.topologyId, event, error });
-      return;
-    }
-    if (this.#warnedAboutListener) return;
-    this.#warnedAboutListener = true;
-    const message = error instanceof Error ? error.message : String(error);
-    process.emitWarning(
+  protected override listenerWarning(event: string, message: string): string {
+    return (
       `A listener of the waspnest topology event '${event}' threw: ${message}. The other listeners and the ` +
-        "monitors went on; listen to 'listenerError' to receive these errors (this warning is shown once).",
-      { code: 'WASPNEST_LISTENER_ERROR' },
+      "monitors went on; listen to 'listenerError' to receive these errors (this warning is shown once)."
     );
   }
 
@@ -1011,6 +965,17 @@ const noActions: ErrorActions = Object.freeze({
   requestImmediateCheck: false,
   cancelInFlightCheck: false,
 });
+
+/**
+ * Whether the server's pool is ready (CMAP): its own last check succeeded. A pool is paused until
+ * then (never checked, only reported by another member as PossiblePrimary) and after a clear; a
+ * paused pool is not cleared again (CMAP: no PoolCleared event for a paused pool).
+ */
+function poolReady(server: ServerDescription): boolean {
+  return (
+    server.error === null && server.type !== ServerType.Unknown && server.type !== ServerType.PossiblePrimary
+  );
+}
 
 /** A JSON-safe line per server for errors and logs. */
 export function summarizeServers(snapshot: TopologyDescription, now: number): ServerSelectionServerSummary[] {

@@ -9,9 +9,8 @@
  * described by the few members used.
  */
 import { systemClock, type Clock } from '../clock.js';
-import { sdamEventsBetween } from '../description/sdam-events.js';
-import type { Address, TopologyDescription } from '../description/types.js';
-import { GuardedEventEmitter, type TopologyEvents } from '../events.js';
+import type { TopologyDescription } from '../description/types.js';
+import { changeEvents, TopologyEventEmitter } from '../events.js';
 import { HighLevelEventDeriver } from '../high-level-events.js';
 import type { CheckPhase } from '../monitor/server-monitor-types.js';
 import { emptySnapshot, snapshotFromDriver, type DriverTopologyDescription } from './driver-snapshot.js';
@@ -72,7 +71,7 @@ function phaseOf(failure: Error | undefined): CheckPhase {
  * `serverOpening`, `serverClosed`, `serverHeartbeat*`, `topologyOpening`, `topologyClosed`).
  * `refreshed` and `poolCleared` are never emitted: the driver owns its checks and its pools.
  */
-export class MongoClientWatcher extends GuardedEventEmitter<TopologyEvents> {
+export class MongoClientWatcher extends TopologyEventEmitter {
   /** The driver's topology id once an event carried it, else -1. */
   topologyId = -1;
   #snapshot: TopologyDescription;
@@ -81,7 +80,6 @@ export class MongoClientWatcher extends GuardedEventEmitter<TopologyEvents> {
   readonly #deriver: HighLevelEventDeriver;
   readonly #listeners: [string, (...args: never[]) => void][] = [];
   #closed = false;
-  #warnedAboutListener = false;
 
   constructor(client: MongoClientLike, options: WatchMongoClientOptions = {}) {
     super();
@@ -181,50 +179,15 @@ export class MongoClientWatcher extends GuardedEventEmitter<TopologyEvents> {
     const next = snapshotFromDriver(previous, description);
     if (next === previous) return;
     this.#snapshot = next;
-    const topologyId = this.topologyId;
-    for (const event of sdamEventsBetween(previous, next)) {
-      switch (event.type) {
-        case 'serverOpening':
-        case 'serverClosed':
-          this.emit(event.type, { topologyId, address: event.address as Address });
-          break;
-        case 'serverDescriptionChanged':
-          this.emit(event.type, {
-            topologyId,
-            address: event.address,
-            previousDescription: event.previousDescription,
-            newDescription: event.newDescription,
-          });
-          break;
-        case 'topologyDescriptionChanged':
-          this.emit(event.type, {
-            topologyId,
-            previousDescription: event.previousDescription,
-            newDescription: event.newDescription,
-          });
-          break;
-      }
-    }
-    for (const event of this.#deriver.eventsBetween(previous, next, this.#clock.now())) {
-      (this.emit as (name: string, payload: unknown) => boolean)(event.name, {
-        topologyId,
-        ...event.payload,
-      });
+    for (const event of changeEvents(previous, next, this.topologyId, this.#deriver, this.#clock.now())) {
+      this.emitRecord(event);
     }
   }
 
-  protected override listenerThrew(event: string, error: unknown): void {
-    if (event !== 'listenerError' && this.listenerCount('listenerError') > 0) {
-      this.emit('listenerError', { topologyId: this.topologyId, event, error });
-      return;
-    }
-    if (this.#warnedAboutListener) return;
-    this.#warnedAboutListener = true;
-    const message = error instanceof Error ? error.message : String(error);
-    process.emitWarning(
+  protected override listenerWarning(event: string, message: string): string {
+    return (
       `A listener of the waspnest event '${event}' (watchMongoClient) threw: ${message}. The other listeners ` +
-        "went on; listen to 'listenerError' to receive these errors (this warning is shown once).",
-      { code: 'WASPNEST_LISTENER_ERROR' },
+      "went on; listen to 'listenerError' to receive these errors (this warning is shown once)."
     );
   }
 }

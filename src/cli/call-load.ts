@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ServerDescription } from '../description/types.js';
+import { seededRandom } from '../seeded-random.js';
 import type { CallStats } from './live-view.js';
 
 /** A read preference as the Topology accepts it. */
@@ -50,18 +51,6 @@ export const demoCallMix: readonly CallKind[] = [
   { label: 'read nearest (fail fast)', readPreference: 'nearest', failFast: true, weight: 10 },
   { label: 'read primaryPreferred', readPreference: 'primaryPreferred', failFast: false, weight: 10 },
 ];
-
-/** A small deterministic generator (mulberry32), so every demo run draws the same mix. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface CallLoadOptions {
   readonly callers: number;

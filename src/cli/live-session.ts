@@ -5,8 +5,9 @@
  * everything before it exits.
  */
 import type { Writable } from 'node:stream';
-import type { TopologyEventName, TopologyEvents } from '../events.js';
+import type { TopologyEventName } from '../events.js';
 import type { CommonOptions } from './args.js';
+import { listen, type AnyEventSource } from './event-source.js';
 import { ndjsonLine } from './ndjson.js';
 import type { LiveView, LogLine } from './live-view.js';
 import { renderLiveView, type RenderOptions } from './render.js';
@@ -90,19 +91,12 @@ const topologyEventNames: Record<TopologyEventName, true> = {
 };
 export const allTopologyEvents = Object.keys(topologyEventNames) as TopologyEventName[];
 
-export interface AnyEventSource {
-  on<K extends keyof TopologyEvents>(event: K, listener: (...args: TopologyEvents[K]) => void): unknown;
-  off<K extends keyof TopologyEvents>(event: K, listener: (...args: TopologyEvents[K]) => void): unknown;
-}
-
 /** Prints every event of `source` as NDJSON; returns a function that stops. */
 export function printEventsAsJson(source: AnyEventSource, output: LiveOutput): () => void {
   if (output.mode !== 'json') return () => undefined;
-  const detachers = allTopologyEvents.map((name) => {
-    const listener = (payload: unknown) => output.json(name, payload);
-    source.on(name, listener);
-    return () => source.off(name, listener);
-  });
+  const detachers = allTopologyEvents.map((name) =>
+    listen(source, name, (payload: unknown) => output.json(name, payload)),
+  );
   return () => {
     for (const detach of detachers) detach();
   };

@@ -8,16 +8,14 @@ import type {
   PrimaryChangedEvent,
   ServerHeartbeatFailedEvent,
   ServerHeartbeatSucceededEvent,
-  TopologyEvents,
 } from '../events.js';
 import type { FailoverRow, LiveView, LogLine, MemberExtras, CallStats } from './live-view.js';
 import { memberRows, primaryAddress } from './live-view.js';
+import { listen, type AnyEventSource } from './event-source.js';
 
 /** The part of a Topology (or of the MongoClient adapter) the tracker needs. */
-export interface TopologyEventSource {
+export interface TopologyEventSource extends AnyEventSource {
   readonly snapshot: TopologyDescription;
-  on<K extends keyof TopologyEvents>(event: K, listener: (...args: TopologyEvents[K]) => void): unknown;
-  off<K extends keyof TopologyEvents>(event: K, listener: (...args: TopologyEvents[K]) => void): unknown;
 }
 
 export interface TrackerOptions {
@@ -85,23 +83,16 @@ export class TopologyTracker {
         this.note(`${e.address} check failed (${e.phase}): ${message}`);
       } else this.changed(null);
     };
-    const onPrimary = (e: PrimaryChangedEvent) => this.primaryChanged(e);
-    const onOpening = (e: { address: Address }) => this.note(`${e.address} joined the topology`);
-    const onClosed = (e: { address: Address }) => this.note(`${e.address} left the topology`);
-    const onDescription = () => this.changed(null);
-    source.on('serverHeartbeatSucceeded', onSucceeded);
-    source.on('serverHeartbeatFailed', onFailed);
-    source.on('primaryChanged', onPrimary);
-    source.on('serverOpening', onOpening);
-    source.on('serverClosed', onClosed);
-    source.on('topologyDescriptionChanged', onDescription);
+    const detachers = [
+      listen(source, 'serverHeartbeatSucceeded', onSucceeded),
+      listen(source, 'serverHeartbeatFailed', onFailed),
+      listen(source, 'primaryChanged', (e) => this.primaryChanged(e)),
+      listen(source, 'serverOpening', (e) => this.note(`${e.address} joined the topology`)),
+      listen(source, 'serverClosed', (e) => this.note(`${e.address} left the topology`)),
+      listen(source, 'topologyDescriptionChanged', () => this.changed(null)),
+    ];
     this.detach = () => {
-      source.off('serverHeartbeatSucceeded', onSucceeded);
-      source.off('serverHeartbeatFailed', onFailed);
-      source.off('primaryChanged', onPrimary);
-      source.off('serverOpening', onOpening);
-      source.off('serverClosed', onClosed);
-      source.off('topologyDescriptionChanged', onDescription);
+      for (const detach of detachers) detach();
     };
     const primary = primaryAddress(source.snapshot);
     if (primary !== null) {

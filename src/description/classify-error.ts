@@ -39,39 +39,34 @@ export interface ClassifiedError {
 const socketTimeoutCodes = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
 const dnsCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
 
+/** What is known of a value that is no recognisable error (or could not be read): nothing. */
+const unrecognised: ClassifiedError = Object.freeze({
+  kind: 'other',
+  code: undefined,
+  codeName: undefined,
+  message: '',
+  topologyVersion: null,
+  overloaded: false,
+  name: 'Error',
+});
+
 export function classifyError(error: unknown): ClassifiedError {
   try {
     return classify(error);
   } catch {
-    return {
-      kind: 'other',
-      code: undefined,
-      codeName: undefined,
-      message: '',
-      topologyVersion: null,
-      overloaded: false,
-      name: 'Error',
-    };
+    return unrecognised;
   }
 }
 
 function classify(error: unknown): ClassifiedError {
-  const base = {
-    code: undefined,
-    codeName: undefined,
-    message: '',
-    topologyVersion: null,
-    overloaded: false,
-    name: 'Error',
-  } satisfies Omit<ClassifiedError, 'kind'>;
   if (typeof error !== 'object' || error === null) {
-    return { ...base, kind: 'other', message: typeof error === 'string' ? error : '' };
+    return { ...unrecognised, message: typeof error === 'string' ? error : '' };
   }
   const e = error as Record<string, unknown>;
   const name = typeof e['name'] === 'string' ? e['name'] : 'Error';
   const message = typeof e['message'] === 'string' ? e['message'] : '';
   const overloaded = hasLabel(e, 'SystemOverloadedError');
-  const described = { ...base, name, message, overloaded };
+  const described = { ...unrecognised, name, message, overloaded };
 
   if (error instanceof DnsError) return { ...described, kind: 'dns' };
   if (error instanceof NetworkTimeoutError) return { ...described, kind: 'timeout' };

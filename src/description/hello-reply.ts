@@ -8,7 +8,7 @@ import { addressProblem, normalizeAddress } from './address.js';
 import { bsonTypeOf, isDocument, readDateMS, readFlag, readInteger, readObjectIdHex } from './bson-values.js';
 import { ServerType } from './server-type.js';
 import { parseTopologyVersion } from './topology-version.js';
-import type { Address, ServerErrorInfo, TopologyVersion } from './types.js';
+import type { Address, ServerDescription, ServerErrorInfo, TopologyVersion } from './types.js';
 
 /**
  * The longest member list (hosts, passives, arbiters) and tag set accepted. A replica set has at
@@ -18,29 +18,14 @@ export const MAX_LIST_LENGTH = 1000;
 /** The most fields an opTime document may have (a real one has two: ts and t). */
 const MAX_OPTIME_FIELDS = 16;
 
-/** What a successful (ok: 1) reply says, checked and normalised. */
-export interface HelloFields {
-  readonly type: ServerType;
-  readonly minWireVersion: number;
-  readonly maxWireVersion: number;
-  readonly me: Address | null;
-  readonly hosts: readonly Address[];
-  readonly passives: readonly Address[];
-  readonly arbiters: readonly Address[];
-  readonly tags: Readonly<Record<string, string>>;
-  readonly setName: string | null;
-  readonly setVersion: number | null;
-  readonly electionId: string | null;
-  readonly primary: Address | null;
-  readonly logicalSessionTimeoutMinutes: number | null;
-  readonly topologyVersion: TopologyVersion | null;
-  readonly lastWriteDate: number | null;
-  readonly opTime: Readonly<Record<string, unknown>> | null;
-  readonly helloOk: boolean;
-  readonly maxBsonObjectSize: number | null;
-  readonly maxMessageSizeBytes: number | null;
-  readonly maxWriteBatchSize: number | null;
-}
+/**
+ * What a successful (ok: 1) reply says, checked and normalised: every field of a
+ * ServerDescription except those the client itself adds (where, when, how fast, what failed).
+ */
+export type HelloFields = Omit<
+  ServerDescription,
+  'address' | 'error' | 'roundTripTime' | 'minRoundTripTime' | 'lastUpdateTime'
+>;
 
 export type HelloReading =
   | { readonly kind: 'ok'; readonly fields: HelloFields }
@@ -153,27 +138,33 @@ function present(reply: Readonly<Record<string, unknown>>, field: string): unkno
   return value === null ? undefined : value;
 }
 
-function flag(reply: Readonly<Record<string, unknown>>, field: string): boolean | undefined {
+/**
+ * The field read by `read`: null when absent, malformed when `read` cannot make sense of it
+ * (`expected` says what it should have been).
+ */
+function optional<T>(
+  reply: Readonly<Record<string, unknown>>,
+  field: string,
+  read: (value: unknown) => T | undefined,
+  expected: string,
+): T | null {
   const value = present(reply, field);
-  if (value === undefined) return undefined;
-  const read = readFlag(value);
-  if (read === undefined) throw new Malformed(`"${field}" must be a boolean, got ${describe(value)}`);
-  return read;
+  if (value === undefined) return null;
+  const result = read(value);
+  if (result === undefined) throw new Malformed(`"${field}" must be ${expected}, got ${describe(value)}`);
+  return result;
+}
+
+function flag(reply: Readonly<Record<string, unknown>>, field: string): boolean | null {
+  return optional(reply, field, readFlag, 'a boolean');
 }
 
 function optionalString(reply: Readonly<Record<string, unknown>>, field: string): string | null {
-  const value = present(reply, field);
-  if (value === undefined) return null;
-  if (typeof value !== 'string') throw new Malformed(`"${field}" must be a string, got ${describe(value)}`);
-  return value;
+  return optional(reply, field, (value) => (typeof value === 'string' ? value : undefined), 'a string');
 }
 
 function optionalInteger(reply: Readonly<Record<string, unknown>>, field: string): number | null {
-  const value = present(reply, field);
-  if (value === undefined) return null;
-  const n = readInteger(value);
-  if (n === undefined) throw new Malformed(`"${field}" must be an integer, got ${describe(value)}`);
-  return n;
+  return optional(reply, field, readInteger, 'an integer');
 }
 
 function nonNegativeInteger(reply: Readonly<Record<string, unknown>>, field: string): number | null {
@@ -183,11 +174,7 @@ function nonNegativeInteger(reply: Readonly<Record<string, unknown>>, field: str
 }
 
 function optionalObjectId(reply: Readonly<Record<string, unknown>>, field: string): string | null {
-  const value = present(reply, field);
-  if (value === undefined) return null;
-  const hex = readObjectIdHex(value);
-  if (hex === undefined) throw new Malformed(`"${field}" must be an ObjectId, got ${describe(value)}`);
-  return hex;
+  return optional(reply, field, readObjectIdHex, 'an ObjectId');
 }
 
 function toAddress(value: unknown, where: string): Address {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonLine, runCli } from './run-cli.js';
+import { parseJsonLine, parseJsonLines, runCli } from './run-cli.js';
 
 describe('waspnest demo --duration (unattended)', () => {
   it('in a pipe: plain lines, at least two failovers detected with detection times and check counts, exit 0', async () => {
@@ -32,10 +32,7 @@ describe('waspnest demo --duration (unattended)', () => {
   it('--json: every line is an event object; elections and failovers are reported', async () => {
     const { code, stdout } = await runCli(['demo', '--duration', '2', '--json']).exited;
     expect(code).toBe(0);
-    const events = stdout
-      .trim()
-      .split('\n')
-      .map((line) => parseJsonLine(line));
+    const events = parseJsonLines(stdout);
     expect(events.every((e) => e !== null && typeof e.event === 'string')).toBe(true);
     const names = new Set(events.map((e) => e?.event));
     for (const name of [
@@ -65,10 +62,7 @@ describe('waspnest demo --duration (unattended)', () => {
     run.child.kill('SIGINT');
     const { code, stdout } = await run.exited;
     expect(code).toBe(0);
-    const names = stdout
-      .trim()
-      .split('\n')
-      .map((line) => parseJsonLine(line)?.event);
+    const names = parseJsonLines(stdout).map((e) => e?.event);
     expect(names.at(-1)).toBe('demoSummary');
     expect(names).toContain('topologyClosed');
   });

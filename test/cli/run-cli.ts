@@ -90,3 +90,8 @@ export function parseJsonLine(line: string): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** Every line of a command's NDJSON output, parsed (null for a line that is not an object). */
+export function parseJsonLines(output: string): (Record<string, unknown> | null)[] {
+  return output.trim().split('\n').map(parseJsonLine);
+}

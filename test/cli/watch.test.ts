@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../src/testing/simulated-replica-set.js';
-import { parseJsonLine, runCli, type CliRun } from './run-cli.js';
+import { parseJsonLine, parseJsonLines, runCli, type CliRun } from './run-cli.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let run: CliRun | undefined;
@@ -39,10 +39,7 @@ describe('waspnest watch against a simulated replica set', () => {
     run.child.kill('SIGINT');
     const { code, stdout } = await run.exited;
     expect(code).toBe(0);
-    const events = stdout
-      .trim()
-      .split('\n')
-      .map((line) => parseJsonLine(line));
+    const events = parseJsonLines(stdout);
     expect(events.every((e) => e !== null && typeof e.event === 'string' && typeof e.time === 'string')).toBe(
       true,
     );

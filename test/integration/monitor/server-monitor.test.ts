@@ -29,6 +29,7 @@ import {
   type ServerSideConnection,
 } from '../../unit/net/wire-test-server.js';
 import { MonitorRecorder } from './monitor-recorder.js';
+import { systemError } from '../../unit/net/system-error.js';
 
 const HEARTBEAT = 10_000;
 const CONNECT_TIMEOUT = 5_000;
@@ -91,6 +92,20 @@ function handshakeThen(
     if (request.kind === 'query') connection.reply(helloReply(extra));
     else if (isHello(request.name)) later(++n, connection);
   };
+}
+
+/**
+ * A started monitor whose first check after the handshake hangs (later ones are answered):
+ * resolves once that check is in flight.
+ */
+async function monitorWithCheckInFlight() {
+  const server = await serve(handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))));
+  const { monitor, recorder, clock } = monitorOf(server.address);
+  monitor.start();
+  await recorder.nextDescription();
+  clock.tick(HEARTBEAT);
+  await server.nextRequest((r) => r.name === 'hello');
+  return { server, monitor, recorder, clock };
 }
 
 describe('polling', () => {
@@ -269,12 +284,7 @@ describe('failures', () => {
   });
 
   it('times out a check after connectTimeoutMS and marks the server Unknown', async () => {
-    const server = await serve(handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
-    await server.nextRequest((r) => r.name === 'hello');
+    const { server, recorder, clock } = await monitorWithCheckInFlight();
     clock.tick(CONNECT_TIMEOUT);
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(NetworkTimeoutError);
@@ -322,7 +332,7 @@ describe('failures', () => {
 
   it('names the phase: DNS failures are DnsErrors in phase dns, never connect timeouts', async () => {
     const lookup = async (): Promise<never> => {
-      throw Object.assign(new Error('getaddrinfo ENOTFOUND db.example.test'), { code: 'ENOTFOUND' });
+      throw systemError('getaddrinfo', 'ENOTFOUND', 'db.example.test');
     };
     const { monitor, recorder } = monitorOf('db.example.test:27017', { lookup });
     monitor.start();
@@ -376,12 +386,7 @@ describe('failures', () => {
 
 describe('cancelCheck', () => {
   it('aborts the check in flight without a description, and the next check uses a new connection', async () => {
-    const server = await serve(handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
-    await server.nextRequest((r) => r.name === 'hello');
+    const { server, monitor, recorder, clock } = await monitorWithCheckInFlight();
     monitor.cancelCheck();
     const failure = await recorder.nextFailure();
     expect(failure.failure.message).toMatch(/cancelled: the application reported a network error/);
@@ -410,12 +415,7 @@ describe('cancelCheck', () => {
 
 describe('process stalls', () => {
   it('retries a check that "timed out" only because the process was paused, without marking the server Unknown', async () => {
-    const server = await serve(handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
-    await server.nextRequest((r) => r.name === 'hello');
+    const { recorder, clock } = await monitorWithCheckInFlight();
     clock.jump(15 * 60_000); // the container was frozen for 15 minutes
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(ProcessStallError);

@@ -7,20 +7,14 @@ import {
   MongoServerError,
   type CommandFailedEvent,
   type MongoClientOptions,
-  type ServerDescriptionChangedEvent,
   type ServerHeartbeatSucceededEvent,
   type TopologyDescriptionChangedEvent,
 } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../../src/testing/index.js';
+import { driverClientOptions, nextEvent, serverBecomes } from './driver-client.js';
 
-const clientOptions: MongoClientOptions = {
-  heartbeatFrequencyMS: 500,
-  serverSelectionTimeoutMS: 10_000,
-  connectTimeoutMS: 500,
-  socketTimeoutMS: 2_000,
-  retryWrites: true,
-};
+const clientOptions: MongoClientOptions = { ...driverClientOptions, retryWrites: true };
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -38,26 +32,6 @@ async function start(
   rs = await SimulatedReplicaSet.start(options);
   client = new MongoClient(rs.uri, { ...clientOptions, monitorCommands: true });
   return [rs, client];
-}
-
-/** Resolves with the first event `name` on `emitter` for which `accept` holds. */
-function nextEvent<T>(
-  emitter: MongoClient,
-  name: string,
-  accept: (event: T) => boolean = () => true,
-): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (event: T): void => {
-      if (!accept(event)) return;
-      emitter.off(name, listener);
-      resolve(event);
-    };
-    emitter.on(name, listener);
-  });
-}
-
-function serverType(event: ServerDescriptionChangedEvent): string {
-  return event.newDescription.type;
 }
 
 describe('official driver against SimulatedReplicaSet', () => {
@@ -93,11 +67,7 @@ describe('official driver against SimulatedReplicaSet', () => {
     });
     const oldPrimary = set.primary;
     const newPrimary = await set.stepDown();
-    const seen = await nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === newPrimary && serverType(event) === 'RSPrimary',
-    );
+    const seen = await serverBecomes(driver, 'RSPrimary', newPrimary);
     expect(seen.newDescription.electionId?.toHexString()).toBe('7fffffff0000000000000002');
     await everyMemberStreamed;
     expect(oldPrimary).not.toBe(newPrimary);
@@ -248,11 +218,7 @@ describe('official driver against SimulatedReplicaSet', () => {
     const orders = driver.db('app').collection<{ _id: number }>('orders');
     await orders.insertOne({ _id: 1 });
     const killed = set.primary ?? '';
-    const unknown = nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === killed && serverType(event) === 'Unknown',
-    );
+    const unknown = serverBecomes(driver, 'Unknown', killed);
     const elected = set.waitFor('primaryElected');
     await set.kill(killed);
     const { address: newPrimary } = await elected;
@@ -261,11 +227,7 @@ describe('official driver against SimulatedReplicaSet', () => {
     expect(await orders.countDocuments()).toBe(2);
     expect(set.commandCount(newPrimary, 'insert')).toBeGreaterThanOrEqual(1);
     // Back as a secondary, caught up.
-    const back = nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === killed && serverType(event) === 'RSSecondary',
-    );
+    const back = serverBecomes(driver, 'RSSecondary', killed);
     await set.restart(killed);
     await back;
     expect(set.memberState(killed).applied).toBe(set.memberState(newPrimary).applied);
@@ -276,19 +238,11 @@ describe('official driver against SimulatedReplicaSet', () => {
     await driver.connect();
     await driver.db('app').command({ ping: 1 });
     const silent = set.secondaries[0] ?? '';
-    const unknown = nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === silent && serverType(event) === 'Unknown',
-    );
+    const unknown = serverBecomes(driver, 'Unknown', silent);
     set.partition(silent);
     const marked = await unknown;
     expect(marked.newDescription.error).toBeDefined();
-    const healed = nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === silent && serverType(event) === 'RSSecondary',
-    );
+    const healed = serverBecomes(driver, 'RSSecondary', silent);
     set.heal(silent);
     await healed;
   });
@@ -304,11 +258,7 @@ describe('official driver against SimulatedReplicaSet', () => {
     const { address } = await elected;
     expect(address).not.toBe(old);
     // The driver learns of the new primary from the other members' streams at once.
-    await nextEvent<ServerDescriptionChangedEvent>(
-      driver,
-      'serverDescriptionChanged',
-      (event) => event.address === address && serverType(event) === 'RSPrimary',
-    );
+    await serverBecomes(driver, 'RSPrimary', address);
     await orders.insertOne({ _id: 2 });
     expect(await orders.countDocuments()).toBe(2);
   });

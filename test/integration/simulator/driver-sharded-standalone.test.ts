@@ -1,20 +1,9 @@
 /** The official driver against SimulatedShardedCluster (mongos routers) and SimulatedStandalone. */
-import {
-  MongoClient,
-  type MongoClientOptions,
-  type ServerDescriptionChangedEvent,
-  type TopologyDescriptionChangedEvent,
-} from 'mongodb';
+import { MongoClient, type TopologyDescriptionChangedEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedShardedCluster, SimulatedStandalone } from '../../../src/testing/index.js';
+import { driverClientOptions, nextEvent, serverBecomes } from './driver-client.js';
 import { RawClient } from './raw-client.js';
-
-const clientOptions: MongoClientOptions = {
-  heartbeatFrequencyMS: 500,
-  serverSelectionTimeoutMS: 10_000,
-  connectTimeoutMS: 500,
-  socketTimeoutMS: 2_000,
-};
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -22,22 +11,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function nextEvent<T>(client: MongoClient, name: string, accept: (event: T) => boolean): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (event: T): void => {
-      if (!accept(event)) return;
-      client.off(name, listener);
-      resolve(event);
-    };
-    client.on(name, listener);
-  });
-}
-
 describe('SimulatedShardedCluster', () => {
   it('looks like mongos routers to the driver and serves CRUD from any router', async () => {
     const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
     cleanups.push(() => cluster.close());
-    const client = new MongoClient(cluster.uri, clientOptions);
+    const client = new MongoClient(cluster.uri, driverClientOptions);
     cleanups.push(() => client.close());
     const sharded = nextEvent<TopologyDescriptionChangedEvent>(
       client,
@@ -64,34 +42,22 @@ describe('SimulatedShardedCluster', () => {
   it('keeps working when a router is killed, and marks a partitioned router Unknown', async () => {
     const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
     cleanups.push(() => cluster.close());
-    const client = new MongoClient(cluster.uri, clientOptions);
+    const client = new MongoClient(cluster.uri, driverClientOptions);
     cleanups.push(() => client.close());
     await client.connect();
     const items = client.db('app').collection<{ _id: number }>('items');
     await items.insertOne({ _id: 1 });
     const [first, second] = cluster.routers;
-    const killedUnknown = nextEvent<ServerDescriptionChangedEvent>(
-      client,
-      'serverDescriptionChanged',
-      (e) => e.address === first && e.newDescription.type === 'Unknown',
-    );
+    const killedUnknown = serverBecomes(client, 'Unknown', first ?? '');
     await cluster.kill(first ?? '');
     await killedUnknown;
     await items.insertOne({ _id: 2 });
-    const partitionedUnknown = nextEvent<ServerDescriptionChangedEvent>(
-      client,
-      'serverDescriptionChanged',
-      (e) => e.address === second && e.newDescription.type === 'Unknown',
-    );
+    const partitionedUnknown = serverBecomes(client, 'Unknown', second ?? '');
     cluster.partition(second ?? '');
     await partitionedUnknown;
     await items.insertOne({ _id: 3 });
     expect(await items.countDocuments()).toBe(3);
-    const back = nextEvent<ServerDescriptionChangedEvent>(
-      client,
-      'serverDescriptionChanged',
-      (e) => e.address === first && e.newDescription.type === 'Mongos',
-    );
+    const back = serverBecomes(client, 'Mongos', first ?? '');
     await cluster.restart(first ?? '');
     await back;
   });
@@ -101,7 +67,7 @@ describe('SimulatedStandalone', () => {
   it('is a Single topology with CRUD, and comes back after kill/restart', async () => {
     const standalone = await SimulatedStandalone.start();
     cleanups.push(() => standalone.close());
-    const client = new MongoClient(standalone.uri, clientOptions);
+    const client = new MongoClient(standalone.uri, driverClientOptions);
     cleanups.push(() => client.close());
     const single = nextEvent<TopologyDescriptionChangedEvent>(
       client,
@@ -122,18 +88,10 @@ describe('SimulatedStandalone', () => {
     const standalonesRefuseReplSet = (await raw.command({ replSetGetStatus: 1 })).document;
     expect(standalonesRefuseReplSet).toMatchObject({ ok: 0, code: 76 });
 
-    const down = nextEvent<ServerDescriptionChangedEvent>(
-      client,
-      'serverDescriptionChanged',
-      (e) => e.newDescription.type === 'Unknown',
-    );
+    const down = serverBecomes(client, 'Unknown', null);
     await standalone.kill(standalone.address);
     await down;
-    const up = nextEvent<ServerDescriptionChangedEvent>(
-      client,
-      'serverDescriptionChanged',
-      (e) => e.newDescription.type === 'Standalone',
-    );
+    const up = serverBecomes(client, 'Standalone', null);
     await standalone.restart(standalone.address);
     await up;
     // The data survives a crash, as mongod's does.

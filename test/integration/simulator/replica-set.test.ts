@@ -44,6 +44,18 @@ function session(): { id: Binary } {
   return { id: new Binary(Buffer.from(randomUUID().replace(/-/g, ''), 'hex'), 4) };
 }
 
+/** An insert of { _id: 1 } into test.c in a new session, as a retryable write (txnNumber 1); `fields` override. */
+function retryableInsert(fields: Document = {}): Document {
+  return {
+    insert: 'c',
+    documents: [{ _id: 1 }],
+    $db: 'test',
+    lsid: session(),
+    txnNumber: Long.fromNumber(1),
+    ...fields,
+  };
+}
+
 describe('elections', () => {
   it('elects the highest priority, then the lowest address, deterministically', async () => {
     const set = await start({ members: 4, priorities: [1, 5, 3, 3] });
@@ -228,15 +240,7 @@ describe('writes, reads and failover errors', () => {
     expect(plain).toMatchObject({ ok: 0, code: 10107, codeName: 'NotWritablePrimary' });
     expect(plain['errorLabels']).toBeUndefined();
     expect(plain['topologyVersion']).toBeDefined();
-    const retryable = (
-      await client.command({
-        insert: 'c',
-        documents: [{ _id: 1 }],
-        $db: 'test',
-        lsid: session(),
-        txnNumber: Long.fromNumber(1),
-      })
-    ).document;
+    const retryable = (await client.command(retryableInsert())).document;
     expect(retryable).toMatchObject({ ok: 0, code: 10107, errorLabels: ['RetryableWriteError'] });
     const read = (await client.command({ find: 'c', $db: 'test' })).document;
     expect(read).toMatchObject({ ok: 0, code: 13435, codeName: 'NotPrimaryNoSecondaryOk' });
@@ -252,13 +256,7 @@ describe('writes, reads and failover errors', () => {
     set.setLatency(primary, 50);
     const client = await connect(primary);
     const received = set.waitFor('command', (e) => e.address === primary && e.commandName === 'insert');
-    const reply = client.command({
-      insert: 'c',
-      documents: [{ _id: 1 }],
-      $db: 'test',
-      lsid: session(),
-      txnNumber: Long.fromNumber(1),
-    });
+    const reply = client.command(retryableInsert());
     await received;
     const stepped = set.stepDown();
     const { document } = await reply;
@@ -275,8 +273,7 @@ describe('writes, reads and failover errors', () => {
   it('records retryable writes: a retry returns the first reply, an older txnNumber is refused', async () => {
     const set = await start();
     const client = await connect(set.primary);
-    const lsid = session();
-    const write = { insert: 'c', documents: [{ _id: 1 }], $db: 'test', lsid, txnNumber: Long.fromNumber(5) };
+    const write = retryableInsert({ txnNumber: Long.fromNumber(5) });
     const first = (await client.command(write)).document;
     const retry = (await client.command(write)).document;
     expect(first).toMatchObject({ ok: 1, n: 1 });
@@ -295,17 +292,8 @@ describe('writes, reads and failover errors', () => {
   it('refuses multi-document transactions clearly', async () => {
     const set = await start();
     const client = await connect(set.primary);
-    const reply = (
-      await client.command({
-        insert: 'c',
-        documents: [{ _id: 1 }],
-        $db: 'test',
-        lsid: session(),
-        txnNumber: Long.fromNumber(1),
-        startTransaction: true,
-        autocommit: false,
-      })
-    ).document;
+    const reply = (await client.command(retryableInsert({ startTransaction: true, autocommit: false })))
+      .document;
     expect(reply).toMatchObject({ ok: 0, code: 20 });
     expect(reply['errmsg']).toMatch(/transactions/);
   });

@@ -10,19 +10,8 @@ import type { FormatHandler } from '../spec-case.js';
 import { pickServer } from '../../../src/selection/pick-server.js';
 import { toReadPreference } from '../../../src/selection/read-preference.js';
 import { selectServers } from '../../../src/selection/select-servers.js';
+import { seededRandom } from '../../../src/seeded-random.js';
 import { specNumber, topologyFromSpec } from './selection.js';
-
-/** mulberry32: a small, well-spread 32-bit generator; deterministic for a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function runCase(content: Document): void {
   const snapshot = topologyFromSpec(content['topology_description'] as Document);

@@ -10,12 +10,8 @@ import { Double, Int32, Long, type Document } from 'bson';
 import type { FormatHandler } from '../spec-case.js';
 import type { ServerDescription, TopologyDescription } from '../../../src/description/types.js';
 import { ServerType, TopologyType } from '../../../src/description/server-type.js';
-import {
-  MAX_SUPPORTED_WIRE_VERSION,
-  MIN_SUPPORTED_SERVER_VERSION,
-  MIN_SUPPORTED_WIRE_VERSION,
-  MAX_SUPPORTED_SERVER_VERSION,
-} from '../../../src/description/wire-versions.js';
+import { unknownServerDescription } from '../../../src/description/server-description.js';
+import { compatibilityOf } from '../../../src/description/topology-derived-fields.js';
 import { toReadPreference, type ReadPreference } from '../../../src/selection/read-preference.js';
 import { failsFast, selectServers } from '../../../src/selection/select-servers.js';
 import { ReadPreferenceError } from '../../../src/errors.js';
@@ -42,7 +38,7 @@ export function plain(value: unknown): unknown {
 const SERVER_TYPES = new Set<string>(Object.values(ServerType));
 const TOPOLOGY_TYPES = new Set<string>(Object.values(TopologyType));
 
-/** A test-side ServerDescription with every field of the interface, from a spec server entry. */
+/** A ServerDescription from a spec server entry: an unchecked server's, with what the entry says. */
 export function serverFromSpec(entry: Document): ServerDescription {
   const type = String(entry['type']);
   assert.ok(SERVER_TYPES.has(type), `unknown server type ${type}`);
@@ -52,53 +48,17 @@ export function serverFromSpec(entry: Document): ServerDescription {
   const lastWrite = entry['lastWrite'] as Document | undefined;
   const tags = (plain(entry['tags']) ?? {}) as Record<string, string>;
   return Object.freeze({
-    address: String(entry['address']),
+    ...unknownServerDescription(String(entry['address']), specNumber(entry['lastUpdateTime']) ?? 0),
     type: serverType,
-    error: null,
     roundTripTime: rtt ?? null,
     minRoundTripTime: rtt === undefined ? null : 0,
-    lastUpdateTime: specNumber(entry['lastUpdateTime']) ?? 0,
     lastWriteDate: lastWrite ? (specNumber(lastWrite['lastWriteDate']) ?? null) : null,
-    opTime: null,
     minWireVersion: specNumber(entry['minWireVersion']) ?? 0,
     // Files written before wire versions mattered omit it: a current server for available types.
     maxWireVersion: specNumber(entry['maxWireVersion']) ?? (available ? 21 : 0),
-    me: null,
-    hosts: [],
-    passives: [],
-    arbiters: [],
     tags: Object.freeze({ ...tags }),
-    setName: null,
-    setVersion: null,
-    electionId: null,
-    primary: null,
-    logicalSessionTimeoutMinutes: null,
-    topologyVersion: null,
     helloOk: true,
-    maxBsonObjectSize: null,
-    maxMessageSizeBytes: null,
-    maxWriteBatchSize: null,
   });
-}
-
-/** Compatibility as the discovery and monitoring specification computes it, over available servers. */
-function compatibilityOf(servers: readonly ServerDescription[]): string | null {
-  for (const s of servers) {
-    if (s.type === ServerType.Unknown || s.type === ServerType.PossiblePrimary) continue;
-    if (s.minWireVersion > MAX_SUPPORTED_WIRE_VERSION) {
-      return (
-        `Server at ${s.address} requires wire version ${s.minWireVersion}, but this client only supports up to ` +
-        `${MAX_SUPPORTED_WIRE_VERSION} (MongoDB ${MAX_SUPPORTED_SERVER_VERSION})`
-      );
-    }
-    if (s.maxWireVersion < MIN_SUPPORTED_WIRE_VERSION) {
-      return (
-        `Server at ${s.address} reports wire version ${s.maxWireVersion}, but this client requires at least ` +
-        `${MIN_SUPPORTED_WIRE_VERSION} (MongoDB ${MIN_SUPPORTED_SERVER_VERSION})`
-      );
-    }
-  }
-  return null;
 }
 
 /** A frozen TopologyDescription built directly from a spec `topology_description`. */
@@ -106,15 +66,13 @@ export function topologyFromSpec(description: Document): TopologyDescription {
   const type = String(description['type']);
   assert.ok(TOPOLOGY_TYPES.has(type), `unknown topology type ${type}`);
   const servers = ((description['servers'] as Document[] | undefined) ?? []).map(serverFromSpec);
-  const compatibilityError = compatibilityOf(servers);
   return Object.freeze({
     type: type as TopologyType,
     setName: null,
     maxSetVersion: null,
     maxElectionId: null,
     servers: new Map(servers.map((s) => [s.address, s])),
-    compatible: compatibilityError === null,
-    compatibilityError,
+    ...compatibilityOf(servers),
     logicalSessionTimeoutMinutes: null,
     version: 0,
   });

@@ -22,6 +22,7 @@ import {
   WireProtocolError,
 } from '../../../src/errors.js';
 import type { TopologyDescription } from '../../../src/description/types.js';
+import { systemError } from '../net/system-error.js';
 
 const processId = new ObjectId('000000000000000000000001');
 
@@ -240,13 +241,7 @@ describe('applyApplicationError', () => {
       'Unknown',
       stateChange,
     ],
-    [
-      "Node's ECONNRESET",
-      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
-      after(),
-      'Unknown',
-      network,
-    ],
+    ["Node's ECONNRESET", systemError('read', 'ECONNRESET'), after(), 'Unknown', network],
     [
       'a plain Error is nothing SDAM knows',
       new Error('bug in user code'),

@@ -233,13 +233,22 @@ describe('Connection framing errors', () => {
   });
 });
 
+/**
+ * A connection on a fake clock with a hello (timeoutMS 3000) in flight: the server received it
+ * and never answers. `pending` resolves with what the command threw.
+ */
+async function unansweredHello() {
+  const clock = new FakeClock();
+  const server = await serve(thenDo(() => undefined));
+  const connection = await connect(server.address, { clock });
+  const pending = connection.command('admin', { hello: 1 }, { timeoutMS: 3000 }).catch((e: unknown) => e);
+  await server.nextRequest((r) => r.name === 'hello');
+  return { clock, server, connection, pending };
+}
+
 describe('Connection failures and timeouts', () => {
   it('times out a reply by the clock, names the address, and destroys the connection', async () => {
-    const clock = new FakeClock();
-    const server = await serve(thenDo(() => undefined));
-    const connection = await connect(server.address, { clock });
-    const pending = connection.command('admin', { hello: 1 }, { timeoutMS: 3000 }).catch((e: unknown) => e);
-    await server.nextRequest((r) => r.name === 'hello');
+    const { clock, server, connection, pending } = await unansweredHello();
     clock.tick(3000);
     const error = (await pending) as Error;
     expect(error).toBeInstanceOf(NetworkTimeoutError);
@@ -249,11 +258,7 @@ describe('Connection failures and timeouts', () => {
   });
 
   it('calls a deadline that fired only after a long pause of the process a ProcessStallError', async () => {
-    const clock = new FakeClock();
-    const server = await serve(thenDo(() => undefined));
-    const connection = await connect(server.address, { clock });
-    const pending = connection.command('admin', { hello: 1 }, { timeoutMS: 3000 }).catch((e: unknown) => e);
-    await server.nextRequest((r) => r.name === 'hello');
+    const { clock, pending } = await unansweredHello();
     clock.jump(300_000);
     const error = (await pending) as ProcessStallError;
     expect(error).toBeInstanceOf(ProcessStallError);

@@ -9,6 +9,7 @@ import {
 import { DnsError, NetworkTimeoutError, ProcessStallError } from '../../../src/errors.js';
 import type { LookupFunction } from '../../../src/monitor/server-monitor-types.js';
 import { FakeClock } from './fake-clock.js';
+import { systemError } from './system-error.js';
 
 /** A lookup that records its calls and answers from a table (or hangs / fails as told). */
 function scriptedLookup(
@@ -20,13 +21,23 @@ function scriptedLookup(
     const answer = answers[hostname];
     if (answer === 'hang') return new Promise<never>(() => undefined);
     if (answer instanceof Error) throw answer;
-    if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (!answer) throw systemError('getaddrinfo', 'ENOTFOUND', hostname);
     return answer.map((address) => ({
       address,
       family: address.includes(':') ? (6 as const) : (4 as const),
     }));
   };
   return Object.assign(lookup, { calls });
+}
+
+/** Resolving a name whose lookup never answers, with a 2000 ms timeout on a fake clock. */
+function hangingLookup() {
+  const clock = new FakeClock();
+  const lookup = scriptedLookup({ 'slow.example.test': 'hang' });
+  const pending = resolveAddress('slow.example.test', { lookup, clock, timeoutMS: 2000 }).catch(
+    (e: unknown) => e,
+  );
+  return { clock, pending };
 }
 
 describe('resolveAddress', () => {
@@ -109,11 +120,7 @@ describe('resolveAddress', () => {
   });
 
   it('gives up on a slow lookup after its own timeout, as a DNS problem and not a connect timeout', async () => {
-    const clock = new FakeClock();
-    const lookup = scriptedLookup({ 'slow.example.test': 'hang' });
-    const pending = resolveAddress('slow.example.test', { lookup, clock, timeoutMS: 2000 }).catch(
-      (e: unknown) => e,
-    );
+    const { clock, pending } = hangingLookup();
     clock.tick(2000);
     const error = await pending;
     expect(error).toBeInstanceOf(DnsError);
@@ -122,11 +129,7 @@ describe('resolveAddress', () => {
   });
 
   it('says the process was paused when the lookup deadline fired far too late', async () => {
-    const clock = new FakeClock();
-    const lookup = scriptedLookup({ 'slow.example.test': 'hang' });
-    const pending = resolveAddress('slow.example.test', { lookup, clock, timeoutMS: 2000 }).catch(
-      (e: unknown) => e,
-    );
+    const { clock, pending } = hangingLookup();
     clock.jump(60_000);
     const error = await pending;
     expect(error).toBeInstanceOf(ProcessStallError);

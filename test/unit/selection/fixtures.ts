@@ -1,7 +1,9 @@
 /** Small builders for selection unit tests: servers and snapshots without the state machine. */
 import type { ServerDescription, TopologyDescription } from '../../../src/description/types.js';
 import { ServerType, TopologyType } from '../../../src/description/server-type.js';
+import { unknownServerDescription } from '../../../src/description/server-description.js';
 
+/** A server of `type`, as a successful check would describe it; `fields` override. */
 export function server(
   address: string,
   type: ServerType,
@@ -9,31 +11,13 @@ export function server(
 ): ServerDescription {
   const available = type !== ServerType.Unknown && type !== ServerType.PossiblePrimary;
   return Object.freeze({
-    address,
+    ...unknownServerDescription(address, 0),
     type,
-    error: null,
     roundTripTime: available ? 5 : null,
     minRoundTripTime: available ? 0 : null,
-    lastUpdateTime: 0,
-    lastWriteDate: null,
-    opTime: null,
-    minWireVersion: 0,
     maxWireVersion: available ? 21 : 0,
-    me: null,
-    hosts: [],
-    passives: [],
-    arbiters: [],
-    tags: {},
     setName: type.startsWith('RS') ? 'rs0' : null,
-    setVersion: null,
-    electionId: null,
-    primary: null,
-    logicalSessionTimeoutMinutes: null,
-    topologyVersion: null,
     helloOk: true,
-    maxBsonObjectSize: null,
-    maxMessageSizeBytes: null,
-    maxWriteBatchSize: null,
     ...fields,
   });
 }

@@ -7,6 +7,7 @@ import {
   type SrvResolver,
 } from '../../../src/srv-poller.js';
 import { VirtualClock } from '../../../src/testing/virtual-clock.js';
+import { systemError } from '../net/system-error.js';
 
 /** A resolver answering from a table that tests change; errors are thrown as node:dns does. */
 class FakeResolver implements SrvResolver {
@@ -16,15 +17,14 @@ class FakeResolver implements SrvResolver {
   async resolveSrv(name: string): Promise<readonly SrvAnswer[]> {
     this.queries.push(`SRV ${name}`);
     const answer = this.srv.get(name);
-    if (answer === undefined)
-      throw Object.assign(new Error(`querySrv ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    if (answer === undefined) throw systemError('querySrv', 'ENOTFOUND', name);
     if (answer instanceof Error) throw answer;
     return answer;
   }
   async resolveTxt(name: string): Promise<readonly (readonly string[])[]> {
     this.queries.push(`TXT ${name}`);
     const answer = this.txt.get(name);
-    if (answer === undefined) throw Object.assign(new Error(`queryTxt ENODATA ${name}`), { code: 'ENODATA' });
+    if (answer === undefined) throw systemError('queryTxt', 'ENODATA', name);
     if (answer instanceof Error) throw answer;
     return answer;
   }
@@ -100,7 +100,7 @@ describe('resolveInitialSeedList', () => {
   it('reports a failing TXT lookup (other than no data) as a DNS problem', async () => {
     const resolver = new FakeResolver();
     resolver.srv.set(query, [record('a.example.com')]);
-    resolver.txt.set(host, Object.assign(new Error('queryTxt ETIMEOUT'), { code: 'ETIMEOUT' }));
+    resolver.txt.set(host, systemError('queryTxt', 'ETIMEOUT'));
     await expect(lookup(resolver)).rejects.toThrow(DnsError);
   });
 });

@@ -3,6 +3,7 @@ import { ConnectionStringError, DnsError } from '../../../src/errors.js';
 import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
 import { ScriptedHello, ScriptedTopology } from '../../../src/testing/scripted-topology.js';
 import { flush } from './scripted.js';
+import { systemError } from '../net/system-error.js';
 
 class TableResolver implements SrvResolver {
   srv: readonly SrvAnswer[] | Error = [];
@@ -54,7 +55,7 @@ describe('a mongodb+srv:// topology', () => {
     expect(t.monitored.sort()).toEqual([address('m1'), address('m3')]);
 
     // A failed rescan keeps the last good list.
-    resolver.srv = Object.assign(new Error('querySrv ETIMEOUT'), { code: 'ETIMEOUT' });
+    resolver.srv = systemError('querySrv', 'ETIMEOUT');
     t.advance(60_000);
     await flush();
     expect(resolver.srvQueries).toBe(3);
@@ -81,9 +82,7 @@ describe('a mongodb+srv:// topology', () => {
 
   it('a failed SRV lookup fails connect() and every later call with the DNS error', async () => {
     const resolver = new TableResolver();
-    resolver.srv = Object.assign(new Error('querySrv ENOTFOUND _mongodb._tcp.cluster0.example.com'), {
-      code: 'ENOTFOUND',
-    });
+    resolver.srv = systemError('querySrv', 'ENOTFOUND', '_mongodb._tcp.cluster0.example.com');
     const t = srvTopology(resolver);
     const error = await t.topology.connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DnsError);

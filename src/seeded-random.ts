@@ -1,0 +1,14 @@
+/**
+ * A small deterministic random generator (mulberry32: 32-bit state, well spread), for runs that
+ * must draw the same numbers every time: the CLI demo's call mix, tests of power-of-two choices.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
