@@ -696,6 +696,7 @@ export class Topology extends TopologyEventEmitter {
           ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
         );
         this.#reconcileMonitors();
+        this.#checkPossiblePrimaries(previous, next);
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
         if (this.#rounds.complete) this.#finishRound();
@@ -703,6 +704,20 @@ export class Topology extends TopologyEventEmitter {
       }
     } finally {
       this.#processingChanges = false;
+    }
+  }
+
+  /**
+   * A member that another member names as primary while we think it Unknown (PossiblePrimary)
+   * is checked now rather than at its next heartbeat: a restarted member that won an election
+   * is then known in milliseconds, not after heartbeatFrequencyMS. The specification allows
+   * this; the monitor's own pacing (one requested check per minHeartbeatFrequencyMS) still holds.
+   */
+  #checkPossiblePrimaries(previous: TopologyDescription, next: TopologyDescription): void {
+    for (const [address, server] of next.servers) {
+      if (server.type !== ServerType.PossiblePrimary) continue;
+      if (previous.servers.get(address)?.type === ServerType.PossiblePrimary) continue;
+      this.#resources.monitors.get(address)?.requestCheck();
     }
   }
 

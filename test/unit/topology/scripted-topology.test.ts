@@ -54,3 +54,21 @@ describe('ScriptedTopology', () => {
     expect(() => t.fail('z:1')).toThrow(/z:1 has no scripted monitor; monitored addresses: a:27017/);
   });
 });
+
+describe('a member named as primary while Unknown', () => {
+  it('is checked at once instead of at its next heartbeat', () => {
+    const t = new ScriptedTopology('mongodb://a,b/?replicaSet=rs0', { heartbeatFrequencyMS: 10_000 });
+    t.start();
+    t.fail('a:27017', new NetworkError('restarting'));
+    expect(t.topology.snapshot.servers.get('a:27017')?.type).toBe('Unknown');
+    t.advance(600); // past minHeartbeatFrequencyMS, long before the next heartbeat
+    const requestsBefore = t.checkRequests('a:27017');
+    t.reply('b:27017', ScriptedHello.secondary('rs0', members, { primary: 'a:27017' }));
+    expect(t.topology.snapshot.servers.get('a:27017')?.type).toBe('PossiblePrimary');
+    expect(t.checkRequests('a:27017')).toBe(requestsBefore + 1);
+    t.advance(0); // the requested check starts now, not at the 10 s heartbeat
+    expect(t.stats('a:27017').checking).toBe(true);
+    t.reply('a:27017', primary);
+    expect(t.topology.snapshot.type).toBe('ReplicaSetWithPrimary');
+  });
+});
