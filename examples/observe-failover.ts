@@ -12,8 +12,8 @@ import { SimulatedReplicaSet } from '../src/testing/index.js';
 
 const rs = await SimulatedReplicaSet.start({ members: 3 });
 const topology = new Topology(rs.uri, {
-  // A member that was down is seen again at its next check: check every 500 ms, not every 10 s,
-  // so that the restarted member can be found when it wins the election after the partition.
+  // A member that was down is seen again at its next check (at once when another member names it
+  // primary): check every 500 ms, not every 10 s, so returning secondaries show up quickly too.
   heartbeatFrequencyMS: 500,
   // A partitioned primary never answers; its check gives up after connectTimeoutMS + heartbeatFrequencyMS.
   connectTimeoutMS: 2000,
