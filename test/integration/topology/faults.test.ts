@@ -1,58 +1,594 @@
 /**
- * Every fault the simulator can inject, on a secondary's hello replies: the Topology marks the
- * server Unknown with an error that says what went wrong, keeps the primary usable meanwhile,
- * and recovers once the fault is cleared.
+ * Our Topology (real socket monitors, streaming and polling) against every fault the simulated
+ * replica set can inject, on a secondary and on the primary, plus kill/restart and
+ * partition/heal. For each: the member becomes Unknown with an error that names the cause, the
+ * rest of the set stays usable (a lost primary is noticed, and found again once the simulator
+ * elects one or the fault is cleared), the member comes back as what it is once the fault is
+ * cleared, and close() leaves no socket or timer of ours behind.
+ *
+ * Synchronised on topology and simulator events only: no sleeps, no timing assertions. The short
+ * heartbeat and timeouts only make the test quick; no assertion depends on them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultSpec } from '../../../src/testing/faults.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerDescription } from '../../../src/description/types.js';
+import {
+  MalformedReplyError,
+  NetworkError,
+  NetworkTimeoutError,
+  TopologyClosedError,
+  WireProtocolError,
+} from '../../../src/errors.js';
+import type { PoolClearedEvent, PrimaryChangedEvent } from '../../../src/events.js';
+import type { ServerMonitoringMode } from '../../../src/monitor/server-monitor-types.js';
+import type { FaultHandle, FaultSpec } from '../../../src/testing/faults.js';
 import { SimulatedReplicaSet } from '../../../src/testing/simulated-replica-set.js';
 import { Topology } from '../../../src/topology.js';
-import { fullyDiscovered, until } from './helpers.js';
+import {
+  connectionTracker,
+  countingClock,
+  fullyDiscovered,
+  nextEvent,
+  until,
+  type CountingClock,
+} from './helpers.js';
 
-let rs: SimulatedReplicaSet;
-let topology: Topology;
+const HEARTBEAT_MS = 250;
+const CONNECT_TIMEOUT_MS = 500;
 
-beforeAll(async () => {
-  rs = await SimulatedReplicaSet.start({ members: 3 });
-  topology = new Topology(rs.uri, { heartbeatFrequencyMS: 500, connectTimeoutMS: 500 });
-  await topology.connect();
-  await until(topology, fullyDiscovered(rs.members));
-});
+type ErrorClass = typeof NetworkError | typeof MalformedReplyError;
 
-afterAll(async () => {
-  await topology?.close();
-  await rs?.close();
-});
+/** How a fault shows: the error class and message of the first failed check. */
+interface Expected {
+  readonly type: ErrorClass;
+  readonly message: RegExp;
+}
 
-const faults: [string, FaultSpec[], RegExp][] = [
-  ['reset connections', [{ kind: 'reset', commands: ['hello'] }], /ECONNRESET/],
-  // Refusing affects new connections only: reset the open ones too.
-  ['refuse connections', [{ kind: 'reset' }, { kind: 'refuse' }], /ECONNREFUSED/],
-  ['never answer', [{ kind: 'hang', commands: ['hello'] }], /timed out/],
-  ['answer slowly', [{ kind: 'slow', commands: ['hello'], delayMS: 5000 }], /timed out/],
-  ['a truncated frame', [{ kind: 'truncatedFrame', commands: ['hello'] }], /in the middle of a message/],
-  ['a wrong length', [{ kind: 'wrongLength', commands: ['hello'] }], /message length 12/],
-  ['garbage bytes', [{ kind: 'garbage', commands: ['hello'] }], /invalid message/],
-  ['a malformed hello', [{ kind: 'malformedHello' }], /[Mm]alformed hello reply.*"hosts"/],
+interface ReplyFault {
+  readonly name: string;
+  readonly specs: readonly FaultSpec[];
+  /** The first failed check after the fault was injected. */
+  readonly first: Expected;
+  /** The error the server settles on while the fault lasts, when not the first one. */
+  readonly settled?: Expected;
+  /** A timeout: the pool is cleared with interruptInUseConnections (server monitoring spec). */
+  readonly timeout: boolean;
+}
+
+const networkTimeout: Expected = { type: NetworkTimeoutError, message: /timed out after \d+ ms/ };
+
+const replyFaults: readonly ReplyFault[] = [
+  {
+    name: 'reset',
+    specs: [{ kind: 'reset', commands: ['hello'] }],
+    first: { type: NetworkError, message: /ECONNRESET/ },
+    timeout: false,
+  },
+  {
+    // Refusing affects new connections only: the open ones are reset, so that the monitor
+    // has to reconnect.
+    name: 'refuse',
+    specs: [{ kind: 'reset' }, { kind: 'refuse' }],
+    first: { type: NetworkError, message: /ECONNRESET|ECONNREFUSED/ },
+    settled: { type: NetworkError, message: /ECONNREFUSED/ },
+    timeout: false,
+  },
+  { name: 'hang', specs: [{ kind: 'hang', commands: ['hello'] }], first: networkTimeout, timeout: true },
+  {
+    name: 'slow',
+    // Slower than any deadline of the monitor: it gives up waiting.
+    specs: [{ kind: 'slow', commands: ['hello'], delayMS: 60_000 }],
+    first: networkTimeout,
+    timeout: true,
+  },
+  {
+    name: 'truncatedFrame',
+    specs: [{ kind: 'truncatedFrame', commands: ['hello'] }],
+    first: { type: WireProtocolError, message: /closed the connection in the middle of a message/ },
+    timeout: false,
+  },
+  {
+    name: 'wrongLength',
+    specs: [{ kind: 'wrongLength', commands: ['hello'] }],
+    first: { type: WireProtocolError, message: /message length 12 is smaller than the 16-byte header/ },
+    timeout: false,
+  },
+  {
+    name: 'garbage',
+    specs: [{ kind: 'garbage', commands: ['hello'] }],
+    first: { type: WireProtocolError, message: /invalid message from .*message length \d+ exceeds/ },
+    timeout: false,
+  },
+  {
+    name: 'malformedHello',
+    specs: [{ kind: 'malformedHello' }],
+    first: { type: MalformedReplyError, message: /Malformed hello reply from .*"(hosts|setVersion)"/ },
+    timeout: false,
+  },
 ];
 
-describe('Topology against server faults', () => {
-  it.each(faults)(
-    '%s: the server becomes Unknown with a clear error, then recovers',
-    async (_name, specs, message) => {
-      const secondary = rs.secondaries[0] as string;
-      await until(topology, (s) => s.servers.get(secondary)?.type === 'RSSecondary');
-      const handles = specs.map((spec) => rs.fault(secondary, spec));
-      const failed = await until(topology, (s) => {
-        const server = s.servers.get(secondary);
-        return server?.type === 'Unknown' && message.test(server.error?.message ?? '');
-      });
-      expect(failed.servers.get(secondary)?.error?.name).toMatch(/Error$/);
-      // The rest of the set is unaffected.
-      expect(topology.selectServerNow('primary')?.address).toBe(rs.primary);
-      for (const handle of handles) await handle.clear();
-      const recovered = await until(topology, (s) => s.servers.get(secondary)?.type === 'RSSecondary');
-      expect(recovered.servers.get(secondary)?.error).toBeNull();
+/** Variants of the same faults whose bytes fool the framing for longer. */
+const subtlerReplyFaults: readonly ReplyFault[] = [
+  {
+    // Longer than the reply, within maxMessageSizeBytes: the rest never comes.
+    name: 'wrongLength (too long)',
+    specs: [{ kind: 'wrongLength', commands: ['hello'], length: 1_000_000 }],
+    first: {
+      type: NetworkTimeoutError,
+      message: /timed out after \d+ ms \(\d+ bytes of an incomplete message received\)/,
     },
-  );
+    timeout: true,
+  },
+  {
+    // A well-framed message with an opCode nobody speaks.
+    name: 'garbage (a valid frame)',
+    specs: [{ kind: 'garbage', commands: ['hello'], bytes: unknownOpCodeFrame() }],
+    first: { type: WireProtocolError, message: /invalid message from .*unknown opCode 9999/ },
+    timeout: false,
+  },
+];
+
+function unknownOpCodeFrame(): Uint8Array {
+  const frame = Buffer.alloc(26);
+  frame.writeInt32LE(frame.length, 0); // messageLength
+  frame.writeInt32LE(1, 4); // requestID
+  frame.writeInt32LE(0, 8); // responseTo
+  frame.writeInt32LE(9999, 12); // opCode
+  return frame;
+}
+
+const modes: readonly ServerMonitoringMode[] = ['stream', 'poll'];
+
+// ---- harness --------------------------------------------------------------------------------
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Harness {
+  readonly rs: SimulatedReplicaSet;
+  readonly topology: Topology;
+  readonly clock: CountingClock;
+  readonly connections: ReturnType<typeof connectionTracker>;
+  /** TCP handles (sockets, listeners) of the process before the topology existed. */
+  readonly handlesBefore: readonly string[];
+  readonly poolCleared: PoolClearedEvent[];
+  readonly primaryChanged: PrimaryChangedEvent[];
+  /** Listener errors and process warnings: a monitor or a listener threw somewhere. */
+  readonly problems: unknown[];
+}
+
+/** TCP sockets and listeners keeping the process alive (ours are unref'd: see the connection tracker). */
+function tcpHandles(): string[] {
+  return process
+    .getActiveResourcesInfo()
+    .filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap')
+    .sort();
+}
+
+/**
+ * A replica set and a connected topology over it. `before` runs before the topology exists (to
+ * fault a member from the start); without it, setUp waits until every member is known.
+ */
+async function setUp(
+  mode: ServerMonitoringMode,
+  before?: (rs: SimulatedReplicaSet) => void,
+): Promise<Harness> {
+  const rs = await SimulatedReplicaSet.start({ members: 3 });
+  cleanups.push(() => rs.close());
+  // Every connection the topology opens is seen by the simulator: when each one is closed, no
+  // socket of ours is left (our sockets are unref'd, so the process's handle list cannot show them).
+  const connections = connectionTracker(rs);
+  const handlesBefore = tcpHandles();
+  before?.(rs);
+  const clock = countingClock();
+  const topology = new Topology(rs.uri, {
+    clock,
+    serverMonitoringMode: mode,
+    heartbeatFrequencyMS: HEARTBEAT_MS,
+    minHeartbeatFrequencyMS: 100,
+    connectTimeoutMS: CONNECT_TIMEOUT_MS,
+    serverSelectionTimeoutMS: 20_000,
+  });
+  cleanups.push(() => topology.close());
+  const problems: unknown[] = [];
+  const onWarning = (warning: Error): void => {
+    if (warning.name !== 'ExperimentalWarning' && warning.name !== 'DeprecationWarning')
+      problems.push(warning);
+  };
+  process.on('warning', onWarning);
+  cleanups.push(async () => {
+    process.off('warning', onWarning);
+  });
+  const poolCleared: PoolClearedEvent[] = [];
+  const primaryChanged: PrimaryChangedEvent[] = [];
+  topology.on('poolCleared', (e) => poolCleared.push(e));
+  topology.on('primaryChanged', (e) => primaryChanged.push(e));
+  topology.on('listenerError', (e) => problems.push(e.error));
+  await topology.connect();
+  if (before === undefined) await until(topology, fullyDiscovered(rs.members));
+  return { rs, topology, clock, connections, handlesBefore, poolCleared, primaryChanged, problems };
+}
+
+/** Resolves with the first description of `address` (current or later) for which `predicate` holds. */
+async function untilServer(
+  topology: Topology,
+  address: string,
+  predicate: (server: ServerDescription) => boolean,
+): Promise<ServerDescription> {
+  const snapshot = await until(topology, (s) => {
+    const server = s.servers.get(address);
+    return server !== undefined && predicate(server);
+  });
+  return snapshot.servers.get(address) as ServerDescription;
+}
+
+const failing = (server: ServerDescription): boolean => server.type === 'Unknown' && server.error !== null;
+
+const failingWith =
+  (expected: Expected) =>
+  (server: ServerDescription): boolean =>
+    failing(server) &&
+    server.error?.name === expected.type.name &&
+    expected.message.test(server.error.message);
+
+/** In streaming mode: resolves once an awaitable hello of `address` is in flight. */
+async function streamingTo(topology: Topology, address: string): Promise<void> {
+  await nextEvent(topology, 'serverHeartbeatStarted', (e) => e.address === address && e.awaited);
+}
+
+/** The first failed check of `address` from now on, and the description it produced. */
+function nextFailure(topology: Topology, address: string): Promise<[Error, ServerDescription]> {
+  const beat = nextEvent(topology, 'serverHeartbeatFailed', (e) => e.address === address);
+  const described = untilServer(topology, address, failing);
+  return Promise.all([beat.then((e) => e.failure), described]);
+}
+
+/** The failure is of the expected class, says what went wrong and names the server. */
+function expectError(failure: Error, description: ServerDescription, expected: Expected): void {
+  expect(failure).toBeInstanceOf(expected.type);
+  expect(failure.message).toMatch(expected.message);
+  expect(failure.message).toContain(description.address);
+  expect(description.type).toBe('Unknown');
+  expect(description.error).toMatchObject({
+    name: expected.type.name,
+    message: expect.stringMatching(expected.message),
+  });
+}
+
+/** A failed check clears the pool once (a timeout also interrupts the connections in use). */
+function expectPoolClearedOnce(h: Harness, address: string, timeout: boolean): void {
+  const cleared = h.poolCleared.filter((e) => e.address === address);
+  expect(cleared).toHaveLength(1);
+  expect(cleared[0]?.interruptInUseConnections).toBe(timeout);
+}
+
+/** Every member known as what the simulator says it is, and the primary selectable. */
+async function expectWholeSet(h: Harness): Promise<void> {
+  const { rs, topology } = h;
+  const snapshot = await until(topology, fullyDiscovered(rs.members));
+  for (const member of rs.members) {
+    expect(snapshot.servers.get(member)?.type).toBe(member === rs.primary ? 'RSPrimary' : 'RSSecondary');
+    expect(snapshot.servers.get(member)?.error).toBeNull();
+  }
+  expect(topology.selectServerNow('primary')?.address).toBe(rs.primary);
+}
+
+/** Selections that must avoid `address` while it is Unknown. */
+function expectAvoided(topology: Topology, address: string): void {
+  for (let i = 0; i < 20; i++) expect(topology.selectServerNow('nearest')?.address).not.toBe(address);
+}
+
+async function clear(handles: readonly FaultHandle[]): Promise<void> {
+  await Promise.all(handles.map((handle) => handle.clear()));
+}
+
+/**
+ * close(): the topology's timers are gone at once, and every connection it opened gets closed.
+ * `faults` still in force are cleared only afterwards (a `refuse` fault closes a listener, which
+ * the handle comparison would otherwise count).
+ */
+async function closeCleanly(h: Harness, faults: readonly FaultHandle[] = []): Promise<void> {
+  const { topology } = h;
+  const closed = nextEvent(topology, 'topologyClosed');
+  await topology.close();
+  await closed;
+  expect(topology.state).toBe('closed');
+  expect(h.clock.pending).toBe(0);
+  await h.connections.allClosed();
+  expect(h.connections.open).toBe(0);
+  await clear(faults);
+  expect(tcpHandles()).toEqual(h.handlesBefore);
+  expect(h.problems).toEqual([]);
+}
+
+// ---- the faults -------------------------------------------------------------------------------
+
+describe.each(modes)('Topology with %s monitoring', (mode) => {
+  describe('a fault on the replies of a secondary', () => {
+    it.each([...replyFaults, ...subtlerReplyFaults])(
+      '$name: Unknown with a clear error, the rest usable, then recovered',
+      async (c) => {
+        const h = await setUp(mode);
+        const { rs, topology } = h;
+        const primary = rs.primary as string;
+        const [target, other] = rs.secondaries as [string, string];
+        if (mode === 'stream') await streamingTo(topology, target);
+
+        const failure = nextFailure(topology, target);
+        const handles = c.specs.map((spec) => rs.fault(target, spec));
+        const [error, failed] = await failure;
+        expectError(error, failed, c.first);
+        if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, target, c.timeout);
+        if (c.settled) await untilServer(topology, target, failingWith(c.settled));
+
+        // The rest of the set serves as before.
+        expect(topology.snapshot.type).toBe('ReplicaSetWithPrimary');
+        expect(topology.selectServerNow('primary')?.address).toBe(primary);
+        expect((await topology.selectServer('secondary')).address).toBe(other);
+        expectAvoided(topology, target);
+        expect(h.primaryChanged.filter((e) => e.previous === primary)).toEqual([]);
+
+        await clear(handles);
+        const recovered = await untilServer(topology, target, (s) => s.type === 'RSSecondary');
+        expect(recovered.error).toBeNull();
+        await expectWholeSet(h);
+        if (mode === 'stream') await streamingTo(topology, target); // back on the streaming protocol
+        await closeCleanly(h);
+      },
+    );
+  });
+
+  describe('a fault on the replies of the primary, then cleared', () => {
+    it.each(replyFaults)('$name: the primary is lost, waiters get it back when it recovers', async (c) => {
+      const h = await setUp(mode);
+      const { rs, topology } = h;
+      const primary = rs.primary as string;
+      if (mode === 'stream') await streamingTo(topology, primary);
+
+      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === primary);
+      const failure = nextFailure(topology, primary);
+      const handles = c.specs.map((spec) => rs.fault(primary, spec));
+      const [error, failed] = await failure;
+      expectError(error, failed, c.first);
+      expect(await lost).toMatchObject({ previous: primary, current: null });
+      if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, primary, c.timeout);
+      if (c.settled) await untilServer(topology, primary, failingWith(c.settled));
+
+      // No primary while the fault lasts; the secondaries still serve reads.
+      expect(topology.isWritable()).toBe(false);
+      expect(topology.selectServerNow('primary')).toBeUndefined();
+      expect(rs.secondaries).toContain((await topology.selectServer('secondary')).address);
+      expectAvoided(topology, primary);
+
+      const waiting = topology.selectServer('primary');
+      const found = nextEvent(topology, 'primaryChanged', (e) => e.current !== null);
+      await clear(handles);
+      expect((await waiting).address).toBe(primary);
+      expect(await found).toMatchObject({ previous: null, current: primary });
+      expect(rs.primary).toBe(primary); // nothing was elected: the same primary came back
+      expect(topology.isWritable()).toBe(true);
+      await expectWholeSet(h);
+      await closeCleanly(h);
+    });
+  });
+
+  describe('a fault on the replies of the primary, and an election', () => {
+    it.each(replyFaults)(
+      '$name: waiters get the new primary; the old one returns as a secondary',
+      async (c) => {
+        const h = await setUp(mode);
+        const { rs, topology } = h;
+        const oldPrimary = rs.primary as string;
+        if (mode === 'stream') await streamingTo(topology, oldPrimary);
+
+        const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
+        const failure = nextFailure(topology, oldPrimary);
+        const handles = c.specs.map((spec) => rs.fault(oldPrimary, spec));
+        const [error, failed] = await failure;
+        expectError(error, failed, c.first);
+        expect(await lost).toMatchObject({ previous: oldPrimary, current: null });
+
+        const waiting = topology.selectServer('primary');
+        const found = nextEvent(topology, 'primaryChanged', (e) => e.current !== null);
+        const newPrimary = await rs.stepDown();
+        expect(newPrimary).not.toBe(oldPrimary);
+        expect((await waiting).address).toBe(newPrimary);
+        expect(await found).toMatchObject({ previous: null, current: newPrimary });
+        expect(topology.snapshot.servers.get(oldPrimary)?.type).not.toBe('RSPrimary');
+
+        await clear(handles);
+        await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary');
+        await expectWholeSet(h);
+        expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
+        await closeCleanly(h);
+      },
+    );
+  });
+
+  describe('kill and restart', () => {
+    it.each([
+      ['closed (FIN)', false],
+      ['reset (RST)', true],
+    ])('a killed secondary, its connections %s, is refused, then back', async (_how, reset) => {
+      const h = await setUp(mode);
+      const { rs, topology } = h;
+      const primary = rs.primary as string;
+      const [target, other] = rs.secondaries as [string, string];
+      if (mode === 'stream') await streamingTo(topology, target);
+
+      const failure = nextFailure(topology, target);
+      await rs.kill(target, { reset });
+      const [error, failed] = await failure;
+      // The open connection closed or was reset; a new one is refused.
+      expectError(error, failed, {
+        type: NetworkError,
+        message: /closed by the server|ECONNRESET|ECONNREFUSED/,
+      });
+      expect(error).not.toBeInstanceOf(WireProtocolError);
+      expectPoolClearedOnce(h, target, false);
+      await untilServer(topology, target, failingWith({ type: NetworkError, message: /ECONNREFUSED/ }));
+
+      expect(topology.selectServerNow('primary')?.address).toBe(primary);
+      expect((await topology.selectServer('secondary')).address).toBe(other);
+      expectAvoided(topology, target);
+
+      await rs.restart(target);
+      await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
+      await expectWholeSet(h);
+      expect(rs.primary).toBe(primary);
+      await closeCleanly(h);
+    });
+
+    it.each([
+      ['closed (FIN)', false],
+      ['reset (RST)', true],
+    ])('a killed primary, its connections %s: the elected one is found', async (_how, reset) => {
+      const h = await setUp(mode);
+      const { rs, topology } = h;
+      const oldPrimary = rs.primary as string;
+      if (mode === 'stream') await streamingTo(topology, oldPrimary);
+
+      const since = h.primaryChanged.length;
+      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
+      await rs.kill(oldPrimary, { reset });
+      await lost;
+      const selected = await topology.selectServer('primary');
+      const newPrimary = await rs.waitForPrimary();
+      expect(newPrimary).not.toBe(oldPrimary);
+      expect(selected.address).toBe(newPrimary);
+      expect(h.primaryChanged.at(-1)).toMatchObject({ current: newPrimary });
+      expect(h.primaryChanged.slice(since).some((e) => e.current === oldPrimary)).toBe(false);
+      // Whatever marked it Unknown first (its monitor, or the new primary's election id), its
+      // monitor settles on the cause.
+      await untilServer(topology, oldPrimary, failingWith({ type: NetworkError, message: /ECONNREFUSED/ }));
+
+      await rs.restart(oldPrimary);
+      // A restarted mongod comes back as a secondary.
+      await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary' && s.error === null);
+      await expectWholeSet(h);
+      expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
+      await closeCleanly(h);
+    });
+  });
+
+  describe('partition and heal', () => {
+    it('a partitioned secondary (connected, never answering) times out, then is back', async () => {
+      const h = await setUp(mode);
+      const { rs, topology } = h;
+      const primary = rs.primary as string;
+      const [target, other] = rs.secondaries as [string, string];
+      if (mode === 'stream') await streamingTo(topology, target);
+
+      const failure = nextFailure(topology, target);
+      rs.partition(target);
+      const [error, failed] = await failure;
+      expectError(error, failed, networkTimeout);
+      expectPoolClearedOnce(h, target, true);
+
+      expect(topology.selectServerNow('primary')?.address).toBe(primary);
+      expect((await topology.selectServer('secondary')).address).toBe(other);
+      expectAvoided(topology, target);
+
+      rs.heal(target);
+      await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
+      await expectWholeSet(h);
+      await closeCleanly(h);
+    });
+
+    it('a partitioned primary times out; the elected one is found; healed, it is a secondary', async () => {
+      const h = await setUp(mode);
+      const { rs, topology } = h;
+      const oldPrimary = rs.primary as string;
+      if (mode === 'stream') await streamingTo(topology, oldPrimary);
+
+      const since = h.primaryChanged.length;
+      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
+      rs.partition(oldPrimary);
+      await lost;
+      const selected = await topology.selectServer('primary');
+      const newPrimary = await rs.waitForPrimary();
+      expect(newPrimary).not.toBe(oldPrimary);
+      expect(selected.address).toBe(newPrimary);
+      expect(h.primaryChanged.slice(since).some((e) => e.current === oldPrimary)).toBe(false);
+      await untilServer(topology, oldPrimary, failingWith(networkTimeout));
+
+      rs.heal(oldPrimary);
+      await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary' && s.error === null);
+      await expectWholeSet(h);
+      expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
+      await closeCleanly(h);
+    });
+  });
+});
+
+describe('a one-off fault (times: 1) on a polled secondary', () => {
+  // Polling only: in streaming mode the RTT pinger's hello could take the one hit instead.
+  const oneOff = replyFaults.filter((c) => c.name !== 'refuse');
+  it.each(oneOff)('$name: Unknown once, then recovered by the monitor alone', async (c) => {
+    const h = await setUp('poll');
+    const { rs, topology } = h;
+    const target = rs.secondaries[0] as string;
+    const failure = nextFailure(topology, target);
+    const [spec] = c.specs as [Exclude<FaultSpec, { kind: 'refuse' }>];
+    const handle = rs.fault(target, { ...spec, times: 1 });
+    const [error, failed] = await failure;
+    expectError(error, failed, c.first);
+    await handle.exhausted;
+    expect(handle.active).toBe(false);
+    await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
+    await expectWholeSet(h);
+    await closeCleanly(h);
+  });
+});
+
+describe.each(modes)('Topology with %s monitoring, a member faulty from the start', (mode) => {
+  // The first check of the member is a new connection's handshake: the fault hits it there.
+  const phases: Record<string, string> = { refuse: 'connect' };
+  it.each(replyFaults)('$name: connect() succeeds, the member is Unknown until cleared', async (c) => {
+    let target = '';
+    let handles: FaultHandle[] = [];
+    // A refused member has no connection to reset: the refusal alone applies.
+    const specs = c.name === 'refuse' ? c.specs.filter((spec) => spec.kind === 'refuse') : c.specs;
+    const h = await setUp(mode, (rs) => {
+      target = rs.secondaries[0] as string;
+      handles = specs.map((spec) => rs.fault(target, spec));
+    });
+    const { rs, topology } = h;
+    const expected = c.settled ?? c.first;
+    const failed = await untilServer(topology, target, failingWith(expected));
+    expect(failed.error?.message).toContain(target);
+    const beat = await nextEvent(topology, 'serverHeartbeatFailed', (e) => e.address === target);
+    expect(beat.failure).toBeInstanceOf(expected.type);
+    expect(beat.phase).toBe(phases[c.name] ?? 'handshake');
+    // The rest of the set was discovered meanwhile.
+    const others = rs.members.filter((m) => m !== target);
+    await until(topology, (s) =>
+      others.every((m) => s.servers.get(m)?.error === null && s.servers.get(m)?.type !== 'Unknown'),
+    );
+    expect(topology.selectServerNow('primary')?.address).toBe(rs.primary);
+    expect(h.poolCleared.filter((e) => e.address === target)).toEqual([]); // it never had a pool to clear
+
+    await clear(handles);
+    await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
+    await expectWholeSet(h);
+    await closeCleanly(h);
+  });
+});
+
+describe.each(modes)('Topology with %s monitoring, closed during a fault', (mode) => {
+  it.each(replyFaults)('$name: close() leaves no socket or timer behind', async (c) => {
+    const h = await setUp(mode);
+    const { rs, topology } = h;
+    const target = rs.primary as string;
+    if (mode === 'stream') await streamingTo(topology, target);
+    const failure = nextFailure(topology, target);
+    const handles = c.specs.map((spec) => rs.fault(target, spec));
+    await failure;
+    // The monitor is trying again now (a new connection, a hung handshake, or a wait): close anyway.
+    await nextEvent(topology, 'serverHeartbeatStarted', (e) => e.address === target);
+    const waiting = expect(topology.selectServer('primary')).rejects.toThrow(TopologyClosedError);
+    await closeCleanly(h, handles);
+    await waiting;
+  });
 });
