@@ -56,6 +56,28 @@ export function normalizeAddress(hostPort: string): Address {
   return `${text.slice(0, colon).toLowerCase()}:${Number(text.slice(colon + 1))}`;
 }
 
+/**
+ * Texts already normalised, by the text as given. Heartbeats repeat the same few names every
+ * time (the server's own address, me, primary, hosts), so each is validated once. Bounded
+ * (cleared when full) so that replies full of ever-new names cannot grow it without limit.
+ */
+const normalizedByText = new Map<string, Address>();
+const MAX_REMEMBERED_ADDRESSES = 4096;
+
+/**
+ * {@link normalizeAddress} for text that may not be an address: the normalised address, or null
+ * when {@link addressProblem} finds a problem (ask it for the reason). Memoised.
+ */
+export function tryNormalizeAddress(hostPort: string): Address | null {
+  const known = normalizedByText.get(hostPort);
+  if (known !== undefined) return known;
+  if (addressProblem(hostPort) !== null) return null;
+  const address = normalizeAddress(hostPort);
+  if (normalizedByText.size >= MAX_REMEMBERED_ADDRESSES) normalizedByText.clear();
+  normalizedByText.set(hostPort, address);
+  return address;
+}
+
 /** The host and port of a normalised address; a socket path has port null. */
 export function splitAddress(address: Address): { readonly host: string; readonly port: number | null } {
   if (isSocketPath(address)) return { host: address, port: null };

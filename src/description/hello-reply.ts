@@ -4,7 +4,7 @@
  * wrong type makes the whole reply malformed, with a reason that names the field, because a
  * half-read reply could put a server in the wrong role.
  */
-import { addressProblem, normalizeAddress } from './address.js';
+import { addressProblem, tryNormalizeAddress } from './address.js';
 import { bsonTypeOf, isDocument, readDateMS, readFlag, readInteger, readObjectIdHex } from './bson-values.js';
 import { ServerType } from './server-type.js';
 import { parseTopologyVersion } from './topology-version.js';
@@ -180,9 +180,9 @@ function optionalObjectId(reply: Readonly<Record<string, unknown>>, field: strin
 function toAddress(value: unknown, where: string): Address {
   if (typeof value !== 'string')
     throw new Malformed(`${where} must be a "host:port" string, got ${describe(value)}`);
-  const problem = addressProblem(value);
-  if (problem !== null) throw new Malformed(`${where} is not a server address: ${problem}`);
-  return normalizeAddress(value);
+  const address = tryNormalizeAddress(value);
+  if (address === null) throw new Malformed(`${where} is not a server address: ${addressProblem(value)}`);
+  return address;
 }
 
 function optionalAddress(reply: Readonly<Record<string, unknown>>, field: string): Address | null {

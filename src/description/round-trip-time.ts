@@ -38,7 +38,9 @@ export function addRttSample(stats: RttStats, sampleMS: number): RttStats {
   const average = stats.average === null ? sampleMS : RTT_ALPHA * sampleMS + (1 - RTT_ALPHA) * stats.average;
   const previous = stats.samples;
   const drop = previous.length >= RTT_WINDOW_SIZE ? previous.length - RTT_WINDOW_SIZE + 1 : 0;
-  const samples = Object.freeze([...previous.slice(drop), sampleMS]);
+  const window = previous.slice(drop);
+  window.push(sampleMS);
+  const samples = Object.freeze(window);
   let min: number;
   if (samples.length < 2) {
     min = 0;

@@ -3,7 +3,7 @@
  * Every description is deeply frozen when made, so a snapshot can share it as it is.
  * Nothing here throws: a reply that cannot be read gives an Unknown server whose error says why.
  */
-import { addressProblem, normalizeAddress } from './address.js';
+import { tryNormalizeAddress } from './address.js';
 import { readInteger } from './bson-values.js';
 import { readHelloReply } from './hello-reply.js';
 import type { RttStats } from './round-trip-time.js';
@@ -98,11 +98,34 @@ export function serverDescriptionFromHello(
     });
   }
   const rtt = options.roundTripTime ?? null;
+  const fields = reading.fields;
+  // One literal in baseDescription's field order (this runs on every heartbeat).
   return Object.freeze({
-    ...baseDescription(key, options.now),
-    ...reading.fields,
+    address: key,
+    type: fields.type,
+    error: null,
     roundTripTime: rtt?.average ?? null,
     minRoundTripTime: rtt?.min ?? null,
+    lastUpdateTime: options.now,
+    lastWriteDate: fields.lastWriteDate,
+    opTime: fields.opTime,
+    minWireVersion: fields.minWireVersion,
+    maxWireVersion: fields.maxWireVersion,
+    me: fields.me,
+    hosts: fields.hosts,
+    passives: fields.passives,
+    arbiters: fields.arbiters,
+    tags: fields.tags,
+    setName: fields.setName,
+    setVersion: fields.setVersion,
+    electionId: fields.electionId,
+    primary: fields.primary,
+    logicalSessionTimeoutMinutes: fields.logicalSessionTimeoutMinutes,
+    topologyVersion: fields.topologyVersion,
+    helloOk: fields.helloOk,
+    maxBsonObjectSize: fields.maxBsonObjectSize,
+    maxMessageSizeBytes: fields.maxMessageSizeBytes,
+    maxWriteBatchSize: fields.maxWriteBatchSize,
   });
 }
 
@@ -162,7 +185,7 @@ export function errorInfoOf(error: unknown): ServerErrorInfo {
 
 /** Addresses are normalised when they can be; anything else is kept as given (never thrown on). */
 function keyOf(address: Address): Address {
-  return addressProblem(address) === null ? normalizeAddress(address) : address;
+  return tryNormalizeAddress(address) ?? address;
 }
 
 export { serverDescriptionsEqual } from './server-description-equality.js';

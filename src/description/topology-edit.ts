@@ -4,7 +4,7 @@
  * something counted changed. So the common case, a heartbeat that changes nothing, costs no
  * draft, no copy and no allocation beyond the overlay, and returns the very same snapshot.
  */
-import { castDraft, produce } from 'immer';
+import { freeze } from 'immer';
 import { countsAsUnchanged, DEFAULT_RTT_TOLERANCE_MS } from './server-description-equality.js';
 import { ServerType, TopologyType } from './server-type.js';
 import { compatibilityOf, logicalSessionTimeoutOf } from './topology-derived-fields.js';
@@ -102,8 +102,8 @@ export class TopologyEdit {
   }
 
   /**
-   * The base snapshot when nothing counted changed, else a new snapshot (version + 1) made with
-   * immer from the base, sharing every server description that was not rewritten.
+   * The base snapshot when nothing counted changed, else a new snapshot (version + 1): a frozen
+   * shallow copy of the base, sharing every server description that was not rewritten.
    */
   commit(rttToleranceMS: number = DEFAULT_RTT_TOLERANCE_MS): TopologyDescription {
     const base = this.#base;
@@ -138,29 +138,29 @@ export class TopologyEdit {
         logicalSessionTimeoutMinutes: logicalSessionTimeoutOf(servers),
       };
     }
-    // The new map is built here rather than through immer's Map draft: one shallow copy either
-    // way (a Map cannot share structure), but this skips drafting it. immer then freezes the map
-    // (and refuses set/delete on it) and skips the already-frozen descriptions it holds.
-    let servers: Map<Address, ServerDescription> | null = null;
+    // One shallow copy of the map either way (a Map cannot share structure). The snapshot is
+    // built directly rather than through an immer draft (a snapshot per RTT move makes this a
+    // per-heartbeat path); immer's freeze then freezes it and the new map (refusing set/delete on
+    // it) and skips the already-frozen descriptions it holds.
+    let servers = base.servers;
     if (this.#removed.size > 0 || this.#written.size > 0) {
-      servers = new Map(base.servers);
-      for (const address of this.#removed) servers.delete(address);
-      for (const [address, description] of this.#written) servers.set(address, description);
+      const map = new Map(base.servers);
+      for (const address of this.#removed) map.delete(address);
+      for (const [address, description] of this.#written) map.set(address, description);
+      servers = map;
     }
-    return produce(base, (draft) => {
-      draft.type = this.type;
-      draft.setName = this.setName;
-      draft.maxSetVersion = this.maxSetVersion;
-      draft.maxElectionId = this.maxElectionId;
-      draft.seedCount = this.seedCount;
-      if (servers !== null) draft.servers = castDraft(servers);
-      if (derived !== null) {
-        draft.compatible = derived.compatible;
-        draft.compatibilityError = derived.compatibilityError;
-        draft.logicalSessionTimeoutMinutes = derived.logicalSessionTimeoutMinutes;
-      }
-      draft.version = base.version + 1;
-    });
+    const next: TopologyDescription = {
+      ...base,
+      type: this.type,
+      setName: this.setName,
+      maxSetVersion: this.maxSetVersion,
+      maxElectionId: this.maxElectionId,
+      seedCount: this.seedCount,
+      servers,
+      ...(derived === null ? {} : derived),
+      version: base.version + 1,
+    };
+    return freeze(next, true);
   }
 
   /** Whether a server was added or removed, or changed type, wire versions or session timeout. */

@@ -8,7 +8,7 @@
  * again before anyone is told the server is down. Nothing here keeps the process alive.
  */
 import type { Document } from 'bson';
-import type { TimerHandle } from '../clock.js';
+import { reusableTimer, type ReusableTimer, type TimerHandle } from '../clock.js';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
 import { ServerType } from '../description/server-type.js';
@@ -45,7 +45,8 @@ type State = 'new' | 'idle' | 'checking' | 'closed';
 
 /** One check in flight: what cancelCheck()/close() need to interrupt it. */
 interface CheckContext {
-  readonly abort: AbortController;
+  /** Made only when the check opens a connection (the one step that takes a signal). */
+  abort: AbortController | null;
   connection: Connection | null;
   cancelled: boolean;
   /** The timer that started this check fired far too late: the process had been paused. */
@@ -81,6 +82,9 @@ export class SocketServerMonitor implements ServerMonitor {
   #connection: Connection | null = null;
   #check: CheckContext | null = null;
   #wake: TimerHandle | null = null;
+  /** The one timer that paces this monitor's checks, re-armed for each (no allocation per check). */
+  #wakeTimer: ReusableTimer | null = null;
+  readonly #wakeTimerHandle: TimerHandle = { cancel: () => this.#wakeTimer?.cancel() };
   #wakeAt = Infinity;
   #wakeArmedAt = 0;
   #lastCheckEndedAt = -Infinity;
@@ -139,7 +143,7 @@ export class SocketServerMonitor implements ServerMonitor {
     const check = this.#check;
     if (check) {
       check.cancelled = true;
-      check.abort.abort(reason);
+      check.abort?.abort(reason);
       check.connection?.destroy(reason);
     }
     this.#dropConnection(reason);
@@ -150,8 +154,9 @@ export class SocketServerMonitor implements ServerMonitor {
     this.#state = 'closed';
     this.#wake?.cancel();
     this.#wake = null;
+    this.#wakeTimer?.dispose();
     const reason = new NetworkError(`monitor of ${this.address} closed`);
-    this.#check?.abort.abort(reason);
+    this.#check?.abort?.abort(reason);
     this.#check?.connection?.destroy(reason);
     this.#check = null;
     this.#dropConnection(reason);
@@ -176,7 +181,9 @@ export class SocketServerMonitor implements ServerMonitor {
         if (!cancelled) this.#onWake();
       });
     } else {
-      this.#wake = clock.setTimeout(() => this.#onWake(), delayMS);
+      this.#wakeTimer ??= reusableTimer(clock, () => this.#onWake());
+      this.#wakeTimer.arm(delayMS);
+      this.#wake = this.#wakeTimerHandle;
     }
   }
 
@@ -188,7 +195,7 @@ export class SocketServerMonitor implements ServerMonitor {
     if (this.#state !== 'idle') return;
     this.#state = 'checking';
     const check: CheckContext = {
-      abort: new AbortController(),
+      abort: null,
       connection: null,
       cancelled: false,
       afterStall,
@@ -205,6 +212,9 @@ export class SocketServerMonitor implements ServerMonitor {
 
     if (existing === null) {
       const connectionId = newConnectionId(this.address);
+      // Before the event: a listener may cancel the check from inside it.
+      const abort = new AbortController();
+      check.abort = abort;
       this.#emit('heartbeatStarted', { address: this.address, awaited: false, connectionId });
       let phase: CheckPhase = 'dns';
       try {
@@ -216,7 +226,7 @@ export class SocketServerMonitor implements ServerMonitor {
           clock,
           lookup: settings.lookup,
           dnsCache: settings.dnsCache ?? sharedDnsCache,
-          signal: check.abort.signal,
+          signal: abort.signal,
           onPhase: (p) => (phase = p),
           handshake: {
             appName: settings.appName,

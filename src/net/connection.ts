@@ -9,7 +9,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Document } from 'bson';
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { reusableTimer, systemClock, type Clock, type ReusableTimer } from '../clock.js';
 import type { Address } from '../description/types.js';
 import {
   MalformedReplyError,
@@ -21,7 +21,7 @@ import {
   WireProtocolError,
 } from '../errors.js';
 import type { CheckPhase, LookupFunction, TlsSettings } from '../monitor/server-monitor-types.js';
-import { startDeadline } from './deadline.js';
+import { isProcessStall, startDeadline } from './deadline.js';
 import type { DnsCache } from './dns-cache.js';
 import { initialHelloCommand, type HandshakeSettings } from './handshake.js';
 import { parseEndpoint, resolveAddress, type ResolvedAddress } from './resolve-address.js';
@@ -100,7 +100,6 @@ export interface ConnectTimings {
 interface Waiter {
   resolve(message: WireMessage): void;
   reject(error: Error): void;
-  timer: TimerHandle;
 }
 
 export class Connection {
@@ -123,6 +122,11 @@ export class Connection {
   #helloOk = false;
   #handshakeReply: Document | null = null;
   #timings: ConnectTimings | null = null;
+  /** The pending read's deadline: one timer per connection, re-armed for each read. */
+  #readTimer: ReusableTimer | null = null;
+  #readTimeoutMS = 0;
+  #readArmedAt = 0;
+  #readWhat = '';
 
   private constructor(socket: net.Socket, address: Address, remote: string, id: string, clock: Clock) {
     this.#socket = socket;
@@ -314,12 +318,10 @@ export class Connection {
     this.#expected = [];
     this.#queue = [];
     this.#socket.destroy();
+    this.#readTimer?.dispose();
     const waiter = this.#waiter;
     this.#waiter = null;
-    if (waiter) {
-      waiter.timer.cancel();
-      waiter.reject(error);
-    }
+    if (waiter) waiter.reject(error);
   }
 
   #assertUsable(): void {
@@ -337,23 +339,34 @@ export class Connection {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise<WireMessage>((resolve, reject) => {
-      const timer = startDeadline(this.#clock, timeoutMS, ({ elapsedMS, stalled }) => {
-        const pending =
-          this.#reader.buffered > 0
-            ? ` (${this.#reader.buffered} bytes of an incomplete message received)`
-            : '';
-        this.destroy(
-          stalled
-            ? new ProcessStallError(
-                `no reply to ${what} from ${this.address} before its ${timeoutMS} ms deadline, but this process was paused ` +
-                  `(${Math.round(elapsedMS)} ms passed): the server may be fine`,
-                elapsedMS,
-              )
-            : new NetworkTimeoutError(`${what} to ${this.address} timed out after ${timeoutMS} ms${pending}`),
-        );
-      });
-      this.#waiter = { resolve, reject, timer };
+      this.#waiter = { resolve, reject };
+      // No limit for 0 (the specification's connectTimeoutMS=0) or a non-finite value.
+      if (!(timeoutMS > 0) || !Number.isFinite(timeoutMS)) return;
+      this.#readTimeoutMS = timeoutMS;
+      this.#readWhat = what;
+      this.#readArmedAt = this.#clock.now();
+      this.#readTimer ??= reusableTimer(this.#clock, () => this.#readTimedOut());
+      this.#readTimer.arm(timeoutMS);
     });
+  }
+
+  /** The pending read's deadline passed (see startDeadline for why a paused process is told apart). */
+  #readTimedOut(): void {
+    if (this.#waiter === null || this.#destroyedBy) return;
+    const timeoutMS = this.#readTimeoutMS;
+    const what = this.#readWhat;
+    const elapsedMS = this.#clock.now() - this.#readArmedAt;
+    const pending =
+      this.#reader.buffered > 0 ? ` (${this.#reader.buffered} bytes of an incomplete message received)` : '';
+    this.destroy(
+      isProcessStall(timeoutMS, elapsedMS)
+        ? new ProcessStallError(
+            `no reply to ${what} from ${this.address} before its ${timeoutMS} ms deadline, but this process was paused ` +
+              `(${Math.round(elapsedMS)} ms passed): the server may be fine`,
+            elapsedMS,
+          )
+        : new NetworkTimeoutError(`${what} to ${this.address} timed out after ${timeoutMS} ms${pending}`),
+    );
   }
 
   #onData(chunk: Buffer): void {
@@ -398,7 +411,7 @@ export class Connection {
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = null;
-      waiter.timer.cancel();
+      this.#readTimer?.cancel();
       waiter.resolve(message);
     } else if (this.#queue.push(message) > MAX_QUEUED_REPLIES) {
       this.destroy(

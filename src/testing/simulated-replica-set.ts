@@ -730,17 +730,18 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       const done = (value: boolean | Error): void => {
         this.#replicationWaiters.delete(wake);
         cancel();
+        forget();
         signal.removeEventListener('abort', onAbort);
-        this.timers.signal.removeEventListener('abort', onAbort);
         if (value instanceof Error) reject(value);
         else resolve(value);
       };
       const wake = (): void => done(true);
       const onAbort = (): void => done(new WaitAbortedError('wait aborted'));
+      let forget = (): void => undefined;
       this.#replicationWaiters.add(wake);
       if (deadline !== null) cancel = this.timers.setTimeout(() => done(false), deadline - Date.now());
+      forget = this.timers.onClose(onAbort);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.timers.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

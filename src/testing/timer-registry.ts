@@ -11,6 +11,8 @@ export class WaitAbortedError extends Error {
 export class TimerRegistry {
   #timers = new Set<NodeJS.Timeout>();
   #controller = new AbortController();
+  /** What close() must end; kept here rather than as one abort listener per pending wait. */
+  #onClose = new Set<() => void>();
 
   /** Aborted when the registry is closed. */
   get signal(): AbortSignal {
@@ -39,6 +41,20 @@ export class TimerRegistry {
   }
 
   /**
+   * Calls `callback` once when the registry closes; returns a function that forgets it. Waits
+   * register here instead of on `signal`: a deployment can have hundreds of waits pending
+   * (awaitable hellos from many clients), and one abort listener each would make Node warn
+   * about a listener leak.
+   */
+  onClose(callback: () => void): () => void {
+    if (this.closed) return () => undefined;
+    this.#onClose.add(callback);
+    return () => {
+      this.#onClose.delete(callback);
+    };
+  }
+
+  /**
    * Resolves after `ms` (at once for 0 or less); rejects with WaitAbortedError when `signal` aborts
    * or the registry closes first.
    */
@@ -48,16 +64,16 @@ export class TimerRegistry {
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
         cancel();
-        this.signal.removeEventListener('abort', onAbort);
+        forget();
         signal?.removeEventListener('abort', onAbort);
         reject(new WaitAbortedError('wait aborted'));
       };
       const cancel = this.setTimeout(() => {
-        this.signal.removeEventListener('abort', onAbort);
+        forget();
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }, ms);
-      this.signal.addEventListener('abort', onAbort, { once: true });
+      const forget = this.onClose(onAbort);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -67,5 +83,8 @@ export class TimerRegistry {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#controller.abort();
+    const callbacks = [...this.#onClose];
+    this.#onClose.clear();
+    for (const callback of callbacks) callback();
   }
 }

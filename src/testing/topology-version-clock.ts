@@ -66,8 +66,8 @@ export class TopologyVersionClock {
       const finish = (): void => {
         this.#waiters.delete(wake);
         cancel();
+        forget();
         signal.removeEventListener('abort', onAbort);
-        timers.signal.removeEventListener('abort', onAbort);
       };
       const wake = (): void => {
         finish();
@@ -78,9 +78,10 @@ export class TopologyVersionClock {
         reject(new WaitAbortedError('wait aborted'));
       };
       const cancel = timers.setTimeout(wake, maxAwaitMS);
+      // The deployment's close reaches every waiter through one list, not a listener each.
+      const forget = timers.onClose(onAbort);
       this.#waiters.add(wake);
       signal.addEventListener('abort', onAbort, { once: true });
-      timers.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

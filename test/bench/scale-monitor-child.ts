@@ -7,8 +7,6 @@
  *
  * Waits for `{ type: 'uris', uris }` from the parent; replies with the `result` message.
  */
-import { MongoClient } from 'mongodb';
-import { Topology } from '../../src/topology.js';
 import { childMain, parentMessage } from './child.js';
 import { errorMessage, nowMs } from './stats.js';
 
@@ -16,6 +14,11 @@ const side = process.argv[2];
 const windowMs = Number(process.argv[3] ?? 30_000);
 if (side !== 'ours' && side !== 'driver')
   throw new Error('usage: scale-monitor-child.ts <ours|driver> <windowMs>');
+
+// Each side loads only its own library, so neither process carries the other's code and heap
+// (each library also brings its own copy of bson, with a 17 MB serialization buffer).
+const { Topology } = side === 'ours' ? await import('../../src/topology.js') : { Topology: null };
+const { MongoClient } = side === 'driver' ? await import('mongodb') : { MongoClient: null };
 
 const HEARTBEAT_MS = 1_000;
 const options = { heartbeatFrequencyMS: HEARTBEAT_MS, serverMonitoringMode: 'poll' as const };
@@ -37,7 +40,7 @@ await childMain(async () => {
   let failedHeartbeats = 0;
   let firstFailure: string | null = null;
   const clients: Monitored[] = uris.map((uri) => {
-    if (side === 'ours') {
+    if (Topology !== null) {
       const topology = new Topology(uri, options);
       topology.on('serverHeartbeatSucceeded', () => heartbeats++);
       topology.on('serverHeartbeatFailed', (event) => {
@@ -46,6 +49,7 @@ await childMain(async () => {
       });
       return topology;
     }
+    if (MongoClient === null) throw new Error(`no client library for side ${side}`);
     const client = new MongoClient(uri, options);
     client.on('serverHeartbeatSucceeded', () => heartbeats++);
     client.on('serverHeartbeatFailed', (event) => {

@@ -110,7 +110,8 @@ export const scaleBenchmark: Benchmark = {
         `child process that opens ${SETS} clients (serverMonitoringMode poll, heartbeatFrequencyMS 1000), waits ` +
         `until all are connected, and measures process.cpuUsage() (user + system) over a ${windowMs / 1000} s window.`,
       'Peak RSS: the larger of RSS sampled every 100 ms and process.resourceUsage().maxRSS; it includes the ' +
-        'baseline of a Node process running tsx with both libraries loaded (the baseline row).',
+        "baseline of a Node process running tsx with that side's library loaded (the baseline row; each side " +
+        'loads only its own library).',
       "The driver's MongoClient.connect() also opens one pooled connection per client (its default behaviour); " +
         'our Topology opens monitoring connections only.',
     );
