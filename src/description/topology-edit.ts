@@ -140,14 +140,16 @@ export class TopologyEdit {
     }
     // One shallow copy of the map either way (a Map cannot share structure). The snapshot is
     // built directly rather than through an immer draft (a snapshot per RTT move makes this a
-    // per-heartbeat path); immer's freeze then freezes it and the new map (refusing set/delete on
-    // it) and skips the already-frozen descriptions it holds.
+    // per-heartbeat path). Only what is new gets frozen: the rewritten descriptions (deeply) and
+    // the new map and snapshot (shallowly; immer's freeze makes the map refuse set/delete). The
+    // descriptions shared with the base are frozen already, so the cost does not grow with the
+    // number of members beyond the map copy.
     let servers = base.servers;
     if (this.#removed.size > 0 || this.#written.size > 0) {
       const map = new Map(base.servers);
       for (const address of this.#removed) map.delete(address);
-      for (const [address, description] of this.#written) map.set(address, description);
-      servers = map;
+      for (const [address, description] of this.#written) map.set(address, freeze(description, true));
+      servers = freeze(map);
     }
     const next: TopologyDescription = {
       ...base,
@@ -160,7 +162,7 @@ export class TopologyEdit {
       ...(derived === null ? {} : derived),
       version: base.version + 1,
     };
-    return freeze(next, true);
+    return Object.freeze(next);
   }
 
   /** Whether a server was added or removed, or changed type, wire versions or session timeout. */
