@@ -144,7 +144,7 @@ export {
 } from './adapters/mongo-client.js';
 
 // The seams, for custom monitors and clocks.
-export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, reusableTimer, type Clock, type ReusableTimer, type TimerHandle } from './clock.js';
 export { DnsCache, type DnsCacheOptions, type ResolvedAddress } from './net/dns-cache.js';
 export type { ServerApi } from './net/handshake.js';
 export type {
