@@ -12,6 +12,7 @@ import type {
   TopologyVersion,
 } from '../description/types.js';
 import { countsAsUnchanged } from '../description/server-description-equality.js';
+import { ServerMap } from '../description/server-map.js';
 import { ServerType, TopologyType } from '../description/server-type.js';
 
 /** An ObjectId or anything that prints as one. */
@@ -154,15 +155,15 @@ export function snapshotFromDriver(
   previous: TopologyDescription,
   description: DriverTopologyDescription,
 ): TopologyDescription {
-  const servers = new Map<Address, ServerDescription>();
+  const descriptions: ServerDescription[] = [];
   let serversChanged = description.servers.size !== previous.servers.size;
   for (const driverServer of description.servers.values()) {
     const converted = serverDescriptionFromDriver(driverServer);
     const before = previous.servers.get(converted.address);
     if (before !== undefined && countsAsUnchanged(before, converted)) {
-      servers.set(converted.address, before);
+      descriptions.push(before);
     } else {
-      servers.set(converted.address, converted);
+      descriptions.push(freeze(converted, true));
       serversChanged = true;
     }
   }
@@ -190,6 +191,7 @@ export function snapshotFromDriver(
     top.compatibilityError === previous.compatibilityError &&
     top.logicalSessionTimeoutMinutes === previous.logicalSessionTimeoutMinutes;
   if (!serversChanged && sameTop) return previous;
+  const servers = ServerMap.of(descriptions);
   return freeze({ ...top, servers, version: previous.version + 1 }, true);
 }
 
@@ -201,7 +203,7 @@ export function emptySnapshot(): TopologyDescription {
       setName: null,
       maxSetVersion: null,
       maxElectionId: null,
-      servers: new Map<Address, ServerDescription>(),
+      servers: ServerMap.of([]),
       compatible: true,
       compatibilityError: null,
       logicalSessionTimeoutMinutes: null,

@@ -177,39 +177,69 @@ function optionalObjectId(reply: Readonly<Record<string, unknown>>, field: strin
   return optional(reply, field, readObjectIdHex, 'an ObjectId');
 }
 
-function toAddress(value: unknown, where: string): Address {
+/** The address in field `field` (entry `index` of it, for a list); the error names where it was. */
+function toAddress(value: unknown, field: string, index?: number): Address {
+  const address = typeof value === 'string' ? tryNormalizeAddress(value) : null;
+  if (address !== null) return address;
+  // The place is named only on failure: building it for every entry of every reply costs.
+  const where = index === undefined ? `"${field}"` : `"${field}[${index}]"`;
   if (typeof value !== 'string')
     throw new Malformed(`${where} must be a "host:port" string, got ${describe(value)}`);
-  const address = tryNormalizeAddress(value);
-  if (address === null) throw new Malformed(`${where} is not a server address: ${addressProblem(value)}`);
-  return address;
+  throw new Malformed(`${where} is not a server address: ${addressProblem(value)}`);
 }
 
 function optionalAddress(reply: Readonly<Record<string, unknown>>, field: string): Address | null {
   const value = present(reply, field);
-  return value === undefined ? null : toAddress(value, `"${field}"`);
+  return value === undefined ? null : toAddress(value, field);
 }
 
 function addressList(reply: Readonly<Record<string, unknown>>, field: string): readonly Address[] {
   const value = present(reply, field);
-  if (value === undefined) return Object.freeze([]);
+  if (value === undefined) return emptyAddressList;
   if (!Array.isArray(value))
     throw new Malformed(`"${field}" must be an array of addresses, got ${describe(value)}`);
   if (value.length > MAX_LIST_LENGTH) {
     throw new Malformed(`"${field}" has ${value.length} entries, more than the ${MAX_LIST_LENGTH} accepted`);
   }
-  const seen = new Set<Address>();
   const list: Address[] = [];
-  value.forEach((entry: unknown, i) => {
-    const address = toAddress(entry, `"${field}[${i}]"`);
-    // Lower-casing can make two entries one; a set of addresses keeps each once.
-    if (!seen.has(address)) {
-      seen.add(address);
-      list.push(address);
-    }
-  });
-  return Object.freeze(list);
+  for (let i = 0; i < value.length; i++) list.push(toAddress(value[i], field, i));
+  return sharedList(list);
 }
+
+/**
+ * Lists already seen, by their first address. Every member of a set reports the same hosts list
+ * on every heartbeat; sharing one frozen array for equal lists keeps one copy in memory instead
+ * of one per member and per check, and lets the equality that decides whether a snapshot changed
+ * compare lists by reference. Addresses come from the address memo, so comparing a candidate is
+ * a run of identity checks. Bounded like the address memo.
+ */
+const listsByFirst = new Map<Address, (readonly Address[])[]>();
+const MAX_REMEMBERED_LISTS = 256;
+
+/** The list without repeats (lower-casing can make two entries one), shared when seen before. */
+function sharedList(list: Address[]): readonly Address[] {
+  if (list.length === 0) return emptyAddressList;
+  const first = list[0] as Address;
+  const candidates = listsByFirst.get(first);
+  if (candidates !== undefined) {
+    for (const candidate of candidates) if (sameEntries(candidate, list)) return candidate;
+  }
+  const unique = new Set(list);
+  const frozen = Object.freeze(unique.size === list.length ? list : [...unique]);
+  if (listsByFirst.size >= MAX_REMEMBERED_LISTS) listsByFirst.clear();
+  if (candidates === undefined) listsByFirst.set(first, [frozen]);
+  else if (candidates.length < 8) candidates.push(frozen);
+  else candidates[0] = frozen;
+  return frozen;
+}
+
+function sameEntries(a: readonly Address[], b: readonly Address[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const emptyAddressList: readonly Address[] = Object.freeze([]);
 
 function tagSet(value: unknown): Readonly<Record<string, string>> {
   if (value === undefined || value === null) return Object.freeze({});

@@ -1,17 +1,15 @@
 /**
  * The first snapshot of a deployment, made from the seed list and the connection options, and
- * small readers of snapshots. Snapshots are deeply frozen (immer's freeze also makes the servers
- * map refuse `set`/`delete`/`clear`).
+ * small readers of snapshots. Snapshots are deeply frozen; their servers are a read-only
+ * ServerMap (see server-map.ts).
  */
-import { enableMapSet, freeze } from 'immer';
+import { freeze } from 'immer';
 import { addressProblem, normalizeAddress } from './address.js';
 import { unknownServerDescription } from './server-description.js';
-import { ServerType, TopologyType } from './server-type.js';
+import { ServerMap } from './server-map.js';
+import { TopologyType } from './server-type.js';
 import { compatibilityOf, logicalSessionTimeoutOf } from './topology-derived-fields.js';
 import type { Address, ServerDescription, TopologyDescription } from './types.js';
-
-// Snapshots hold a Map of servers; immer drafts and freezes Maps only with this plugin.
-enableMapSet();
 
 export interface TopologyOptions {
   /** Connect to the one seed only, whatever it is (TopologyType Single). */
@@ -35,11 +33,12 @@ export function initialTopologyDescription(
   seeds: readonly Address[],
   options: TopologyOptions & { readonly now: number },
 ): TopologyDescription {
-  const servers = new Map<Address, ServerDescription>();
+  const unique = new Map<Address, ServerDescription>();
   for (const seed of seeds) {
     const address = addressProblem(seed) === null ? normalizeAddress(seed) : seed;
-    if (!servers.has(address)) servers.set(address, unknownServerDescription(address, options.now));
+    if (!unique.has(address)) unique.set(address, unknownServerDescription(address, options.now));
   }
+  const servers = ServerMap.of(unique.values());
   let type: TopologyType;
   if (options.loadBalanced === true) type = TopologyType.LoadBalanced;
   else if (options.directConnection === true) type = TopologyType.Single;
@@ -65,8 +64,6 @@ export function initialTopologyDescription(
 export function primaryOf(snapshot: TopologyDescription): ServerDescription | undefined {
   if (snapshot.type !== TopologyType.ReplicaSetWithPrimary && snapshot.type !== TopologyType.Single)
     return undefined;
-  for (const server of snapshot.servers.values()) {
-    if (server.type === ServerType.RSPrimary) return server;
-  }
-  return undefined;
+  const address = ServerMap.from(snapshot.servers).primaryAddress();
+  return address === null ? undefined : snapshot.servers.get(address);
 }

@@ -6,6 +6,7 @@
  */
 import { freeze } from 'immer';
 import { countsAsUnchanged, DEFAULT_RTT_TOLERANCE_MS } from './server-description-equality.js';
+import { ServerMap } from './server-map.js';
 import { ServerType, TopologyType } from './server-type.js';
 import { compatibilityOf, logicalSessionTimeoutOf } from './topology-derived-fields.js';
 import type { Address, ServerDescription, TopologyDescription } from './types.js';
@@ -17,6 +18,8 @@ export class TopologyEdit {
   maxElectionId: string | null;
   seedCount: number;
   readonly #base: TopologyDescription;
+  /** The base's servers as a ServerMap (the same object unless the snapshot was built elsewhere). */
+  readonly #baseServers: ServerMap;
   /** Servers replaced or added, in the order they were first written. */
   readonly #written = new Map<Address, ServerDescription>();
   /** Servers of the base snapshot removed. */
@@ -24,6 +27,7 @@ export class TopologyEdit {
 
   constructor(base: TopologyDescription) {
     this.#base = base;
+    this.#baseServers = ServerMap.from(base.servers);
     this.type = base.type;
     this.setName = base.setName;
     this.maxSetVersion = base.maxSetVersion;
@@ -33,13 +37,13 @@ export class TopologyEdit {
 
   has(address: Address): boolean {
     if (this.#written.has(address)) return true;
-    return !this.#removed.has(address) && this.#base.servers.has(address);
+    return !this.#removed.has(address) && this.#baseServers.has(address);
   }
 
   get(address: Address): ServerDescription | undefined {
     const written = this.#written.get(address);
     if (written !== undefined) return written;
-    return this.#removed.has(address) ? undefined : this.#base.servers.get(address);
+    return this.#removed.has(address) ? undefined : this.#baseServers.get(address);
   }
 
   set(address: Address, description: ServerDescription): void {
@@ -49,7 +53,7 @@ export class TopologyEdit {
 
   remove(address: Address): void {
     this.#written.delete(address);
-    if (this.#base.servers.has(address)) this.#removed.add(address);
+    if (this.#baseServers.has(address)) this.#removed.add(address);
   }
 
   /** The servers as they now stand: the base's in their order, then the added ones. */
@@ -57,12 +61,12 @@ export class TopologyEdit {
     const list: ServerDescription[] = [];
     const written = this.#written;
     const removed = this.#removed;
-    for (const [address, description] of this.#base.servers) {
+    for (const [address, description] of this.#baseServers) {
       if (removed.size > 0 && removed.has(address)) continue;
       list.push(written.get(address) ?? description);
     }
     for (const [address, description] of written) {
-      if (!this.#base.servers.has(address)) list.push(description);
+      if (!this.#baseServers.has(address)) list.push(description);
     }
     return list;
   }
@@ -70,8 +74,8 @@ export class TopologyEdit {
   /** The addresses of the servers as they now stand. */
   addresses(): Address[] {
     const list: Address[] = [];
-    for (const address of this.#base.servers.keys()) if (!this.#removed.has(address)) list.push(address);
-    for (const address of this.#written.keys()) if (!this.#base.servers.has(address)) list.push(address);
+    for (const address of this.#baseServers.keys()) if (!this.#removed.has(address)) list.push(address);
+    for (const address of this.#written.keys()) if (!this.#baseServers.has(address)) list.push(address);
     return list;
   }
 
@@ -80,9 +84,9 @@ export class TopologyEdit {
     const list: ServerDescription[] = [];
     for (const description of this.#written.values())
       if (description.type === ServerType.RSPrimary) list.push(description);
-    const basePrimary = primaryAddressOf(this.#base);
+    const basePrimary = this.#baseServers.primaryAddress();
     if (basePrimary !== null && !this.#removed.has(basePrimary) && !this.#written.has(basePrimary)) {
-      const description = this.#base.servers.get(basePrimary);
+      const description = this.#baseServers.get(basePrimary);
       if (description !== undefined) list.push(description);
     }
     return list;
@@ -92,7 +96,7 @@ export class TopologyEdit {
     for (const description of this.#written.values())
       if (description.type === ServerType.RSPrimary) return true;
     // The base's primary, found once per snapshot (snapshots never change, so the answer holds).
-    const basePrimary = primaryAddressOf(this.#base);
+    const basePrimary = this.#baseServers.primaryAddress();
     return basePrimary !== null && !this.#removed.has(basePrimary) && !this.#written.has(basePrimary);
   }
 
@@ -110,7 +114,7 @@ export class TopologyEdit {
     let serversChanged = this.#removed.size > 0;
     if (!serversChanged) {
       for (const [address, description] of this.#written) {
-        const before = base.servers.get(address);
+        const before = this.#baseServers.get(address);
         if (before === undefined || !countsAsUnchanged(before, description, rttToleranceMS)) {
           serversChanged = true;
           break;
@@ -138,18 +142,14 @@ export class TopologyEdit {
         logicalSessionTimeoutMinutes: logicalSessionTimeoutOf(servers),
       };
     }
-    // One shallow copy of the map either way (a Map cannot share structure). The snapshot is
-    // built directly rather than through an immer draft (a snapshot per RTT move makes this a
-    // per-heartbeat path). Only what is new gets frozen: the rewritten descriptions (deeply) and
-    // the new map and snapshot (shallowly; immer's freeze makes the map refuse set/delete). The
-    // descriptions shared with the base are frozen already, so the cost does not grow with the
-    // number of members beyond the map copy.
-    let servers = base.servers;
+    // The snapshot is built directly rather than through an immer draft (a snapshot per RTT move
+    // makes this a per-heartbeat path). Only what is new gets frozen: the rewritten descriptions
+    // (deeply; those made by the core are frozen already) and the snapshot object. The server map
+    // shares its address index with the base, so the cost barely grows with the number of members.
+    let servers: ServerMap = this.#baseServers;
     if (this.#removed.size > 0 || this.#written.size > 0) {
-      const map = new Map(base.servers);
-      for (const address of this.#removed) map.delete(address);
-      for (const [address, description] of this.#written) map.set(address, freeze(description, true));
-      servers = freeze(map);
+      for (const description of this.#written.values()) freeze(description, true);
+      servers = servers.with(this.#written, this.#removed);
     }
     const next: TopologyDescription = {
       ...base,
@@ -169,7 +169,7 @@ export class TopologyEdit {
   #derivedInputsChanged(): boolean {
     if (this.#removed.size > 0) return true;
     for (const [address, description] of this.#written) {
-      const before = this.#base.servers.get(address);
+      const before = this.#baseServers.get(address);
       if (
         before === undefined ||
         before.type !== description.type ||
@@ -182,22 +182,4 @@ export class TopologyEdit {
     }
     return false;
   }
-}
-
-const primaryAddresses = new WeakMap<TopologyDescription, Address | null>();
-
-/** The address of the snapshot's RSPrimary, or null; memoised per (immutable) snapshot. */
-function primaryAddressOf(snapshot: TopologyDescription): Address | null {
-  let address = primaryAddresses.get(snapshot);
-  if (address === undefined) {
-    address = null;
-    for (const server of snapshot.servers.values()) {
-      if (server.type === ServerType.RSPrimary) {
-        address = server.address;
-        break;
-      }
-    }
-    primaryAddresses.set(snapshot, address);
-  }
-  return address;
 }

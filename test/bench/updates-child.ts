@@ -80,6 +80,8 @@ function settledSnapshot(members: readonly string[]): TopologyDescription {
 
 interface SizeResult {
   changedNs: number;
+  /** The same change with the reply parsed (serverDescriptionFromHello) inside the timed call. */
+  parsedChangedNs: number;
   unchangedNs: number;
   unchangedSameObject: boolean;
 }
@@ -120,6 +122,20 @@ function measureSize(size: number): {
     },
     { minMs, batch: 2_000 },
   );
+  const replies = [helloReply(members, index, { dc: 'b' }), helloReply(members, index, { dc: 'a' })];
+  let parsed = base;
+  const parsedChangedNs = nsPerCall(
+    (iterations) => {
+      for (let i = 0; i < iterations; i++) {
+        const reply = replies[i & 1] as Record<string, unknown>;
+        parsed = applyServerDescription(
+          parsed,
+          serverDescriptionFromHello(address, reply, { now: 5 + i, roundTripTime: rtt }),
+        );
+      }
+    },
+    { minMs, batch: 2_000 },
+  );
   let sink = 0;
   const unchangedNs = nsPerCall(
     (iterations) => {
@@ -128,7 +144,7 @@ function measureSize(size: number): {
     { minMs, batch: 20_000 },
   );
   if (sink < 0) console.log(sink); // keeps the loop from being optimised away
-  return { result: { changedNs, unchangedNs, unchangedSameObject }, base, variants };
+  return { result: { changedNs, parsedChangedNs, unchangedNs, unchangedSameObject }, base, variants };
 }
 
 function forceGc(): void {
