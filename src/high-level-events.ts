@@ -97,6 +97,8 @@ export class HighLevelEventDeriver {
       this.#withoutPrimarySince = null;
     }
     const was = this.stateOf(previous);
+    // Most swaps only move a round-trip time: the answer cannot change, so it is carried over.
+    if (!this.#derived.has(next) && sameServerTypes(previous, next)) this.#derived.set(next, was);
     const is = this.stateOf(next);
     if (was.writable !== is.writable) {
       events.push({ name: 'writableChanged', payload: { writable: is.writable, snapshot: next } });
@@ -106,4 +108,17 @@ export class HighLevelEventDeriver {
     }
     return events;
   }
+}
+
+/**
+ * Whether two snapshots agree on everything writability and `nearest` readability read: the
+ * topology type, compatibility, and the same servers with the same types (no tags and no
+ * staleness limit are involved in either selection).
+ */
+function sameServerTypes(a: TopologyDescription, b: TopologyDescription): boolean {
+  if (a.type !== b.type || a.compatible !== b.compatible || a.servers.size !== b.servers.size) return false;
+  for (const server of b.servers.values()) {
+    if (a.servers.get(server.address)?.type !== server.type) return false;
+  }
+  return true;
 }

@@ -108,6 +108,20 @@ export function encodeOpMsg(m: {
   let flags = (m.flags ?? 0) >>> 0;
   if (m.checksum === true) flags |= OpMsgFlags.checksumPresent;
   else flags &= ~OpMsgFlags.checksumPresent;
+  if (m.checksum !== true && m.sequences === undefined) {
+    // The common case (every monitoring check): one body section, written into one buffer.
+    const body = serialize(m.document, { ignoreUndefined: true, checkKeys: false });
+    const length = HEADER_SIZE + 5 + body.byteLength;
+    const message = Buffer.allocUnsafe(length);
+    message.writeInt32LE(length, 0);
+    message.writeInt32LE(m.requestId, 4);
+    message.writeInt32LE(m.responseTo ?? 0, 8);
+    message.writeInt32LE(OpCode.OP_MSG, 12);
+    message.writeUInt32LE(flags >>> 0, HEADER_SIZE);
+    message[HEADER_SIZE + 4] = 0;
+    message.set(body, HEADER_SIZE + 5);
+    return message;
+  }
   const parts: Buffer[] = [];
   const flagBytes = Buffer.allocUnsafe(4);
   flagBytes.writeUInt32LE(flags >>> 0, 0);
