@@ -14,6 +14,8 @@ import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js'
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import type { HighLevelEventDeriver } from './high-level-events.js';
 import type { CheckPhase } from './monitor/server-monitor-types.js';
+import type { DnsError } from './errors.js';
+import type { SrvRescanFailureReason } from './srv-poller.js';
 
 /** Fields every event carries: which topology emitted it (a per-process counter, like the driver's). */
 export interface TopologyEventBase {
@@ -120,6 +122,21 @@ export interface PoolClearedEvent extends TopologyEventBase {
   readonly interruptInUseConnections: boolean;
 }
 
+/**
+ * A rescan of a `mongodb+srv://` host's SRV records changed nothing: the lookup failed, found no
+ * records, or found no valid host. The seed list stays as it was, and the next rescan comes after
+ * heartbeatFrequencyMS (then at the usual interval once one succeeds).
+ */
+export interface SrvRescanFailedEvent extends TopologyEventBase {
+  /** The host of the connection string (the name queried is `error.hostname`). */
+  readonly srvHost: string;
+  readonly reason: SrvRescanFailureReason;
+  /** Names the queried name and says why its answer could not be used (the resolver's error is its `cause`). */
+  readonly error: DnsError;
+  /** The hosts of the topology, unchanged by this rescan. */
+  readonly keptHosts: readonly Address[];
+}
+
 /** A listener threw; the error was caught so that the monitor and the other listeners went on. */
 export interface ListenerErrorEvent extends TopologyEventBase {
   /** The event whose listener threw. */
@@ -143,6 +160,7 @@ export interface TopologyEvents {
   readableChanged: [ReadableChangedEvent];
   refreshed: [RefreshedEvent];
   poolCleared: [PoolClearedEvent];
+  srvRescanFailed: [SrvRescanFailedEvent];
   listenerError: [ListenerErrorEvent];
 }
 

@@ -18,7 +18,7 @@ export {
   type WaitForRefreshOptions,
 } from './topology.js';
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
-export type { SrvAnswer, SrvResolver } from './srv-poller.js';
+export type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from './srv-poller.js';
 
 // Events.
 export type {
@@ -33,6 +33,7 @@ export type {
   ServerHeartbeatStartedEvent,
   ServerHeartbeatSucceededEvent,
   ServerOpeningEvent,
+  SrvRescanFailedEvent,
   TopologyClosedEvent,
   TopologyDescriptionChangedEvent,
   TopologyEventBase,

@@ -128,14 +128,28 @@ export interface SrvPollerOptions extends SrvLookupOptions {
   readonly currentHosts: () => readonly Address[] | null;
   /** A rescan changed the host list. */
   readonly update: (hosts: readonly Address[]) => void;
-  /** A rescan failed or was partly rejected (the last good list is kept). */
-  readonly problem?: (message: string) => void;
+  /** A rescan failed: the hosts stay as they are (the specification asks to log this). */
+  readonly failed?: (failure: SrvRescanFailure) => void;
+}
+
+/**
+ * Why a rescan changed nothing: the lookup failed (a DNS error or timeout), the answer held no
+ * records, or every record was rejected (a host outside the SRV host's domain, a bad port).
+ */
+export type SrvRescanFailureReason = 'dnsError' | 'noRecords' | 'noValidHosts';
+
+/** A rescan that changed nothing, and the hosts it kept. */
+export interface SrvRescanFailure {
+  readonly reason: SrvRescanFailureReason;
+  /** Names the queried name (its `hostname`) and says why the answer could not be used. */
+  readonly error: DnsError;
+  readonly keptHosts: readonly Address[];
 }
 
 /**
  * Rescans the SRV records every rescan interval, counted from the end of the previous scan. A
- * failed lookup, an empty answer or an answer with no valid host changes nothing and shortens
- * the interval to heartbeatFrequencyMS until a scan succeeds.
+ * failed lookup, an empty answer or an answer with no valid host changes nothing, is reported to
+ * `failed`, and shortens the interval to heartbeatFrequencyMS until a scan succeeds.
  */
 export class SrvPoller {
   readonly #options: SrvPollerOptions;
@@ -191,20 +205,18 @@ export class SrvPoller {
       answers = await options.resolver.resolveSrv(query);
     } catch (error) {
       if (this.#stopped) return;
-      options.problem?.(`SRV rescan of ${query} failed (${reasonOf(error)}); keeping the last hosts`);
-      this.#schedule(options.heartbeatFrequencyMS);
+      this.#failed('dnsError', `failed (${reasonOf(error)})`, query, error);
       return;
     }
     if (this.#stopped) return;
-    const validated = validateSrvRecords(options.srvHost, answers);
-    for (const rejected of validated.rejected) {
-      options.problem?.(
-        `SRV rescan of ${query} ignored ${rejected.name}:${rejected.port}: ${rejected.reason}`,
-      );
+    if (answers.length === 0) {
+      this.#failed('noRecords', 'returned no records', query);
+      return;
     }
+    const validated = validateSrvRecords(options.srvHost, answers);
     if (validated.addresses.length === 0) {
-      options.problem?.(`SRV rescan of ${query} found no valid host; keeping the last hosts`);
-      this.#schedule(options.heartbeatFrequencyMS);
+      const rejected = validated.rejected.map((r) => `${r.name}:${r.port}: ${r.reason}`).join('; ');
+      this.#failed('noValidHosts', `found no valid host (${rejected})`, query);
       return;
     }
     const current = options.currentHosts();
@@ -213,5 +225,18 @@ export class SrvPoller {
       if (diff.added.length > 0 || diff.removed.length > 0) options.update(diff.hosts);
     }
     this.#schedule(this.#intervalFor(smallestTtlMS(answers)));
+  }
+
+  /** Reports a rescan that changed nothing and retries at heartbeatFrequencyMS, as the specification says. */
+  #failed(reason: SrvRescanFailureReason, what: string, query: string, cause?: unknown): void {
+    const options = this.#options;
+    // Scheduled first: whatever the report does, polling goes on.
+    this.#schedule(options.heartbeatFrequencyMS);
+    const keptHosts = options.currentHosts();
+    // null: the topology stopped being Sharded or Unknown meanwhile, so the rescan no longer matters.
+    if (keptHosts === null || options.failed === undefined) return;
+    const message = `The SRV rescan of ${query} ${what}; keeping the last hosts`;
+    const error = new DnsError(message, query, cause === undefined ? undefined : { cause });
+    options.failed({ reason, error, keptHosts });
   }
 }

@@ -643,6 +643,15 @@ export class Topology extends TopologyEventEmitter {
         const topology = self.deref();
         if (topology !== undefined) topology.#replaceSeedList(hosts);
       },
+      failed: (failure) => {
+        const topology = self.deref();
+        if (topology === undefined || topology.#state !== 'open') return;
+        topology.#emit('srvRescanFailed', {
+          topologyId: topology.topologyId,
+          srvHost: settings.srvHost as string,
+          ...failure,
+        });
+      },
     });
     this.#resources.add(() => poller.stop());
     poller.start(ttlMS);

@@ -87,6 +87,7 @@ const topologyEventNames: Record<TopologyEventName, true> = {
   readableChanged: true,
   refreshed: true,
   poolCleared: true,
+  srvRescanFailed: true,
   listenerError: true,
 };
 export const allTopologyEvents = Object.keys(topologyEventNames) as TopologyEventName[];

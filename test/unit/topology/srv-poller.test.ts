@@ -127,7 +127,7 @@ function poller(
       updates.push([...hosts]);
       state.hosts = [...hosts];
     },
-    problem: (message) => problems.push(message),
+    failed: (failure) => problems.push(failure.error.message),
   });
   return { poller: p, updates, problems };
 }
