@@ -124,6 +124,11 @@ export interface SrvPollerOptions extends SrvLookupOptions {
   readonly rescanIntervalMS: number;
   /** The interval after a failed or empty rescan, until one succeeds. */
   readonly heartbeatFrequencyMS: number;
+  /**
+   * How long one rescan's SRV lookup may take before it counts as failed (0 = no limit). A
+   * resolver that never answers would otherwise stop polling for good.
+   */
+  readonly lookupTimeoutMS?: number;
   /** The topology's hosts, or null when it must not be rescanned now (not Sharded or Unknown). */
   readonly currentHosts: () => readonly Address[] | null;
   /** A rescan changed the host list. */
@@ -154,6 +159,7 @@ export interface SrvRescanFailure {
 export class SrvPoller {
   readonly #options: SrvPollerOptions;
   #timer: TimerHandle | null = null;
+  #lookupTimer: TimerHandle | null = null;
   #stopped = false;
   #scans = 0;
 
@@ -176,6 +182,8 @@ export class SrvPoller {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = null;
+    this.#lookupTimer?.cancel();
+    this.#lookupTimer = null;
   }
 
   #intervalFor(ttlMS: number | null): number {
@@ -202,7 +210,7 @@ export class SrvPoller {
     const query = srvQueryName(options.srvHost, options.srvServiceName);
     let answers: readonly SrvAnswer[];
     try {
-      answers = await options.resolver.resolveSrv(query);
+      answers = await this.#lookup(query);
     } catch (error) {
       if (this.#stopped) return;
       this.#failed('dnsError', `failed (${reasonOf(error)})`, query, error);
@@ -225,6 +233,33 @@ export class SrvPoller {
       if (diff.added.length > 0 || diff.removed.length > 0) options.update(diff.hosts);
     }
     this.#schedule(this.#intervalFor(smallestTtlMS(answers)));
+  }
+
+  /** The SRV answer for `query`, or a rejection once lookupTimeoutMS has passed without one. */
+  #lookup(query: string): Promise<readonly SrvAnswer[]> {
+    const limitMS = this.#options.lookupTimeoutMS ?? 0;
+    const answer = this.#options.resolver.resolveSrv(query);
+    if (limitMS <= 0) return answer;
+    return new Promise((resolve, reject) => {
+      this.#lookupTimer = this.#options.clock.setTimeout(() => {
+        this.#lookupTimer = null;
+        reject(new Error(`timed out after ${limitMS} ms`));
+      }, limitMS);
+      const settle = (): void => {
+        this.#lookupTimer?.cancel();
+        this.#lookupTimer = null;
+      };
+      answer.then(
+        (answers) => {
+          settle();
+          resolve(answers);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Reports a rescan that changed nothing and retries at heartbeatFrequencyMS, as the specification says. */

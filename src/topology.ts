@@ -630,6 +630,8 @@ export class Topology extends TopologyEventEmitter {
       clock: this.#clock,
       rescanIntervalMS: settings.rescanSRVIntervalMS,
       heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+      // A DNS lookup is part of connecting: it gets the same limit.
+      lookupTimeoutMS: settings.connectTimeoutMS,
       // Weak: the poller's timer must not keep an unclosed topology alive.
       currentHosts: () => {
         const topology = self.deref();

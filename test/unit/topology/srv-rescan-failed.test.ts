@@ -176,6 +176,39 @@ describe('srvRescanFailed', () => {
     await t.close();
   });
 
+  it('a lookup that never answers fails after connectTimeoutMS; its late answer is ignored', async () => {
+    const { t, resolver, failures, seedChanges } = await shardedFromSrv();
+    let answerLate: (answers: readonly SrvAnswer[]) => void = () => undefined;
+    resolver.hold = { promise: new Promise((resolve) => (answerLate = resolve)) };
+    // Polling started at time 0 and the clock stands at 1: the rescan is due at 60,000.
+    await advance(t, rescanSRVIntervalMS - 1);
+    expect(resolver.queries).toBe(2); // in flight
+    await advance(t, 10_000 - 1);
+    expect(failures).toEqual([]);
+    await advance(t, 1);
+    expect(failures.map((e) => e.reason)).toEqual(['dnsError']);
+    expect(failures[0]?.error.message).toMatch(
+      /failed \(timed out after 10000 ms\); keeping the last hosts$/,
+    );
+
+    // The hung lookup answers at last: too late to count.
+    answerLate(records('m7'));
+    await flush();
+    expect(serversOf(t)).toEqual([address('m1'), address('m2')]);
+    expect(seedChanges).toEqual([]);
+
+    // The next rescan comes heartbeatFrequencyMS after the failure, and works.
+    resolver.hold = null;
+    t.respond(address('m3'), ScriptedHello.mongos());
+    resolver.srv = records('m1', 'm2', 'm3');
+    await advance(t, heartbeatFrequencyMS);
+    expect(resolver.queries).toBe(3);
+    expect(serversOf(t)).toEqual([address('m1'), address('m2'), address('m3')]);
+    expect(failures).toHaveLength(1);
+    await t.close();
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
   it('is not emitted for a lookup that fails after close()', async () => {
     const { t, resolver, failures } = await shardedFromSrv();
     let fail: (error: Error) => void = () => undefined;
