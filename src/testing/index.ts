@@ -18,6 +18,7 @@ export type { SimulatedShardedClusterOptions } from './simulated-sharded-cluster
 export { SimulatedStandalone } from './simulated-standalone.js';
 export type { SimulatedStandaloneOptions } from './simulated-standalone.js';
 export { SimulatedDeployment, SimulatorClosedError, SimulatorTimeoutError } from './simulated-deployment.js';
+export type { SimulatedTlsOptions } from './tls-terminator.js';
 export type {
   SimulatorEventMap,
   SimulatorEventName,

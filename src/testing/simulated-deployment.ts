@@ -8,6 +8,7 @@ import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
 import type { FaultEvent, FaultHandle, FaultSpec } from './faults.js';
 import { TimerRegistry } from './timer-registry.js';
+import { TlsTerminator, type SimulatedTlsOptions } from './tls-terminator.js';
 import { WireServer, type WireRequestHandler, type WireServerEvent } from './wire-server.js';
 
 /** A command arrived at a server. */
@@ -112,16 +113,24 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   protected readonly servers = new Map<Address, WireServer>();
   #closing: Promise<void> | null = null;
   #kind: string;
+  #tls: TlsTerminator | null;
 
-  protected constructor(kind: string) {
+  /** Throws for unusable TLS options, before any server listens. */
+  protected constructor(kind: string, tls?: SimulatedTlsOptions) {
     super();
     this.#kind = kind;
+    this.#tls = tls === undefined ? null : new TlsTerminator(tls);
     // Unhandled 'error' events would crash the test process; the simulator never emits one.
     this.setMaxListeners(0);
   }
 
   /** A connection string reaching every server of the deployment. */
   abstract get uri(): string;
+
+  /** The servers speak TLS only (the deployment was started with the `tls` option); `uri` then says `tls=true`. */
+  get usesTls(): boolean {
+    return this.#tls !== null;
+  }
 
   /** True once close() was called. */
   get closed(): boolean {
@@ -307,7 +316,19 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
 
   /** Creates a server whose events this deployment re-emits (not yet listening). */
   protected createServer(handler: WireRequestHandler, port = 0): WireServer {
-    return new WireServer({ handler, timers: this.timers, port, onEvent: (event) => this.#forward(event) });
+    return new WireServer({
+      handler,
+      timers: this.timers,
+      port,
+      ...(this.#tls === null ? {} : { tls: this.#tls }),
+      onEvent: (event) => this.#forward(event),
+    });
+  }
+
+  /** The query of a connection string: `options` (name=value pairs), plus `tls=true` with TLS. */
+  protected uriQuery(...options: string[]): string {
+    const all = this.usesTls ? [...options, 'tls=true'] : options;
+    return all.length === 0 ? '' : `?${all.join('&')}`;
   }
 
   /** Registers a listening server under its address. */

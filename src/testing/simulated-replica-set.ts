@@ -42,6 +42,7 @@ import { CommandError, isRetryableWriteCode, ServerErrorCode } from './server-er
 import { SimulatedDeployment, type PrimaryLostEvent, type WaitForOptions } from './simulated-deployment.js';
 import { WaitAbortedError } from './timer-registry.js';
 import { awaitTopologyChange } from './topology-version-clock.js';
+import type { SimulatedTlsOptions } from './tls-terminator.js';
 import type { WireRequest } from './wire-server.js';
 
 /** One member's configuration at start (all optional). */
@@ -85,6 +86,15 @@ export interface SimulatedReplicaSetOptions {
    * engine (top-level equality filters, $set/$inc/$unset) otherwise; 'basic' forces the latter.
    */
   readonly queryEngine?: 'auto' | 'basic';
+  /**
+   * Every member speaks TLS only (default: plain TCP), with this key and certificate, from start
+   * and after every restart; kill, partition and faults work as without TLS. The options are
+   * checked at start: a key that does not match the certificate, or PEM that does not parse,
+   * rejects `start()`. `uri` then carries `tls=true`; clients still need the certificate
+   * authority (e.g. `tlsCAFile`). `connectionOpened` and `connectionClosed` report TCP
+   * connections, so a failed handshake shows as a connection opened and closed.
+   */
+  readonly tls?: SimulatedTlsOptions;
 }
 
 /** Changes for reconfigure(); each bumps setVersion. */
@@ -182,7 +192,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   #nextMemberId = 0;
 
   private constructor(options: SimulatedReplicaSetOptions, engine: QueryEngine) {
-    super('replica set');
+    super('replica set', options.tls);
     this.setName = options.setName ?? 'rs0';
     if (this.setName === '' || /[/\s,]/.test(this.setName))
       throw new TypeError(`invalid setName ${JSON.stringify(this.setName)}`);
@@ -247,9 +257,10 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
 
   // ---- what tests read ---------------------------------------------------------------------
 
-  /** `mongodb://<every member>/?replicaSet=<setName>`. */
+  /** `mongodb://<every member>/?replicaSet=<setName>` (and `&tls=true` when started with TLS). */
   get uri(): string {
-    return `mongodb://${this.#members.map((m) => m.address).join(',')}/?replicaSet=${encodeURIComponent(this.setName)}`;
+    const members = this.#members.map((m) => m.address).join(',');
+    return `mongodb://${members}/${this.uriQuery(`replicaSet=${encodeURIComponent(this.setName)}`)}`;
   }
 
   /** Every member's address, in config order. */
@@ -275,10 +286,10 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     return this.#term;
   }
 
-  /** A URI for one member alone (`directConnection=true`). */
+  /** A URI for one member alone (`directConnection=true`, and `tls=true` when started with TLS). */
   directUri(address: Address): string {
     this.#member(address);
-    return `mongodb://${address}/?directConnection=true`;
+    return `mongodb://${address}/${this.uriQuery('directConnection=true')}`;
   }
 
   /** A snapshot of one member's state. */

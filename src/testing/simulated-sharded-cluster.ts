@@ -7,6 +7,7 @@ import { ClusterClock } from './cluster-clock.js';
 import { basicQueryEngine, loadQueryEngine } from './query-engine.js';
 import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
+import type { SimulatedTlsOptions } from './tls-terminator.js';
 
 export interface SimulatedShardedClusterOptions {
   /** How many mongos routers; default 3. */
@@ -17,6 +18,8 @@ export interface SimulatedShardedClusterOptions {
   readonly latencyMS?: number;
   /** See SimulatedReplicaSetOptions.queryEngine. */
   readonly queryEngine?: 'auto' | 'basic';
+  /** See SimulatedReplicaSetOptions.tls. */
+  readonly tls?: SimulatedTlsOptions;
 }
 
 /** Simulated mongos routers. Start with `await SimulatedShardedCluster.start()`; always `close()`. */
@@ -24,8 +27,8 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
   #nodes = new Map<Address, SingleCopyNode>();
   #order: Address[] = [];
 
-  private constructor() {
-    super('sharded cluster');
+  private constructor(options: SimulatedShardedClusterOptions) {
+    super('sharded cluster', options.tls);
   }
 
   static async start(options: SimulatedShardedClusterOptions = {}): Promise<SimulatedShardedCluster> {
@@ -37,7 +40,7 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
     if (!(Number.isFinite(latency) && latency >= 0))
       throw new TypeError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
-    const cluster = new SimulatedShardedCluster();
+    const cluster = new SimulatedShardedCluster(options);
     const data = new SharedData(new ClusterClock());
     try {
       const nodes = await Promise.all(
@@ -63,9 +66,9 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
     return cluster;
   }
 
-  /** `mongodb://<every router>/`. */
+  /** `mongodb://<every router>/` (with `?tls=true` when started with TLS). */
   get uri(): string {
-    return `mongodb://${this.#order.join(',')}/`;
+    return `mongodb://${this.#order.join(',')}/${this.uriQuery()}`;
   }
 
   /** The routers' addresses. */

@@ -3,6 +3,7 @@ import type { Address } from '../description/types.js';
 import { basicQueryEngine, loadQueryEngine } from './query-engine.js';
 import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
+import type { SimulatedTlsOptions } from './tls-terminator.js';
 
 export interface SimulatedStandaloneOptions {
   /** Fixed port; default 0 (the OS picks). */
@@ -11,6 +12,8 @@ export interface SimulatedStandaloneOptions {
   readonly latencyMS?: number;
   /** See SimulatedReplicaSetOptions.queryEngine. */
   readonly queryEngine?: 'auto' | 'basic';
+  /** See SimulatedReplicaSetOptions.tls. */
+  readonly tls?: SimulatedTlsOptions;
 }
 
 /** A simulated standalone server. Start with `await SimulatedStandalone.start()`; always `close()`. */
@@ -18,8 +21,8 @@ export class SimulatedStandalone extends SimulatedDeployment {
   #node: SingleCopyNode | null = null;
   #address: Address = '';
 
-  private constructor() {
-    super('standalone');
+  private constructor(options: SimulatedStandaloneOptions) {
+    super('standalone', options.tls);
   }
 
   static async start(options: SimulatedStandaloneOptions = {}): Promise<SimulatedStandalone> {
@@ -27,7 +30,7 @@ export class SimulatedStandalone extends SimulatedDeployment {
     if (!(Number.isFinite(latency) && latency >= 0))
       throw new TypeError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
-    const standalone = new SimulatedStandalone();
+    const standalone = new SimulatedStandalone(options);
     try {
       const node = new SingleCopyNode('standalone', new SharedData(null), engine, standalone.timers);
       const server = standalone.createServer(node, options.port ?? 0);
@@ -44,9 +47,9 @@ export class SimulatedStandalone extends SimulatedDeployment {
     return standalone;
   }
 
-  /** `mongodb://<address>/`. */
+  /** `mongodb://<address>/` (with `?tls=true` when started with TLS). */
   get uri(): string {
-    return `mongodb://${this.#address}/`;
+    return `mongodb://${this.#address}/${this.uriQuery()}`;
   }
 
   get address(): Address {

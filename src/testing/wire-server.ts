@@ -1,6 +1,7 @@
 /**
- * One simulated server process on loopback: a TCP listener speaking the MongoDB wire protocol.
- * It frames and decodes requests (OP_MSG, legacy OP_QUERY), hands each command to a handler,
+ * One simulated server process on loopback: a TCP listener speaking the MongoDB wire protocol,
+ * optionally over TLS (a TlsTerminator runs the handshake on each accepted connection). It frames
+ * and decodes requests (OP_MSG, legacy OP_QUERY), hands each command to a handler,
  * and writes the reply — streaming an awaitable hello with moreToCome when the client allowed
  * exhaust. It also owns the network-level controls: latency, partition (accept but never answer),
  * kill/restart (connections reset, then refused), and reply-time faults.
@@ -9,6 +10,7 @@
  * a standalone); this file knows only bytes, connections and timing.
  */
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import type { Document } from 'bson';
 import type { Address } from '../description/types.js';
 import {
@@ -34,6 +36,7 @@ import {
 } from './faults.js';
 import { CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
 import { WaitAbortedError, type TimerRegistry } from './timer-registry.js';
+import type { TlsTerminator } from './tls-terminator.js';
 
 /** The mongod limit on one wire message. */
 export const SIMULATED_MAX_MESSAGE_SIZE_BYTES = 48_000_000;
@@ -83,11 +86,16 @@ export interface WireServerOptions {
   readonly onEvent?: (event: WireServerEvent) => void;
   /** Fixed port to listen on; default 0 (the OS picks one). */
   readonly port?: number;
+  /** Speak TLS on every connection; default plain TCP. */
+  readonly tls?: TlsTerminator;
 }
 
 interface ServerConnection {
   readonly id: number;
-  readonly socket: net.Socket;
+  /** The accepted TCP socket: reset (RST) acts on it, and closing it closes any TLS over it. */
+  readonly tcp: net.Socket;
+  /** Where requests are read and replies written: `tcp`, or the TLS socket once the handshake is done. */
+  stream: net.Socket | null;
   readonly reader: FrameReader;
   readonly abort: AbortController;
   readonly closed: Promise<void>;
@@ -111,6 +119,7 @@ export class WireServer {
   #timers: TimerRegistry;
   #onEvent: (event: WireServerEvent) => void;
   #port: number;
+  #tls: TlsTerminator | null;
   #listener: net.Server | null = null;
   #listenerClosed: Promise<void>[] = [];
   #connections = new Set<ServerConnection>();
@@ -124,6 +133,7 @@ export class WireServer {
     this.#timers = options.timers;
     this.#onEvent = options.onEvent ?? (() => undefined);
     this.#port = options.port ?? 0;
+    this.#tls = options.tls ?? null;
   }
 
   /** The port, once listening (it stays the same across kill/restart). */
@@ -140,6 +150,7 @@ export class WireServer {
     return this.#up;
   }
 
+  /** Connections open, TLS handshakes in progress included. */
   get connectionCount(): number {
     return this.#connections.size;
   }
@@ -160,8 +171,8 @@ export class WireServer {
     this.#stopListening();
     const closing = [...this.#connections].map((connection) => {
       connection.abort.abort();
-      if (options.reset === true) connection.socket.resetAndDestroy();
-      else connection.socket.destroy();
+      if (options.reset === true) connection.tcp.resetAndDestroy();
+      else hangUp(connection);
       return connection.closed;
     });
     await Promise.all([...closing, ...this.#drainListenerClosed()]);
@@ -175,7 +186,7 @@ export class WireServer {
     this.#stopListening();
     const closing = [...this.#connections].map((connection) => {
       connection.abort.abort();
-      connection.socket.destroy();
+      hangUp(connection);
       return connection.closed;
     });
     await Promise.all([...closing, ...this.#drainListenerClosed()]);
@@ -286,7 +297,8 @@ export class WireServer {
     let markClosed!: () => void;
     const connection: ServerConnection = {
       id,
-      socket,
+      tcp: socket,
+      stream: null,
       reader: new FrameReader({ maxMessageSizeBytes: SIMULATED_MAX_MESSAGE_SIZE_BYTES }),
       abort: new AbortController(),
       closed: new Promise((resolve) => (markClosed = resolve)),
@@ -301,8 +313,26 @@ export class WireServer {
       this.#emit({ type: 'connectionClosed', address: this.address, connectionId: id });
       markClosed();
     });
-    socket.on('data', (chunk: Buffer) => this.#onData(connection, chunk));
+    const tlsTerminator = this.#tls;
+    if (tlsTerminator) tlsTerminator.secure(socket, (secure) => this.#secured(connection, secure));
+    else this.#read(connection, socket);
+    // Opened when TCP accepts, TLS or not: a failed handshake shows as a connection opened and closed.
     this.#emit({ type: 'connectionOpened', address: this.address, connectionId: id });
+  }
+
+  #secured(connection: ServerConnection, socket: tls.TLSSocket): void {
+    // An error after the handshake (a client reset) closes the TCP socket, which is handled there.
+    socket.on('error', () => undefined);
+    if (connection.abort.signal.aborted) {
+      socket.destroy();
+      return;
+    }
+    this.#read(connection, socket);
+  }
+
+  #read(connection: ServerConnection, stream: net.Socket): void {
+    connection.stream = stream;
+    stream.on('data', (chunk: Buffer) => this.#onData(connection, chunk));
   }
 
   #onData(connection: ServerConnection, chunk: Buffer): void {
@@ -311,7 +341,7 @@ export class WireServer {
       frames = connection.reader.push(chunk);
     } catch {
       // A length we cannot trust: the stream cannot be resynchronised, so hang up as mongod does.
-      connection.socket.destroy();
+      hangUp(connection);
       return;
     }
     for (const frame of frames) {
@@ -319,15 +349,15 @@ export class WireServer {
       try {
         message = decodeMessage(frame);
       } catch {
-        connection.socket.destroy();
+        hangUp(connection);
         return;
       }
       if (message.kind === 'reply') {
         // Servers do not take OP_REPLY; mongod closes the connection on an opcode it does not serve.
-        connection.socket.destroy();
+        hangUp(connection);
         return;
       }
-      void this.#serve(connection, message).catch(() => connection.socket.destroy());
+      void this.#serve(connection, message).catch(() => hangUp(connection));
     }
   }
 
@@ -411,11 +441,11 @@ export class WireServer {
     } catch (error) {
       frame = encodeReply(request, internalErrorReply(error), requestId, responseTo, false);
     }
-    const socket = connection.socket;
-    if (socket.destroyed) return null;
+    const socket = connection.stream;
+    if (socket === null || socket.destroyed) return null;
     switch (fault?.spec.kind) {
       case 'reset':
-        socket.resetAndDestroy();
+        connection.tcp.resetAndDestroy();
         return null;
       case 'hang':
         return null;
@@ -444,6 +474,11 @@ export class WireServer {
       // A listener's bug must not break the server.
     }
   }
+}
+
+/** Closes a connection (FIN); over TLS, the TLS socket first, so that it ends cleanly. */
+function hangUp(connection: ServerConnection): void {
+  (connection.stream ?? connection.tcp).destroy();
 }
 
 function encodeReply(
