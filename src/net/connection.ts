@@ -439,7 +439,12 @@ export class Connection {
         `${this.address} closed the connection in the middle of a message (${buffered} bytes of it received)`,
       );
     }
-    return new NetworkError(`connection ${this.id} to ${this.address} was closed by the server`);
+    // A server that requires TLS closes a plain connection without a word: say so when that fits.
+    const hint =
+      this.#handshakeReply === null && !(this.#socket instanceof tls.TLSSocket)
+        ? ' before answering the handshake (a server that requires TLS does this to a plain connection: connect with tls=true)'
+        : '';
+    return new NetworkError(`connection ${this.id} to ${this.address} was closed by the server${hint}`);
   }
 }
 

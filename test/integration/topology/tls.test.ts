@@ -207,6 +207,8 @@ describe('Topology over TLS against the simulator', () => {
     expect(error.message).toMatch(
       /^connection 127\.0\.0\.1:\d+#\d+ to 127\.0\.0\.1:\d+ was closed by the server/,
     );
+    // The message says what probably happened.
+    expect(error.message).toMatch(/before answering the handshake .*connect with tls=true\)$/);
     await untilAllFailed(t, rs.members);
     const selection = await t.selectServer('primary', { timeoutMS: 0 }).catch((e: unknown) => e);
     expect(selection).toBeInstanceOf(ServerSelectionError);
