@@ -3,9 +3,17 @@
  * opened with the same options against the same deployment, and small helpers to wait until
  * each sees what a measurement needs.
  */
-import { MongoClient, type MongoClientOptions, type ReadPreference, type TopologyDescription } from 'mongodb';
+import {
+  MongoClient,
+  type MongoClientOptions,
+  type ReadPreference,
+  type ServerHeartbeatStartedEvent,
+  type TopologyDescription,
+  type TopologyDescriptionChangedEvent,
+} from 'mongodb';
 import { primaryOf } from '../../src/description/topology-description.js';
 import type { TopologyDescription as OurSnapshot } from '../../src/description/types.js';
+import type { ServerHeartbeatStartedEvent as OurHeartbeatStartedEvent } from '../../src/events.js';
 import { Topology, type TopologyOptions } from '../../src/topology.js';
 
 /** What the benchmarks use of the driver's `Server` (an internal class). */
@@ -79,51 +87,31 @@ function timeoutError(what: string, timeoutMs: number): Error {
   return new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
-/** Resolves once `predicate(topology.snapshot)` holds (checked now and after every new snapshot). */
-export function waitForOurs(
-  topology: Topology,
-  predicate: (snapshot: OurSnapshot) => boolean,
-  timeoutMs: number,
-  what = 'the topology condition',
-): Promise<OurSnapshot> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const snapshot = topology.snapshot;
-      if (!predicate(snapshot)) return false;
-      cleanup();
-      resolve(snapshot);
-      return true;
-    };
-    const listener = (): void => {
-      check();
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(timeoutError(what, timeoutMs));
-    }, timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      topology.off('topologyDescriptionChanged', listener);
-    };
-    topology.on('topologyDescriptionChanged', listener);
-    check();
-  });
+/** Either client's `topologyDescriptionChanged` event, whose payload type differs by side. */
+interface DescriptionChanges<Event> {
+  on(event: 'topologyDescriptionChanged', listener: (event: Event) => void): unknown;
+  off(event: 'topologyDescriptionChanged', listener: (event: Event) => void): unknown;
 }
 
-/** Resolves once `predicate(description)` holds for the driver (checked now and after every change). */
-export function waitForDriver(
-  client: MongoClient,
-  predicate: (description: TopologyDescription) => boolean,
+/**
+ * Resolves with a client's view once `predicate` holds for it: the `current` view now, then
+ * `viewAfter(event)` after each change. Rejects after `timeoutMs`.
+ */
+function waitForView<View, Event>(
+  client: DescriptionChanges<Event>,
+  viewAfter: (event: Event) => View,
+  current: View | undefined,
+  predicate: (view: View) => boolean,
   timeoutMs: number,
-  what = 'the driver condition',
-): Promise<TopologyDescription> {
+  what: string,
+): Promise<View> {
   return new Promise((resolve, reject) => {
-    const check = (description: TopologyDescription): void => {
-      if (!predicate(description)) return;
+    const check = (view: View): void => {
+      if (!predicate(view)) return;
       cleanup();
-      resolve(description);
+      resolve(view);
     };
-    const listener = (event: { newDescription: TopologyDescription }): void => check(event.newDescription);
+    const listener = (event: Event): void => check(viewAfter(event));
     const timer = setTimeout(() => {
       cleanup();
       reject(timeoutError(what, timeoutMs));
@@ -133,11 +121,31 @@ export function waitForDriver(
       client.off('topologyDescriptionChanged', listener);
     };
     client.on('topologyDescriptionChanged', listener);
-    const current = (
-      client as unknown as { readonly topology?: { readonly description: TopologyDescription } }
-    ).topology?.description;
     if (current !== undefined) check(current);
   });
+}
+
+/** Resolves once `predicate(topology.snapshot)` holds (checked now and after every new snapshot). */
+export function waitForOurs(
+  topology: Topology,
+  predicate: (snapshot: OurSnapshot) => boolean,
+  timeoutMs: number,
+  what = 'the topology condition',
+): Promise<OurSnapshot> {
+  return waitForView(topology, () => topology.snapshot, topology.snapshot, predicate, timeoutMs, what);
+}
+
+/** Resolves once `predicate(description)` holds for the driver (checked now and after every change). */
+export function waitForDriver(
+  client: MongoClient,
+  predicate: (description: TopologyDescription) => boolean,
+  timeoutMs: number,
+  what = 'the driver condition',
+): Promise<TopologyDescription> {
+  const current = (client as unknown as { readonly topology?: { readonly description: TopologyDescription } })
+    .topology?.description;
+  const viewAfter = (event: TopologyDescriptionChangedEvent): TopologyDescription => event.newDescription;
+  return waitForView(client, viewAfter, current, predicate, timeoutMs, what);
 }
 
 /** Options both sides understand, given once so that both sides get the same. */
@@ -157,6 +165,23 @@ export function driverOptions(shared: SharedOptions, extra: MongoClientOptions =
   return { ...shared, ...extra };
 }
 
+/** Connects `client` and waits until `settled` resolves; closes the client if either fails. */
+async function connectSettled<Client extends { connect(): Promise<unknown>; close(): Promise<void> }>(
+  client: Client,
+  beforeConnect: ((client: Client) => void) | undefined,
+  settled: (client: Client) => Promise<unknown>,
+): Promise<Client> {
+  try {
+    beforeConnect?.(client);
+    await client.connect();
+    await settled(client);
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
 /** A connected Topology whose snapshot knows all `members` and the primary. */
 export async function openOurs(
   uri: string,
@@ -165,21 +190,14 @@ export async function openOurs(
   beforeConnect?: (topology: Topology) => void,
   timeoutMs = 20_000,
 ): Promise<Topology> {
-  const topology = new Topology(uri, ourOptions(shared));
-  try {
-    beforeConnect?.(topology);
-    await topology.connect();
-    await waitForOurs(
+  return connectSettled(new Topology(uri, ourOptions(shared)), beforeConnect, (topology) =>
+    waitForOurs(
       topology,
       (s) => oursSettled(s, members),
       timeoutMs,
       `our topology knowing ${members} members`,
-    );
-    return topology;
-  } catch (error) {
-    await topology.close();
-    throw error;
-  }
+    ),
+  );
 }
 
 /** A connected MongoClient whose description knows all `members` and the primary. */
@@ -191,42 +209,57 @@ export async function openDriver(
   beforeConnect?: (client: MongoClient) => void,
   timeoutMs = 20_000,
 ): Promise<MongoClient> {
-  const client = new MongoClient(uri, driverOptions(shared, extra));
-  try {
-    beforeConnect?.(client);
-    await client.connect();
-    await waitForDriver(
+  return connectSettled(new MongoClient(uri, driverOptions(shared, extra)), beforeConnect, (client) =>
+    waitForDriver(
       client,
       (d) => driverSettled(d, members),
       timeoutMs,
       `the driver knowing ${members} members`,
-    );
-    return client;
-  } catch (error) {
-    await client.close();
-    throw error;
-  }
+    ),
+  );
 }
 
-/**
- * Resolves once every one of `members` addresses has started an awaited (streaming) check, as
- * reported to `subscribe`'s listener; call it before connecting. `cancel` stops listening.
- */
-export function streamingStarted(
+/** Resolves `done` once a client has started an awaited (streaming) check on every member. */
+export interface StreamingWatch {
+  readonly done: Promise<void>;
+  /** Stops listening. */
+  cancel(): void;
+}
+
+/** Either client's `serverHeartbeatStarted` event, whose payload type differs by side. */
+interface HeartbeatStarts<Event> {
+  on(event: 'serverHeartbeatStarted', listener: (event: Event) => void): unknown;
+  off(event: 'serverHeartbeatStarted', listener: (event: Event) => void): unknown;
+}
+
+function streamingStarted<Event extends { readonly awaited: boolean }>(
+  client: HeartbeatStarts<Event>,
   members: number,
-  subscribe: (listener: (address: string, awaited: boolean) => void) => () => void,
-): { readonly done: Promise<void>; cancel(): void } {
+  addressOf: (event: Event) => string,
+): StreamingWatch {
   const streaming = new Set<string>();
   let unsubscribe: () => void = () => undefined;
   const done = new Promise<void>((resolve) => {
-    unsubscribe = subscribe((address, awaited) => {
-      if (!awaited) return;
-      streaming.add(address);
+    const listener = (event: Event): void => {
+      if (!event.awaited) return;
+      streaming.add(addressOf(event));
       if (streaming.size >= members) {
         unsubscribe();
         resolve();
       }
-    });
+    };
+    client.on('serverHeartbeatStarted', listener);
+    unsubscribe = () => client.off('serverHeartbeatStarted', listener);
   });
   return { done, cancel: () => unsubscribe() };
+}
+
+/** Watches our Topology stream to all `members` addresses; call it before connecting. */
+export function ourStreamingStarted(topology: Topology, members: number): StreamingWatch {
+  return streamingStarted(topology, members, (event: OurHeartbeatStartedEvent) => event.address);
+}
+
+/** Watches the driver's MongoClient stream to all `members` addresses; call it before connecting. */
+export function driverStreamingStarted(client: MongoClient, members: number): StreamingWatch {
+  return streamingStarted(client, members, (event: ServerHeartbeatStartedEvent) => event.connectionId);
 }

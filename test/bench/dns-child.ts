@@ -15,6 +15,7 @@ import os from 'node:os';
 import { MongoClient } from 'mongodb';
 import { Topology } from '../../src/topology.js';
 import { childMain } from './child.js';
+import type { HeartbeatClient } from './heartbeat-client.js';
 import { errorMessage, nowMs } from './stats.js';
 
 const [side, target, portText, timeoutText] = process.argv.slice(2);
@@ -74,50 +75,17 @@ async function hostFor(kind: 'ip' | 'localhost' | 'resolved'): Promise<string> {
   return name;
 }
 
-/** Our Topology: time to the first serverHeartbeatSucceeded. */
-async function ours(
-  uri: string,
-  busy: { readonly running: () => number },
-): Promise<Measurement & { close(): Promise<void> }> {
-  const topology = new Topology(uri, { connectTimeoutMS: timeoutMs, serverSelectionTimeoutMS: timeoutMs });
-  const start = nowMs();
-  let failure: string | null = null;
-  const first = new Promise<{ at: number; busy: boolean } | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), timeoutMs);
-    topology.on('serverHeartbeatSucceeded', () => {
-      clearTimeout(timer);
-      resolve({ at: nowMs(), busy: busy.running() === POOL_SIZE });
-    });
-    topology.on('serverHeartbeatFailed', (event) => {
-      failure ??= `heartbeat failed in phase ${event.phase}: ${errorMessage(event.failure)}`;
-    });
-  });
-  const connecting = topology.connect().then(
-    () => null,
-    (error: unknown) => errorMessage(error),
-  );
-  const success = await first;
-  const connectError = success === null ? await connecting : null;
-  return {
-    firstCheckMs: success === null ? null : success.at - start,
-    error:
-      success === null
-        ? [connectError, failure].filter((m) => m !== null).join('; ') ||
-          `no successful check within ${timeoutMs} ms`
-        : null,
-    poolBusyAtSuccess: success?.busy ?? null,
-    idle,
-    host: '',
-    close: () => topology.close(),
-  };
+/** A new client of this process's side, with the same timeouts on both sides. */
+function newClient(uri: string): HeartbeatClient {
+  const options = { connectTimeoutMS: timeoutMs, serverSelectionTimeoutMS: timeoutMs };
+  return side === 'ours' ? new Topology(uri, options) : new MongoClient(uri, options);
 }
 
-/** The driver's MongoClient: time to its first serverHeartbeatSucceeded (connect errors reported). */
-async function driver(
-  uri: string,
+/** Time from now to the client's first serverHeartbeatSucceeded; connect errors are reported. */
+async function firstCheck(
+  client: HeartbeatClient,
   busy: { readonly running: () => number },
 ): Promise<Measurement & { close(): Promise<void> }> {
-  const client = new MongoClient(uri, { connectTimeoutMS: timeoutMs, serverSelectionTimeoutMS: timeoutMs });
   const start = nowMs();
   let failure: string | null = null;
   const first = new Promise<{ at: number; busy: boolean } | null>((resolve) => {
@@ -127,7 +95,8 @@ async function driver(
       resolve({ at: nowMs(), busy: busy.running() === POOL_SIZE });
     });
     client.on('serverHeartbeatFailed', (event) => {
-      failure ??= `heartbeat failed: ${errorMessage(event.failure)}`;
+      const where = event.phase === undefined ? '' : ` in phase ${event.phase}`;
+      failure ??= `heartbeat failed${where}: ${errorMessage(event.failure)}`;
     });
   });
   const connecting = client.connect().then(
@@ -155,18 +124,12 @@ await childMain(async () => {
   const uri = `mongodb://${host}:${port}/?directConnection=true`;
   if (target === 'resolved') {
     // Resolve the name once, the way each side would in a running application: a first client.
-    if (side === 'ours') {
-      const warm = new Topology(uri, { connectTimeoutMS: timeoutMs, serverSelectionTimeoutMS: timeoutMs });
-      await warm.connect();
-      await warm.close();
-    } else {
-      const warm = new MongoClient(uri, { connectTimeoutMS: timeoutMs, serverSelectionTimeoutMS: timeoutMs });
-      await warm.connect();
-      await warm.close();
-    }
+    const warm = newClient(uri);
+    await warm.connect();
+    await warm.close();
   }
   const busy = idle ? { running: () => 0 } : saturatePool(timeoutMs + 3_000);
-  const measured = side === 'ours' ? await ours(uri, busy) : await driver(uri, busy);
+  const measured = await firstCheck(newClient(uri), busy);
   await measured.close();
   const result: Measurement = {
     firstCheckMs: measured.firstCheckMs,

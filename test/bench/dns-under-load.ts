@@ -7,6 +7,7 @@
  */
 import { runChild } from './child.js';
 import { startReplicaSet } from './deployment.js';
+import { driverField, sideField } from './driver-field.js';
 import type { Benchmark } from './results.js';
 import { errorMessage, median } from './stats.js';
 
@@ -15,10 +16,6 @@ const targets = [
   { key: 'localhost', arg: 'localhost', label: 'localhost' },
   { key: 'resolved', arg: 'resolved', label: 'host name resolved before the saturation' },
 ] as const;
-
-function driverField(key: string): string {
-  return `driver${key.charAt(0).toUpperCase()}${key.slice(1)}`;
-}
 
 export const dnsBenchmark: Benchmark = {
   key: 'dns',
@@ -60,7 +57,7 @@ export const dnsBenchmark: Benchmark = {
       ];
       for (const target of runs) {
         for (const side of ['ours', 'driver'] as const) {
-          const field = side === 'ours' ? target.key : driverField(target.key);
+          const field = sideField(side, target.key);
           const args = [side, target.arg, port, String(timeoutMs), ...(target.idle ? ['--idle'] : [])];
           const times: number[] = [];
           let busyEveryTime = true;

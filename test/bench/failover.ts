@@ -5,32 +5,27 @@
  * step-downs. Streaming, polling every 500 ms, and polling every 10 s (full runs only). Also the
  * time from `connect()` to the first awaited (streaming) heartbeat for both.
  */
-import type {
-  MongoClient,
-  ServerHeartbeatStartedEvent,
-  ServerHeartbeatSucceededEvent,
-  TopologyDescriptionChangedEvent,
-} from 'mongodb';
+import type { MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
 import { MongoClient as DriverClient } from 'mongodb';
-import type {
-  PrimaryChangedEvent,
-  ServerHeartbeatStartedEvent as OurHeartbeatStartedEvent,
-  ServerHeartbeatSucceededEvent as OurHeartbeatSucceededEvent,
-} from '../../src/events.js';
+import type { PrimaryChangedEvent } from '../../src/events.js';
 import { Topology } from '../../src/topology.js';
 import {
   driverPrimaryOf,
   driverSettled,
+  driverStreamingStarted,
   openDriver,
   openOurs,
   ourPrimaryOf,
   oursSettled,
-  streamingStarted,
+  ourStreamingStarted,
   waitForDriver,
   waitForOurs,
   type SharedOptions,
+  type StreamingWatch,
 } from './clients.js';
+import { driverField } from './driver-field.js';
 import { startReplicaSet, type BenchReplicaSet } from './deployment.js';
+import type { HeartbeatClient, HeartbeatEvent } from './heartbeat-client.js';
 import type { Benchmark, BenchContext, Figures } from './results.js';
 import { errorMessage, max, median, nowMs } from './stats.js';
 
@@ -66,14 +61,14 @@ export const failoverBenchmark: Benchmark = {
         label: `${m.label}: median`,
         unit: 'ms' as const,
         ours: `${m.name}MedianMs`,
-        driver: `driver${capitalize(m.name)}MedianMs`,
+        driver: driverField(`${m.name}MedianMs`),
         target: m.name === 'stream' ? 'ratio ≤ 1' : 'never slower than the driver',
       },
       {
         label: `${m.label}: max`,
         unit: 'ms' as const,
         ours: `${m.name}MaxMs`,
-        driver: `driver${capitalize(m.name)}MaxMs`,
+        driver: driverField(`${m.name}MaxMs`),
       },
     ]),
     {
@@ -125,13 +120,9 @@ export const failoverBenchmark: Benchmark = {
   },
 };
 
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 function modeFields(mode: ModeSpec): string[] {
-  const driver = `driver${capitalize(mode.name)}`;
-  return [`${mode.name}MedianMs`, `${mode.name}MaxMs`, `${driver}MedianMs`, `${driver}MaxMs`];
+  const ours = [`${mode.name}MedianMs`, `${mode.name}MaxMs`];
+  return [...ours, ...ours.map((field) => driverField(field))];
 }
 
 function repetitions(context: BenchContext, mode: ModeSpec): number {
@@ -145,7 +136,6 @@ async function measureMode(
   mode: ModeSpec,
   reps: number,
 ): Promise<void> {
-  const driverName = `driver${capitalize(mode.name)}`;
   const rs = await startReplicaSet({ members: 3 });
   let topology: Topology | undefined;
   let client: MongoClient | undefined;
@@ -156,32 +146,18 @@ async function measureMode(
   try {
     // Streaming figures measure a client that streams: wait until both have an awaitable hello in
     // flight on every member (the start-up gap is the firstStream row's business).
-    const streams: { readonly done: Promise<void>; cancel(): void }[] = [];
+    const streams: StreamingWatch[] = [];
     const streaming = mode.options.serverMonitoringMode === 'stream';
     try {
       topology = await openOurs(rs.uri, 3, mode.options, (t) => {
-        if (!streaming) return;
-        streams.push(
-          streamingStarted(3, (listener) => {
-            const onStarted = (e: OurHeartbeatStartedEvent): void => listener(e.address, e.awaited);
-            t.on('serverHeartbeatStarted', onStarted);
-            return () => t.off('serverHeartbeatStarted', onStarted);
-          }),
-        );
+        if (streaming) streams.push(ourStreamingStarted(t, 3));
       });
     } catch (error) {
       ourError = error;
     }
     try {
       client = await openDriver(rs.uri, 3, mode.options, {}, (c) => {
-        if (!streaming) return;
-        streams.push(
-          streamingStarted(3, (listener) => {
-            const onStarted = (e: ServerHeartbeatStartedEvent): void => listener(e.connectionId, e.awaited);
-            c.on('serverHeartbeatStarted', onStarted);
-            return () => c.off('serverHeartbeatStarted', onStarted);
-          }),
-        );
+        if (streaming) streams.push(driverStreamingStarted(c, 3));
       });
     } catch (error) {
       driverError = error;
@@ -213,7 +189,7 @@ async function measureMode(
     await rs.close();
   }
   record(figures, `${mode.name}MedianMs`, `${mode.name}MaxMs`, ours, ourError);
-  record(figures, `${driverName}MedianMs`, `${driverName}MaxMs`, theirs, driverError);
+  record(figures, driverField(`${mode.name}MedianMs`), driverField(`${mode.name}MaxMs`), theirs, driverError);
   figures.set(`${mode.name}Reps`, reps);
 }
 
@@ -418,7 +394,10 @@ async function firstStreamReps(
   let ourError: unknown;
   let driverError: unknown;
   for (let rep = 0; rep < reps; rep++) {
-    const [o, d] = await Promise.allSettled([ourFirstStream(uri, event), driverFirstStream(uri, event)]);
+    const [o, d] = await Promise.allSettled([
+      firstStream(() => new Topology(uri), event),
+      firstStream(() => new DriverClient(uri), event),
+    ]);
     if (o.status === 'fulfilled') ours.push(o.value);
     else ourError ??= o.reason;
     if (d.status === 'fulfilled') driver.push(d.value);
@@ -447,40 +426,17 @@ function firstAwaited(
   });
 }
 
-async function ourFirstStream(uri: string, event: FirstEvent): Promise<number> {
-  const topology = new Topology(uri);
+/** connect() → the first heartbeat `event` with awaited: true, for a new client from `open`. */
+async function firstStream(open: () => HeartbeatClient, event: FirstEvent): Promise<number> {
+  const client = open();
   try {
+    const name = event === 'started' ? 'serverHeartbeatStarted' : 'serverHeartbeatSucceeded';
     const first = firstAwaited((listener) => {
-      if (event === 'started') {
-        const onStarted = (e: OurHeartbeatStartedEvent): void => listener(e.awaited);
-        topology.on('serverHeartbeatStarted', onStarted);
-        return () => topology.off('serverHeartbeatStarted', onStarted);
-      }
-      const onSucceeded = (e: OurHeartbeatSucceededEvent): void => listener(e.awaited);
-      topology.on('serverHeartbeatSucceeded', onSucceeded);
-      return () => topology.off('serverHeartbeatSucceeded', onSucceeded);
+      const onHeartbeat = (e: HeartbeatEvent): void => listener(e.awaited);
+      client.on(name, onHeartbeat);
+      return () => client.off(name, onHeartbeat);
     }, nowMs());
-    void topology.connect().catch(() => undefined); // a failed connect shows as the missing heartbeat
-    return await first;
-  } finally {
-    await topology.close();
-  }
-}
-
-async function driverFirstStream(uri: string, event: FirstEvent): Promise<number> {
-  const client = new DriverClient(uri);
-  try {
-    const first = firstAwaited((listener) => {
-      if (event === 'started') {
-        const onStarted = (e: ServerHeartbeatStartedEvent): void => listener(e.awaited);
-        client.on('serverHeartbeatStarted', onStarted);
-        return () => client.off('serverHeartbeatStarted', onStarted);
-      }
-      const onSucceeded = (e: ServerHeartbeatSucceededEvent): void => listener(e.awaited);
-      client.on('serverHeartbeatSucceeded', onSucceeded);
-      return () => client.off('serverHeartbeatSucceeded', onSucceeded);
-    }, nowMs());
-    void client.connect().catch(() => undefined);
+    void client.connect().catch(() => undefined); // a failed connect shows as the missing heartbeat
     return await first;
   } finally {
     await client.close();

@@ -5,25 +5,22 @@
  * timed out, and how many were handed the old primary after the client's own view (our snapshot,
  * the driver's description) already showed the new one.
  */
-import {
-  ReadPreference,
-  type CommandStartedEvent,
-  type MongoClient,
-  type ServerHeartbeatStartedEvent,
-} from 'mongodb';
-import type { ServerHeartbeatStartedEvent as OurHeartbeatStartedEvent } from '../../src/events.js';
+import { ReadPreference, type CommandStartedEvent, type MongoClient } from 'mongodb';
 import type { Topology } from '../../src/topology.js';
 import {
   driverPrimaryOf,
+  driverStreamingStarted,
   driverTopology,
   noDeprioritizedServers,
   openDriver,
   openOurs,
   ourPrimaryOf,
-  streamingStarted,
+  ourStreamingStarted,
   waitForDriver,
   waitForOurs,
+  type StreamingWatch,
 } from './clients.js';
+import { comparedRow, driverField, sideField, type Side } from './driver-field.js';
 import { startReplicaSet, type BenchReplicaSet, type HelloCount, type HelloCounter } from './deployment.js';
 import type { Benchmark, BenchContext, Figures } from './results.js';
 import { errorMessage, nowMs } from './stats.js';
@@ -64,58 +61,21 @@ export const herdBenchmark: Benchmark = {
   key: 'herd',
   title: `Herd: ${CALLERS.toLocaleString('en-US')} concurrent callers across a step-down`,
   rows: [
-    {
-      label: 'hellos per member in the window, max (all)',
-      unit: 'count',
-      ours: 'helloPerMemberMax',
-      driver: 'driverHelloPerMemberMax',
-      target: '≤ the driver',
-    },
-    {
-      label: '… of which monitoring checks (max member)',
-      unit: 'count',
-      ours: 'monitoringHelloPerMemberMax',
-      driver: 'driverMonitoringHelloPerMemberMax',
-    },
-    {
-      label: '… of which handshakes (max member)',
-      unit: 'count',
-      ours: 'handshakePerMemberMax',
-      driver: 'driverHandshakePerMemberMax',
-    },
-    {
-      label: 'time to start the 10,000 calls (event loop blocked)',
-      unit: 'ms',
-      ours: 'launchMs',
-      driver: 'driverLaunchMs',
-    },
-    {
-      label: 'callers that got the new primary',
-      unit: 'count',
-      ours: 'newPrimary',
-      driver: 'driverNewPrimary',
-    },
-    {
-      label: 'callers handed the old primary',
-      unit: 'count',
-      ours: 'oldPrimary',
-      driver: 'driverOldPrimary',
-    },
-    { label: 'callers that failed fast', unit: 'count', ours: 'failedFast', driver: 'driverFailedFast' },
-    { label: 'callers that timed out', unit: 'count', ours: 'timedOut', driver: 'driverTimedOut' },
-    {
-      label: 'first error a caller got',
-      unit: 'count',
-      ours: 'firstCallerError',
-      driver: 'driverFirstCallerError',
-    },
-    {
-      label: 'stale dispatches (old primary after the view showed the new one)',
-      unit: 'count',
-      ours: 'staleDispatch',
-      driver: 'driverStaleDispatch',
-      target: '0 for us',
-    },
+    comparedRow('hellos per member in the window, max (all)', 'count', 'helloPerMemberMax', '≤ the driver'),
+    comparedRow('… of which monitoring checks (max member)', 'count', 'monitoringHelloPerMemberMax'),
+    comparedRow('… of which handshakes (max member)', 'count', 'handshakePerMemberMax'),
+    comparedRow('time to start the 10,000 calls (event loop blocked)', 'ms', 'launchMs'),
+    comparedRow('callers that got the new primary', 'count', 'newPrimary'),
+    comparedRow('callers handed the old primary', 'count', 'oldPrimary'),
+    comparedRow('callers that failed fast', 'count', 'failedFast'),
+    comparedRow('callers that timed out', 'count', 'timedOut'),
+    comparedRow('first error a caller got', 'count', 'firstCallerError'),
+    comparedRow(
+      'stale dispatches (old primary after the view showed the new one)',
+      'count',
+      'staleDispatch',
+      '0 for us',
+    ),
     {
       label: 'driver insertOne: inserts sent to the old primary after the description showed the new one',
       unit: 'count',
@@ -161,7 +121,7 @@ export const herdBenchmark: Benchmark = {
     figures.set('electionDelayMS', ELECTION_DELAY_MS);
 
     context.log('ours: selectServer callers');
-    await runSide(figures, '', (rs) => ourSide(rs, windowMs));
+    await runSide(figures, 'ours', (rs) => ourSide(rs, windowMs));
     context.log('driver: client.topology.selectServer callers');
     await runSide(figures, 'driver', (rs) => driverSelectSide(rs, windowMs));
     context.log('driver: insertOne callers');
@@ -194,11 +154,10 @@ interface SideResult {
 
 async function runSide(
   figures: Figures,
-  prefix: '' | 'driver',
-  side: (rs: BenchReplicaSet) => Promise<SideResult>,
+  side: Side,
+  measure: (rs: BenchReplicaSet) => Promise<SideResult>,
 ): Promise<void> {
-  const field = (name: string): string =>
-    prefix === '' ? name : `driver${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  const field = (name: string): string => sideField(side, name);
   const names = [
     'launchMs',
     'helloPerMemberMax',
@@ -215,7 +174,7 @@ async function runSide(
   let rs: BenchReplicaSet | undefined;
   try {
     rs = await startReplicaSet({ members: 3, electionDelayMS: ELECTION_DELAY_MS });
-    const result = await side(rs);
+    const result = await measure(rs);
     recordHellos(figures, field, result.hellos);
     const o = result.outcomes;
     figures.set(field('newPrimary'), o.newPrimary);
@@ -227,7 +186,7 @@ async function runSide(
     figures.set(field('firstCallerError'), o.firstError ?? 'none');
     figures.set(field('launchMs'), o.launchMs);
   } catch (error) {
-    for (const name of names) if (!figures.has(field(name))) figures.fail(field(name), error);
+    figures.failMissing(names.map(field), error);
   } finally {
     await rs?.close();
   }
@@ -263,11 +222,14 @@ function countsAfter(counter: HelloCounter, ms: number): Promise<Map<string, Hel
   });
 }
 
-/** Step down, launch the callers when `lost()` resolves, count hellos for the window. */
+/**
+ * Step down, launch the callers when `lost(oldPrimary)` resolves, count hellos for the window. A
+ * caller's rejection is stamped with its time, to tell failing fast from timing out.
+ */
 async function acrossStepDown(
   rs: BenchReplicaSet,
   windowMs: number,
-  lost: () => Promise<unknown>,
+  lost: (oldPrimary: string) => Promise<unknown>,
   caller: (timeoutMs: number) => Promise<{ address: string; stale: boolean }>,
 ): Promise<SideResult> {
   const oldPrimary = rs.primary;
@@ -277,14 +239,10 @@ async function acrossStepDown(
   const stepping = rs.stepDown();
   const calls: Promise<{ address: string; stale: boolean } | Error>[] = [];
   try {
-    await lost();
+    await lost(oldPrimary);
     const launchStart = nowMs();
     for (let i = 0; i < CALLERS; i++) {
-      calls.push(
-        caller(windowMs).catch((error: unknown) =>
-          error instanceof Error ? error : new Error(String(error)),
-        ),
-      );
+      calls.push(caller(windowMs).catch((error: unknown) => stamped(error)));
     }
     const launchMs = nowMs() - launchStart;
     const newPrimary = await stepping;
@@ -322,9 +280,7 @@ function stamped(error: unknown): Error {
 }
 
 /** Waits (at most 15 s) until `streams` resolved: each client has an awaitable hello in flight on every member. */
-async function untilStreaming(
-  stream: { readonly done: Promise<void>; cancel(): void } | undefined,
-): Promise<void> {
+async function untilStreaming(stream: StreamingWatch | undefined): Promise<void> {
   if (stream === undefined) return;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([stream.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, 15_000)))]);
@@ -336,21 +292,14 @@ async function untilStreaming(
 }
 
 async function ourSide(rs: BenchReplicaSet, windowMs: number): Promise<SideResult> {
-  let stream: ReturnType<typeof streamingStarted> | undefined;
-  const topology: Topology = await openOurs(rs.uri, 3, {}, (t) => {
-    stream = streamingStarted(3, (listener) => {
-      const onStarted = (e: OurHeartbeatStartedEvent): void => listener(e.address, e.awaited);
-      t.on('serverHeartbeatStarted', onStarted);
-      return () => t.off('serverHeartbeatStarted', onStarted);
-    });
-  });
+  let stream: StreamingWatch | undefined;
+  const topology: Topology = await openOurs(rs.uri, 3, {}, (t) => (stream = ourStreamingStarted(t, 3)));
   try {
     await untilStreaming(stream);
-    const oldPrimary = rs.primary;
     return await acrossStepDown(
       rs,
       windowMs,
-      () =>
+      (oldPrimary) =>
         waitForOurs(
           topology,
           (s) => ourPrimaryOf(s) !== oldPrimary,
@@ -358,13 +307,9 @@ async function ourSide(rs: BenchReplicaSet, windowMs: number): Promise<SideResul
           'our view losing the old primary',
         ),
       async (timeoutMs) => {
-        try {
-          const server = await topology.selectServer('primary', { timeoutMS: timeoutMs });
-          const shown = ourPrimaryOf(topology.snapshot);
-          return { address: server.address, stale: shown !== undefined && server.address !== shown };
-        } catch (error) {
-          throw stamped(error);
-        }
+        const server = await topology.selectServer('primary', { timeoutMS: timeoutMs });
+        const shown = ourPrimaryOf(topology.snapshot);
+        return { address: server.address, stale: shown !== undefined && server.address !== shown };
       },
     );
   } finally {
@@ -372,25 +317,22 @@ async function ourSide(rs: BenchReplicaSet, windowMs: number): Promise<SideResul
   }
 }
 
-function driverStream(client: MongoClient): ReturnType<typeof streamingStarted> {
-  return streamingStarted(3, (listener) => {
-    const onStarted = (e: ServerHeartbeatStartedEvent): void => listener(e.connectionId, e.awaited);
-    client.on('serverHeartbeatStarted', onStarted);
-    return () => client.off('serverHeartbeatStarted', onStarted);
-  });
-}
-
 async function driverSelectSide(rs: BenchReplicaSet, windowMs: number): Promise<SideResult> {
-  let stream: ReturnType<typeof streamingStarted> | undefined;
-  const client: MongoClient = await openDriver(rs.uri, 3, {}, {}, (c) => (stream = driverStream(c)));
+  let stream: StreamingWatch | undefined;
+  const client: MongoClient = await openDriver(
+    rs.uri,
+    3,
+    {},
+    {},
+    (c) => (stream = driverStreamingStarted(c, 3)),
+  );
   try {
     await untilStreaming(stream);
     const topology = driverTopology(client);
-    const oldPrimary = rs.primary;
     return await acrossStepDown(
       rs,
       windowMs,
-      () =>
+      (oldPrimary) =>
         waitForDriver(
           client,
           (d) => driverPrimaryOf(d) !== oldPrimary,
@@ -398,18 +340,14 @@ async function driverSelectSide(rs: BenchReplicaSet, windowMs: number): Promise<
           'the driver losing the old primary',
         ),
       async (timeoutMs) => {
-        try {
-          const server = await topology.selectServer(ReadPreference.primary, {
-            serverSelectionTimeoutMS: timeoutMs,
-            operationName: 'benchmark',
-            deprioritizedServers: noDeprioritizedServers,
-          });
-          const address = server.description.address;
-          const shown = driverPrimaryOf(topology.description);
-          return { address, stale: shown !== undefined && address !== shown };
-        } catch (error) {
-          throw stamped(error);
-        }
+        const server = await topology.selectServer(ReadPreference.primary, {
+          serverSelectionTimeoutMS: timeoutMs,
+          operationName: 'benchmark',
+          deprioritizedServers: noDeprioritizedServers,
+        });
+        const address = server.description.address;
+        const shown = driverPrimaryOf(topology.description);
+        return { address, stale: shown !== undefined && address !== shown };
       },
     );
   } finally {
@@ -432,13 +370,13 @@ async function driverInserts(context: BenchContext, figures: Figures, windowMs: 
   let client: MongoClient | undefined;
   try {
     rs = await startReplicaSet({ members: 3, electionDelayMS: ELECTION_DELAY_MS });
-    let stream: ReturnType<typeof streamingStarted> | undefined;
+    let stream: StreamingWatch | undefined;
     client = await openDriver(
       rs.uri,
       3,
       { serverSelectionTimeoutMS: windowMs },
       { monitorCommands: true },
-      (c) => (stream = driverStream(c)),
+      (c) => (stream = driverStreamingStarted(c, 3)),
     );
     await untilStreaming(stream);
     const topology = driverTopology(client);
@@ -480,13 +418,13 @@ async function driverInserts(context: BenchContext, figures: Figures, windowMs: 
     }
     figures.set('driverInsertStaleDispatch', stale);
     figures.set('driverInsertAfterStepDown', afterStepDown);
-    recordHellos(figures, (name) => `driverInsert${name.charAt(0).toUpperCase()}${name.slice(1)}`, hellos);
+    recordHellos(figures, (name) => driverField(name, 'driverInsert'), hellos);
     figures.set('driverInsertOutcome', `${ok} ok / ${failed} failed`);
     context.log(
       `driver inserts: ${ok} ok, ${failed} failed, ${stale} stale, ${afterStepDown} after step-down`,
     );
   } catch (error) {
-    for (const field of fields) if (!figures.has(field)) figures.fail(field, error);
+    figures.failMissing(fields, error);
   } finally {
     await client?.close();
     await rs?.close();

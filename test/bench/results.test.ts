@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { comparedRow, driverField, sideField } from './driver-field.js';
 import {
   declaredFields,
   Figures,
@@ -75,6 +76,23 @@ describe('benchmark results', () => {
     await figures.measure('a', () => 1);
     await figures.measure('b', () => Promise.reject(new Error('no server')));
     expect(figures.values).toEqual({ a: 1, b: null, bError: 'no server' });
+  });
+
+  it('fails only the fields that have neither a value nor an error yet', () => {
+    const figures = new Figures();
+    figures.set('a', 1);
+    figures.fail('b', 'first error');
+    figures.failMissing(['a', 'b', 'c'], 'crashed');
+    expect(figures.values).toEqual({ a: 1, b: null, bError: 'first error', c: null, cError: 'crashed' });
+  });
+
+  it("names the driver's figures after ours, and rows pair the two", () => {
+    expect(driverField('cpuSeconds')).toBe('driverCpuSeconds');
+    expect(driverField('outcome', 'driverInsert')).toBe('driverInsertOutcome');
+    expect(sideField('ours', 'cpuSeconds')).toBe('cpuSeconds');
+    expect(sideField('driver', 'cpuSeconds')).toBe('driverCpuSeconds');
+    expect(comparedRow('cost', 'ns', 'costNs', '≤ 1/10')).toEqual(section(new Figures()).rows[0]);
+    expect(comparedRow('cost', 'ns', 'costNs')).not.toHaveProperty('target');
   });
 
   it('lists every declared field once, including extra ones', () => {

@@ -30,6 +30,11 @@ export class Figures {
     if (typeof this.values[key] !== 'string') this.values[key] = errorMessage(error);
   }
 
+  /** Records `error` for each of `fields` that has neither a value nor an error yet. */
+  failMissing(fields: Iterable<string>, error: unknown): void {
+    for (const field of fields) if (!this.has(field)) this.fail(field, error);
+  }
+
   /** Runs `measure` and records its number, or its error. */
   async measure(field: string, measure: () => Promise<FigureValue> | FigureValue): Promise<void> {
     try {

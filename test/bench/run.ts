@@ -90,11 +90,10 @@ for (const benchmark of benchmarks) {
     console.error(`  benchmark "${benchmark.key}" failed: ${crashed}`);
   }
   // Every declared figure ends up in the results: measured, or null with the reason.
-  for (const field of declaredFields(benchmark)) {
-    if (!figures.has(field)) {
-      figures.fail(field, crashed === null ? 'not measured' : `benchmark failed: ${firstLine(crashed)}`);
-    }
-  }
+  figures.failMissing(
+    declaredFields(benchmark),
+    crashed === null ? 'not measured' : `benchmark failed: ${firstLine(crashed)}`,
+  );
   const durationMs = nowMs() - sectionStart;
   context.log(`${benchmark.key} done in ${(durationMs / 1000).toFixed(1)} s`);
   sections.push({

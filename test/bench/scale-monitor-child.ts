@@ -8,6 +8,7 @@
  * Waits for `{ type: 'uris', uris }` from the parent; replies with the `result` message.
  */
 import { childMain, parentMessage } from './child.js';
+import type { HeartbeatClient } from './heartbeat-client.js';
 import { errorMessage, nowMs } from './stats.js';
 
 const side = process.argv[2];
@@ -23,9 +24,11 @@ const { MongoClient } = side === 'driver' ? await import('mongodb') : { MongoCli
 const HEARTBEAT_MS = 1_000;
 const options = { heartbeatFrequencyMS: HEARTBEAT_MS, serverMonitoringMode: 'poll' as const };
 
-interface Monitored {
-  connect(): Promise<unknown>;
-  close(): Promise<void>;
+/** A new client of this process's side, from the one library it loaded. */
+function newClient(uri: string): HeartbeatClient {
+  if (Topology !== null) return new Topology(uri, options);
+  if (MongoClient === null) throw new Error(`no client library for side ${side}`);
+  return new MongoClient(uri, options);
 }
 
 function rssMB(): number {
@@ -39,18 +42,8 @@ await childMain(async () => {
   let heartbeats = 0;
   let failedHeartbeats = 0;
   let firstFailure: string | null = null;
-  const clients: Monitored[] = uris.map((uri) => {
-    if (Topology !== null) {
-      const topology = new Topology(uri, options);
-      topology.on('serverHeartbeatSucceeded', () => heartbeats++);
-      topology.on('serverHeartbeatFailed', (event) => {
-        failedHeartbeats++;
-        firstFailure ??= errorMessage(event.failure);
-      });
-      return topology;
-    }
-    if (MongoClient === null) throw new Error(`no client library for side ${side}`);
-    const client = new MongoClient(uri, options);
+  const clients = uris.map((uri) => {
+    const client = newClient(uri);
     client.on('serverHeartbeatSucceeded', () => heartbeats++);
     client.on('serverHeartbeatFailed', (event) => {
       failedHeartbeats++;

@@ -4,6 +4,7 @@
  * the window, ours (334 Topology objects) vs 334 driver MongoClients, each side in a fresh process.
  */
 import { BenchChild, runChildWith } from './child.js';
+import { comparedRow, sideField } from './driver-field.js';
 import type { Benchmark } from './results.js';
 
 const SETS = 334;
@@ -12,40 +13,18 @@ export const scaleBenchmark: Benchmark = {
   key: 'scale',
   title: `Scale: ${SETS} replica sets of 3 (${SETS * 3} servers), polling every 1000 ms`,
   rows: [
-    {
-      label: 'CPU seconds of the monitoring process in the window',
-      unit: 's',
-      ours: 'cpuSeconds',
-      driver: 'driverCpuSeconds',
-      target: '≤ 1/2 of the driver',
-    },
-    {
-      label: 'peak RSS of the monitoring process',
-      unit: 'MB',
-      ours: 'peakRssMB',
-      driver: 'driverPeakRssMB',
-      target: '≤ 1/2 of the driver',
-    },
-    {
-      label: 'RSS before creating the clients (baseline)',
-      unit: 'MB',
-      ours: 'baselineRssMB',
-      driver: 'driverBaselineRssMB',
-    },
-    { label: 'peak RSS minus the baseline', unit: 'MB', ours: 'rssGrowthMB', driver: 'driverRssGrowthMB' },
-    { label: 'time to connect every client', unit: 'ms', ours: 'connectMs', driver: 'driverConnectMs' },
-    {
-      label: 'CPU seconds while connecting',
-      unit: 's',
-      ours: 'connectCpuSeconds',
-      driver: 'driverConnectCpuSeconds',
-    },
-    {
-      label: 'successful heartbeats in the window',
-      unit: 'count',
-      ours: 'heartbeats',
-      driver: 'driverHeartbeats',
-    },
+    comparedRow(
+      'CPU seconds of the monitoring process in the window',
+      's',
+      'cpuSeconds',
+      '≤ 1/2 of the driver',
+    ),
+    comparedRow('peak RSS of the monitoring process', 'MB', 'peakRssMB', '≤ 1/2 of the driver'),
+    comparedRow('RSS before creating the clients (baseline)', 'MB', 'baselineRssMB'),
+    comparedRow('peak RSS minus the baseline', 'MB', 'rssGrowthMB'),
+    comparedRow('time to connect every client', 'ms', 'connectMs'),
+    comparedRow('CPU seconds while connecting', 's', 'connectCpuSeconds'),
+    comparedRow('successful heartbeats in the window', 'count', 'heartbeats'),
   ],
   extraFields: ['windowMs', 'servers', 'failedHeartbeats', 'driverFailedHeartbeats'],
   async run(context, figures, notes) {
@@ -58,8 +37,7 @@ export const scaleBenchmark: Benchmark = {
       const uris = ready.uris as string[];
       figures.set('servers', ready.servers as number);
       for (const side of ['ours', 'driver'] as const) {
-        const field = (name: string): string =>
-          side === 'ours' ? name : `driver${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+        const field = (name: string): string => sideField(side, name);
         const names = [
           'cpuSeconds',
           'peakRssMB',
@@ -96,7 +74,7 @@ export const scaleBenchmark: Benchmark = {
             `${side}: ${(result.cpuSeconds as number).toFixed(2)} CPU s, peak RSS ${(result.peakRssMB as number).toFixed(0)} MB`,
           );
         } catch (error) {
-          for (const name of names) if (!figures.has(field(name))) figures.fail(field(name), error);
+          figures.failMissing(names.map(field), error);
         }
       }
       simulator.send({ type: 'close' });

@@ -149,20 +149,40 @@ function windowMs(context: BenchContext): number {
   return context.quick ? 150 : 600;
 }
 
+/**
+ * Opens a client, measures with it and closes it. When opening fails, every one of `fields` fails;
+ * when measuring fails, the ones not measured yet.
+ */
+async function measureWith<Client extends { close(): Promise<void> }>(
+  figures: Figures,
+  fields: readonly string[],
+  open: () => Promise<Client>,
+  measure: (client: Client) => Promise<void>,
+): Promise<void> {
+  let client: Client;
+  try {
+    client = await open();
+  } catch (error) {
+    for (const field of fields) figures.fail(field, error);
+    return;
+  }
+  try {
+    await measure(client);
+  } catch (error) {
+    figures.failMissing(fields, error);
+  } finally {
+    await client.close();
+  }
+}
+
 async function measureOurs(
   context: BenchContext,
   figures: Figures,
   rs: BenchReplicaSet,
   suffix: string,
 ): Promise<void> {
-  let topology: Topology;
-  try {
-    topology = await openOurs(rs.uri, rs.members.length, {});
-  } catch (error) {
-    for (const field of ourFields(suffix)) figures.fail(field, error);
-    return;
-  }
-  try {
+  const open = (): Promise<Topology> => openOurs(rs.uri, rs.members.length, {});
+  await measureWith(figures, ourFields(suffix), open, async (topology) => {
     context.log(`ours: ${rs.members.length} members`);
     const minMs = windowMs(context);
     const now = (mode: Mode): number =>
@@ -193,11 +213,7 @@ async function measureOurs(
     const concurrent = await inFlight(context, () => topology.selectServer(ours.primary));
     figures.set(`concurrentAsync${suffix}Ns`, concurrent.nsPerCall);
     if (suffix === '') figures.set('concurrentTimers', concurrent.timers);
-  } catch (error) {
-    for (const field of ourFields(suffix)) if (!figures.has(field)) figures.fail(field, error);
-  } finally {
-    await topology.close();
-  }
+  });
 }
 
 async function measureDriver(
@@ -206,14 +222,8 @@ async function measureDriver(
   rs: BenchReplicaSet,
   suffix: string,
 ): Promise<void> {
-  let client: MongoClient;
-  try {
-    client = await openDriver(rs.uri, rs.members.length, {});
-  } catch (error) {
-    for (const field of driverFields(suffix)) figures.fail(field, error);
-    return;
-  }
-  try {
+  const open = (): Promise<MongoClient> => openDriver(rs.uri, rs.members.length, {});
+  await measureWith(figures, driverFields(suffix), open, async (client) => {
     context.log(`driver: ${rs.members.length} members`);
     const topology: DriverTopology = driverTopology(client);
     const options = { operationName: 'benchmark', deprioritizedServers: noDeprioritizedServers };
@@ -230,11 +240,7 @@ async function measureDriver(
     const concurrent = await inFlight(context, () => topology.selectServer(driver.primary, options));
     figures.set(`driverConcurrentAsync${suffix}Ns`, concurrent.nsPerCall);
     if (suffix === '') figures.set('driverConcurrentTimers', concurrent.timers);
-  } catch (error) {
-    for (const field of driverFields(suffix)) if (!figures.has(field)) figures.fail(field, error);
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 function ourFields(suffix: string): string[] {

@@ -6,6 +6,7 @@
 import { ObjectId } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServerType } from '../../../src/description/server-type.js';
+import type { ServerDescription } from '../../../src/description/types.js';
 import {
   DnsError,
   MalformedReplyError,
@@ -95,17 +96,31 @@ function handshakeThen(
 }
 
 /**
+ * A started monitor of a new server that serves `handler`: resolves once the first check (the
+ * handshake) produced a description `described` accepts, with the clock moved to the next check.
+ */
+async function monitorAtSecondCheck(
+  handler: RequestHandler,
+  described?: (description: ServerDescription) => boolean,
+) {
+  const server = await serve(handler);
+  const { monitor, recorder, clock } = monitorOf(server.address);
+  monitor.start();
+  await recorder.nextDescription(described);
+  clock.tick(HEARTBEAT);
+  return { server, monitor, recorder, clock };
+}
+
+/**
  * A started monitor whose first check after the handshake hangs (later ones are answered):
  * resolves once that check is in flight.
  */
 async function monitorWithCheckInFlight() {
-  const server = await serve(handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))));
-  const { monitor, recorder, clock } = monitorOf(server.address);
-  monitor.start();
-  await recorder.nextDescription();
-  clock.tick(HEARTBEAT);
-  await server.nextRequest((r) => r.name === 'hello');
-  return { server, monitor, recorder, clock };
+  const monitored = await monitorAtSecondCheck(
+    handshakeThen((n, c) => (n === 1 ? undefined : c.reply(helloReply()))),
+  );
+  await monitored.server.nextRequest((r) => r.name === 'hello');
+  return monitored;
 }
 
 describe('polling', () => {
@@ -134,11 +149,7 @@ describe('polling', () => {
   });
 
   it('uses legacy isMaster for monitoring when the server did not say helloOk', async () => {
-    const server = await serve(answerHello({ helloOk: undefined }));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
+    const { server, recorder } = await monitorAtSecondCheck(answerHello({ helloOk: undefined }));
     await recorder.nextDescription();
     expect(server.requests.map((r) => `${r.kind}:${r.name}`)).toEqual(['query:isMaster', 'msg:isMaster']);
   });
@@ -179,11 +190,9 @@ describe('polling', () => {
 
   it('ignores check requests while a check is in flight', async () => {
     let answer: (() => void) | undefined;
-    const server = await serve(handshakeThen((_n, c) => (answer = () => c.reply(helloReply()))));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
+    const { server, monitor, recorder, clock } = await monitorAtSecondCheck(
+      handshakeThen((_n, c) => (answer = () => c.reply(helloReply()))),
+    );
     await server.nextRequest((r) => r.name === 'hello');
     monitor.requestCheck();
     monitor.requestCheck();
@@ -196,11 +205,10 @@ describe('polling', () => {
 
 describe('failures', () => {
   it('after a network error on a known server: marks it Unknown, then retries at once (only once)', async () => {
-    const server = await serve(handshakeThen((_n, c) => c.destroy()));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription((d) => d.type === ServerType.Standalone);
-    clock.tick(HEARTBEAT);
+    const { server, recorder, clock } = await monitorAtSecondCheck(
+      handshakeThen((_n, c) => c.destroy()),
+      (d) => d.type === ServerType.Standalone,
+    );
 
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(NetworkError);
@@ -234,18 +242,17 @@ describe('failures', () => {
 
   it('retries only once when the retry fails too', async () => {
     let refuse = false;
-    const server = await serve((request, connection) => {
-      if (refuse) connection.destroy();
-      else if (request.kind === 'query') connection.reply(helloReply());
-      else {
-        refuse = true;
-        connection.destroy();
-      }
-    });
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription((d) => d.type === ServerType.Standalone);
-    clock.tick(HEARTBEAT);
+    const { recorder, clock } = await monitorAtSecondCheck(
+      (request, connection) => {
+        if (refuse) connection.destroy();
+        else if (request.kind === 'query') connection.reply(helloReply());
+        else {
+          refuse = true;
+          connection.destroy();
+        }
+      },
+      (d) => d.type === ServerType.Standalone,
+    );
     await recorder.nextDescription((d) => d.type === ServerType.Unknown);
     const retryFailure = await recorder.nextFailure();
     expect(retryFailure.phase).toBe('handshake');
@@ -257,7 +264,7 @@ describe('failures', () => {
 
   it('marks the server Unknown on a command error without an immediate retry, keeping its topologyVersion', async () => {
     const processId = new ObjectId();
-    const server = await serve(
+    const { recorder, clock } = await monitorAtSecondCheck(
       handshakeThen((_n, c) =>
         c.reply({
           ok: 0,
@@ -268,10 +275,6 @@ describe('failures', () => {
         }),
       ),
     );
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(ServerReplyError);
     const unknown = await recorder.nextDescription();
@@ -295,13 +298,9 @@ describe('failures', () => {
   });
 
   it('reports garbage from the server as a WireProtocolError and the server as Unknown', async () => {
-    const server = await serve(
+    const { server, recorder } = await monitorAtSecondCheck(
       handshakeThen((_n, c) => c.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'))),
     );
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(WireProtocolError);
     expect(failure.failure.message).toMatch(
@@ -311,11 +310,9 @@ describe('failures', () => {
   });
 
   it('marks a server that answers hello with a malformed reply Unknown, with a clear error', async () => {
-    const server = await serve(handshakeThen((_n, c) => c.reply(helloReply({ setName: 42 }))));
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
+    const { server, recorder, clock } = await monitorAtSecondCheck(
+      handshakeThen((_n, c) => c.reply(helloReply({ setName: 42 }))),
+    );
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(MalformedReplyError);
     expect(failure.failure.message).toMatch(
@@ -442,14 +439,10 @@ describe('process stalls', () => {
 
   it('retries only once: a second stalled timeout marks the server Unknown', async () => {
     // Connection 1 answers its handshake, then hangs; connection 2 hangs on its handshake.
-    const server = await serve((request, connection) => {
+    const { server, recorder, clock } = await monitorAtSecondCheck((request, connection) => {
       if (connection.number === 1 && request.kind === 'query') connection.reply(helloReply());
       else if (connection.number >= 3) connection.reply(helloReply());
     });
-    const { monitor, recorder, clock } = monitorOf(server.address);
-    monitor.start();
-    await recorder.nextDescription();
-    clock.tick(HEARTBEAT);
     await server.nextRequest((r) => r.kind === 'msg');
     const handshake2 = server.nextRequest((r) => r.connection === 2);
     clock.jump(600_000);

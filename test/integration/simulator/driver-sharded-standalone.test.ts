@@ -1,5 +1,5 @@
 /** The official driver against SimulatedShardedCluster (mongos routers) and SimulatedStandalone. */
-import { MongoClient, type TopologyDescriptionChangedEvent } from 'mongodb';
+import { MongoClient, type TopologyDescription, type TopologyDescriptionChangedEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedShardedCluster, SimulatedStandalone } from '../../../src/testing/index.js';
 import { driverClientOptions, nextEvent, serverBecomes } from './driver-client.js';
@@ -11,19 +11,25 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A driver client of `uri`, closed after the test: connected, and its view a `type` topology. */
+async function connectedDriver(uri: string, type: TopologyDescription['type']): Promise<MongoClient> {
+  const client = new MongoClient(uri, driverClientOptions);
+  cleanups.push(() => client.close());
+  const shown = nextEvent<TopologyDescriptionChangedEvent>(
+    client,
+    'topologyDescriptionChanged',
+    (e) => e.newDescription.type === type,
+  );
+  await client.connect();
+  await shown;
+  return client;
+}
+
 describe('SimulatedShardedCluster', () => {
   it('looks like mongos routers to the driver and serves CRUD from any router', async () => {
     const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
     cleanups.push(() => cluster.close());
-    const client = new MongoClient(cluster.uri, driverClientOptions);
-    cleanups.push(() => client.close());
-    const sharded = nextEvent<TopologyDescriptionChangedEvent>(
-      client,
-      'topologyDescriptionChanged',
-      (e) => e.newDescription.type === 'Sharded',
-    );
-    await client.connect();
-    await sharded;
+    const client = await connectedDriver(cluster.uri, 'Sharded');
     const raw = await RawClient.connect(cluster.routers[0] ?? '');
     cleanups.push(() => raw.close());
     expect((await raw.command({ hello: 1 })).document).toMatchObject({
@@ -67,15 +73,7 @@ describe('SimulatedStandalone', () => {
   it('is a Single topology with CRUD, and comes back after kill/restart', async () => {
     const standalone = await SimulatedStandalone.start();
     cleanups.push(() => standalone.close());
-    const client = new MongoClient(standalone.uri, driverClientOptions);
-    cleanups.push(() => client.close());
-    const single = nextEvent<TopologyDescriptionChangedEvent>(
-      client,
-      'topologyDescriptionChanged',
-      (e) => e.newDescription.type === 'Single',
-    );
-    await client.connect();
-    await single;
+    const client = await connectedDriver(standalone.uri, 'Single');
     const items = client.db('app').collection<{ _id: number }>('items');
     await items.insertMany([{ _id: 1 }, { _id: 2 }]);
     const raw = await RawClient.connect(standalone.address);

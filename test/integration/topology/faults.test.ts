@@ -302,6 +302,90 @@ async function closeCleanly(h: Harness, faults: readonly FaultHandle[] = []): Pr
   expect(h.problems).toEqual([]);
 }
 
+/** A harness, and the member a test faults. */
+interface Scene extends Harness {
+  /** The primary when the test began. */
+  readonly primary: string;
+  /** The member the test faults: the primary, or the first secondary. */
+  readonly target: string;
+  /** The second secondary, which no test faults. */
+  readonly other: string;
+}
+
+/**
+ * setUp, and the member the test is about to fault. In streaming mode, resolves once an awaitable
+ * hello of that member is in flight, so that the fault meets the streaming protocol.
+ */
+async function setUpTargeting(mode: ServerMonitoringMode, role: 'primary' | 'secondary'): Promise<Scene> {
+  const h = await setUp(mode);
+  const primary = h.rs.primary as string;
+  const [secondary, other] = h.rs.secondaries as [string, string];
+  const target = role === 'primary' ? primary : secondary;
+  if (mode === 'stream') await streamingTo(h.topology, target);
+  return { ...h, primary, target, other };
+}
+
+/** The reply fault `c` on the target, in force until its handles are cleared. */
+function replyFault(s: Scene, c: ReplyFault): FaultHandle[] {
+  return c.specs.map((spec) => s.rs.fault(s.target, spec));
+}
+
+/**
+ * Runs `inject` (a fault on the target), and checks the first failed check of the target that
+ * follows against `expected`. Resolves with what `inject` returned and that check's error.
+ */
+async function injectFailure<T>(
+  s: Scene,
+  inject: () => T | Promise<T>,
+  expected: Expected,
+): Promise<[injected: T, error: Error]> {
+  const failure = nextFailure(s.topology, s.target);
+  const injected = await inject();
+  const [error, failed] = await failure;
+  expectError(error, failed, expected);
+  return [injected, error];
+}
+
+/** Faults the primary's replies with `c`: its first check fails as expected and the primary is lost. */
+async function losePrimary(s: Scene, c: ReplyFault): Promise<FaultHandle[]> {
+  const lost = nextEvent(s.topology, 'primaryChanged', (e) => e.previous === s.primary);
+  const [handles] = await injectFailure(s, () => replyFault(s, c), c.first);
+  expect(await lost).toMatchObject({ previous: s.primary, current: null });
+  return handles;
+}
+
+/**
+ * Runs `inject` (a fault that takes the primary away) and waits until the topology loses the
+ * primary; a selection waiting meanwhile gets the one the set elects, and the old one is never
+ * primary again. Resolves with the new primary.
+ */
+async function electedAfter(s: Scene, inject: () => unknown): Promise<string> {
+  const { rs, topology, primary: oldPrimary } = s;
+  const since = s.primaryChanged.length;
+  const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
+  await inject();
+  await lost;
+  const selected = await topology.selectServer('primary');
+  const newPrimary = await rs.waitForPrimary();
+  expect(newPrimary).not.toBe(oldPrimary);
+  expect(selected.address).toBe(newPrimary);
+  expect(s.primaryChanged.slice(since).some((e) => e.current === oldPrimary)).toBe(false);
+  return newPrimary;
+}
+
+/** With a secondary faulted: the primary and the other secondary serve, and selection avoids the target. */
+async function expectOthersServe(s: Scene): Promise<void> {
+  expect(s.topology.selectServerNow('primary')?.address).toBe(s.primary);
+  expect((await s.topology.selectServer('secondary')).address).toBe(s.other);
+  expectAvoided(s.topology, s.target);
+}
+
+/** `address` is back as a healthy secondary, and the whole set is as the simulator says. */
+async function expectBackAsSecondary(h: Harness, address: string): Promise<void> {
+  await untilServer(h.topology, address, (s) => s.type === 'RSSecondary' && s.error === null);
+  await expectWholeSet(h);
+}
+
 // ---- the faults -------------------------------------------------------------------------------
 
 describe.each(modes)('Topology with %s monitoring', (mode) => {
@@ -309,24 +393,16 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
     it.each([...replyFaults, ...subtlerReplyFaults])(
       '$name: Unknown with a clear error, the rest usable, then recovered',
       async (c) => {
-        const h = await setUp(mode);
-        const { rs, topology } = h;
-        const primary = rs.primary as string;
-        const [target, other] = rs.secondaries as [string, string];
-        if (mode === 'stream') await streamingTo(topology, target);
+        const h = await setUpTargeting(mode, 'secondary');
+        const { topology, primary, target } = h;
 
-        const failure = nextFailure(topology, target);
-        const handles = c.specs.map((spec) => rs.fault(target, spec));
-        const [error, failed] = await failure;
-        expectError(error, failed, c.first);
+        const [handles] = await injectFailure(h, () => replyFault(h, c), c.first);
         if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, target, c.timeout);
         if (c.settled) await untilServer(topology, target, failingWith(c.settled));
 
         // The rest of the set serves as before.
         expect(topology.snapshot.type).toBe('ReplicaSetWithPrimary');
-        expect(topology.selectServerNow('primary')?.address).toBe(primary);
-        expect((await topology.selectServer('secondary')).address).toBe(other);
-        expectAvoided(topology, target);
+        await expectOthersServe(h);
         expect(h.primaryChanged.filter((e) => e.previous === primary)).toEqual([]);
 
         await clear(handles);
@@ -341,17 +417,10 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
 
   describe('a fault on the replies of the primary, then cleared', () => {
     it.each(replyFaults)('$name: the primary is lost, waiters get it back when it recovers', async (c) => {
-      const h = await setUp(mode);
-      const { rs, topology } = h;
-      const primary = rs.primary as string;
-      if (mode === 'stream') await streamingTo(topology, primary);
+      const h = await setUpTargeting(mode, 'primary');
+      const { rs, topology, primary } = h;
 
-      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === primary);
-      const failure = nextFailure(topology, primary);
-      const handles = c.specs.map((spec) => rs.fault(primary, spec));
-      const [error, failed] = await failure;
-      expectError(error, failed, c.first);
-      expect(await lost).toMatchObject({ previous: primary, current: null });
+      const handles = await losePrimary(h, c);
       if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, primary, c.timeout);
       if (c.settled) await untilServer(topology, primary, failingWith(c.settled));
 
@@ -377,17 +446,10 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
     it.each(replyFaults)(
       '$name: waiters get the new primary; the old one returns as a secondary',
       async (c) => {
-        const h = await setUp(mode);
-        const { rs, topology } = h;
-        const oldPrimary = rs.primary as string;
-        if (mode === 'stream') await streamingTo(topology, oldPrimary);
+        const h = await setUpTargeting(mode, 'primary');
+        const { rs, topology, primary: oldPrimary } = h;
 
-        const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
-        const failure = nextFailure(topology, oldPrimary);
-        const handles = c.specs.map((spec) => rs.fault(oldPrimary, spec));
-        const [error, failed] = await failure;
-        expectError(error, failed, c.first);
-        expect(await lost).toMatchObject({ previous: oldPrimary, current: null });
+        const handles = await losePrimary(h, c);
 
         const waiting = topology.selectServer('primary');
         const found = nextEvent(topology, 'primaryChanged', (e) => e.current !== null);
@@ -411,17 +473,11 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       ['closed (FIN)', false],
       ['reset (RST)', true],
     ])('a killed secondary, its connections %s, is refused, then back', async (_how, reset) => {
-      const h = await setUp(mode);
-      const { rs, topology } = h;
-      const primary = rs.primary as string;
-      const [target, other] = rs.secondaries as [string, string];
-      if (mode === 'stream') await streamingTo(topology, target);
+      const h = await setUpTargeting(mode, 'secondary');
+      const { rs, topology, primary, target } = h;
 
-      const failure = nextFailure(topology, target);
-      await rs.kill(target, { reset });
-      const [error, failed] = await failure;
       // The open connection closed or was reset; a new one is refused.
-      expectError(error, failed, {
+      const [, error] = await injectFailure(h, () => rs.kill(target, { reset }), {
         type: NetworkError,
         message: /closed by the server|ECONNRESET|ECONNREFUSED/,
       });
@@ -429,13 +485,10 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       expectPoolClearedOnce(h, target, false);
       await untilServer(topology, target, failingWith({ type: NetworkError, message: /ECONNREFUSED/ }));
 
-      expect(topology.selectServerNow('primary')?.address).toBe(primary);
-      expect((await topology.selectServer('secondary')).address).toBe(other);
-      expectAvoided(topology, target);
+      await expectOthersServe(h);
 
       await rs.restart(target);
-      await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
-      await expectWholeSet(h);
+      await expectBackAsSecondary(h, target);
       expect(rs.primary).toBe(primary);
       await closeCleanly(h);
     });
@@ -444,29 +497,18 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       ['closed (FIN)', false],
       ['reset (RST)', true],
     ])('a killed primary, its connections %s: the elected one is found', async (_how, reset) => {
-      const h = await setUp(mode);
-      const { rs, topology } = h;
-      const oldPrimary = rs.primary as string;
-      if (mode === 'stream') await streamingTo(topology, oldPrimary);
+      const h = await setUpTargeting(mode, 'primary');
+      const { rs, topology, primary: oldPrimary } = h;
 
-      const since = h.primaryChanged.length;
-      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
-      await rs.kill(oldPrimary, { reset });
-      await lost;
-      const selected = await topology.selectServer('primary');
-      const newPrimary = await rs.waitForPrimary();
-      expect(newPrimary).not.toBe(oldPrimary);
-      expect(selected.address).toBe(newPrimary);
+      const newPrimary = await electedAfter(h, () => rs.kill(oldPrimary, { reset }));
       expect(h.primaryChanged.at(-1)).toMatchObject({ current: newPrimary });
-      expect(h.primaryChanged.slice(since).some((e) => e.current === oldPrimary)).toBe(false);
       // Whatever marked it Unknown first (its monitor, or the new primary's election id), its
       // monitor settles on the cause.
       await untilServer(topology, oldPrimary, failingWith({ type: NetworkError, message: /ECONNREFUSED/ }));
 
       await rs.restart(oldPrimary);
       // A restarted mongod comes back as a secondary.
-      await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary' && s.error === null);
-      await expectWholeSet(h);
+      await expectBackAsSecondary(h, oldPrimary);
       expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
       await closeCleanly(h);
     });
@@ -474,48 +516,28 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
 
   describe('partition and heal', () => {
     it('a partitioned secondary (connected, never answering) times out, then is back', async () => {
-      const h = await setUp(mode);
-      const { rs, topology } = h;
-      const primary = rs.primary as string;
-      const [target, other] = rs.secondaries as [string, string];
-      if (mode === 'stream') await streamingTo(topology, target);
+      const h = await setUpTargeting(mode, 'secondary');
+      const { rs, target } = h;
 
-      const failure = nextFailure(topology, target);
-      rs.partition(target);
-      const [error, failed] = await failure;
-      expectError(error, failed, networkTimeout);
+      await injectFailure(h, () => rs.partition(target), networkTimeout);
       expectPoolClearedOnce(h, target, true);
 
-      expect(topology.selectServerNow('primary')?.address).toBe(primary);
-      expect((await topology.selectServer('secondary')).address).toBe(other);
-      expectAvoided(topology, target);
+      await expectOthersServe(h);
 
       rs.heal(target);
-      await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
-      await expectWholeSet(h);
+      await expectBackAsSecondary(h, target);
       await closeCleanly(h);
     });
 
     it('a partitioned primary times out; the elected one is found; healed, it is a secondary', async () => {
-      const h = await setUp(mode);
-      const { rs, topology } = h;
-      const oldPrimary = rs.primary as string;
-      if (mode === 'stream') await streamingTo(topology, oldPrimary);
+      const h = await setUpTargeting(mode, 'primary');
+      const { rs, topology, primary: oldPrimary } = h;
 
-      const since = h.primaryChanged.length;
-      const lost = nextEvent(topology, 'primaryChanged', (e) => e.previous === oldPrimary);
-      rs.partition(oldPrimary);
-      await lost;
-      const selected = await topology.selectServer('primary');
-      const newPrimary = await rs.waitForPrimary();
-      expect(newPrimary).not.toBe(oldPrimary);
-      expect(selected.address).toBe(newPrimary);
-      expect(h.primaryChanged.slice(since).some((e) => e.current === oldPrimary)).toBe(false);
+      const newPrimary = await electedAfter(h, () => rs.partition(oldPrimary));
       await untilServer(topology, oldPrimary, failingWith(networkTimeout));
 
       rs.heal(oldPrimary);
-      await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary' && s.error === null);
-      await expectWholeSet(h);
+      await expectBackAsSecondary(h, oldPrimary);
       expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
       await closeCleanly(h);
     });
@@ -526,18 +548,13 @@ describe('a one-off fault (times: 1) on a polled secondary', () => {
   // Polling only: in streaming mode the RTT pinger's hello could take the one hit instead.
   const oneOff = replyFaults.filter((c) => c.name !== 'refuse');
   it.each(oneOff)('$name: Unknown once, then recovered by the monitor alone', async (c) => {
-    const h = await setUp('poll');
-    const { rs, topology } = h;
-    const target = rs.secondaries[0] as string;
-    const failure = nextFailure(topology, target);
+    const h = await setUpTargeting('poll', 'secondary');
+    const { rs, target } = h;
     const [spec] = c.specs as [Exclude<FaultSpec, { kind: 'refuse' }>];
-    const handle = rs.fault(target, { ...spec, times: 1 });
-    const [error, failed] = await failure;
-    expectError(error, failed, c.first);
+    const [handle] = await injectFailure(h, () => rs.fault(target, { ...spec, times: 1 }), c.first);
     await handle.exhausted;
     expect(handle.active).toBe(false);
-    await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
-    await expectWholeSet(h);
+    await expectBackAsSecondary(h, target);
     await closeCleanly(h);
   });
 });
@@ -570,20 +587,17 @@ describe.each(modes)('Topology with %s monitoring, a member faulty from the star
     expect(h.poolCleared.filter((e) => e.address === target)).toEqual([]); // it never had a pool to clear
 
     await clear(handles);
-    await untilServer(topology, target, (s) => s.type === 'RSSecondary' && s.error === null);
-    await expectWholeSet(h);
+    await expectBackAsSecondary(h, target);
     await closeCleanly(h);
   });
 });
 
 describe.each(modes)('Topology with %s monitoring, closed during a fault', (mode) => {
   it.each(replyFaults)('$name: close() leaves no socket or timer behind', async (c) => {
-    const h = await setUp(mode);
-    const { rs, topology } = h;
-    const target = rs.primary as string;
-    if (mode === 'stream') await streamingTo(topology, target);
+    const h = await setUpTargeting(mode, 'primary');
+    const { topology, target } = h;
     const failure = nextFailure(topology, target);
-    const handles = c.specs.map((spec) => rs.fault(target, spec));
+    const handles = replyFault(h, c);
     await failure;
     // The monitor is trying again now (a new connection, a hung handshake, or a wait): close anyway.
     await nextEvent(topology, 'serverHeartbeatStarted', (e) => e.address === target);

@@ -214,33 +214,41 @@ function compareTopology(harness: Harness, outcome: Document, where: string): vo
     compareServer(harness, actual, server, `${where}: server ${address}`);
   }
   assert.equal(snapshot.type, outcome['topologyType'], `${where}: topologyType`);
-  const topologyFields: [string, unknown][] = [
-    ['setName', snapshot.setName],
-    ['maxSetVersion', snapshot.maxSetVersion],
-    ['maxElectionId', snapshot.maxElectionId],
-    ['logicalSessionTimeoutMinutes', snapshot.logicalSessionTimeoutMinutes],
-    ['compatible', snapshot.compatible],
-  ];
-  for (const [field, actual] of topologyFields) {
-    if (field in outcome) assert.deepEqual(actual, expected(outcome[field]), `${where}: ${field}`);
-  }
+  const topologyFields = [
+    'setName',
+    'maxSetVersion',
+    'maxElectionId',
+    'logicalSessionTimeoutMinutes',
+    'compatible',
+  ] as const;
+  compareFields(snapshot, topologyFields, outcome, where);
   if (outcome['compatible'] === false) {
     assert.ok(snapshot.compatibilityError, `${where}: an incompatible topology explains why`);
   }
 }
 
+/** Each of `fields` of ours next to the same field in the file, where the file gives it. */
+function compareFields<T>(
+  ours: T,
+  fields: readonly (keyof T & string)[],
+  written: Document,
+  where: string,
+): void {
+  for (const field of fields) {
+    if (field in written) assert.deepEqual(ours[field], expected(written[field]), `${where}: ${field}`);
+  }
+}
+
 function compareServer(harness: Harness, actual: ServerDescription, server: Document, where: string): void {
   assert.equal(actual.type, server['type'], `${where}: type`);
-  const fields: [string, unknown][] = [
-    ['setName', actual.setName],
-    ['setVersion', actual.setVersion],
-    ['electionId', actual.electionId],
-    ['logicalSessionTimeoutMinutes', actual.logicalSessionTimeoutMinutes],
-    ['topologyVersion', actual.topologyVersion],
-  ];
-  for (const [field, value] of fields) {
-    if (field in server) assert.deepEqual(value, expected(server[field]), `${where}: ${field}`);
-  }
+  const serverFields = [
+    'setName',
+    'setVersion',
+    'electionId',
+    'logicalSessionTimeoutMinutes',
+    'topologyVersion',
+  ] as const;
+  compareFields(actual, serverFields, server, where);
   // Wire versions default to 0 ("not reported"); the files write null for a server that reports none.
   for (const field of ['minWireVersion', 'maxWireVersion'] as const) {
     if (field in server) assert.equal(actual[field], expected(server[field]) ?? 0, `${where}: ${field}`);
