@@ -9,7 +9,7 @@
  * Synchronised on topology and simulator events only: no sleeps, no timing assertions. The short
  * heartbeat and timeouts only make the test quick; no assertion depends on them.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerDescription } from '../../../src/description/types.js';
 import {
   MalformedReplyError,
@@ -31,6 +31,7 @@ import {
   until,
   type CountingClock,
 } from './helpers.js';
+import { closeAfterTest } from './close-after-test.js';
 
 const HEARTBEAT_MS = 250;
 const CONNECT_TIMEOUT_MS = 500;
@@ -140,11 +141,6 @@ const modes: readonly ServerMonitoringMode[] = ['stream', 'poll'];
 
 // ---- harness --------------------------------------------------------------------------------
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 interface Harness {
   readonly rs: SimulatedReplicaSet;
   readonly topology: Topology;
@@ -175,7 +171,7 @@ async function setUp(
   before?: (rs: SimulatedReplicaSet) => void,
 ): Promise<Harness> {
   const rs = await SimulatedReplicaSet.start({ members: 3 });
-  cleanups.push(() => rs.close());
+  closeAfterTest(() => rs.close());
   // Every connection the topology opens is seen by the simulator: when each one is closed, no
   // socket of ours is left (our sockets are unref'd, so the process's handle list cannot show them).
   const connections = connectionTracker(rs);
@@ -190,14 +186,14 @@ async function setUp(
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     serverSelectionTimeoutMS: 20_000,
   });
-  cleanups.push(() => topology.close());
+  closeAfterTest(() => topology.close());
   const problems: unknown[] = [];
   const onWarning = (warning: Error): void => {
     if (warning.name !== 'ExperimentalWarning' && warning.name !== 'DeprecationWarning')
       problems.push(warning);
   };
   process.on('warning', onWarning);
-  cleanups.push(async () => {
+  closeAfterTest(async () => {
     process.off('warning', onWarning);
   });
   const poolCleared: PoolClearedEvent[] = [];

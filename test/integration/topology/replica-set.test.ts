@@ -3,10 +3,8 @@
  * protocol on loopback): discovery, failover, herd-free waiting, and a clean close.
  * Synchronised on events; no sleeps, no timing thresholds.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet } from '../../../src/testing/simulated-replica-set.js';
+import { describe, expect, it } from 'vitest';
 import { Topology } from '../../../src/topology.js';
-import type { TopologyOptions } from '../../../src/topology-options.js';
 import {
   connectionTracker,
   countingClock,
@@ -15,25 +13,7 @@ import {
   nextEvent,
   until,
 } from './helpers.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function replicaSet(
-  options: Parameters<typeof SimulatedReplicaSet.start>[0] = {},
-): Promise<SimulatedReplicaSet> {
-  const rs = await SimulatedReplicaSet.start(options);
-  cleanups.push(() => rs.close());
-  return rs;
-}
-
-function topology(uri: string, options: TopologyOptions = {}): Topology {
-  const t = new Topology(uri, { serverSelectionTimeoutMS: 20_000, ...options });
-  cleanups.push(() => t.close());
-  return t;
-}
+import { replicaSet, topology } from './close-after-test.js';
 
 describe('Topology against a simulated replica set', () => {
   it('discovers every member from one seed', async () => {

@@ -3,17 +3,11 @@
  * `srvRescanFailed`, keeps its routers and goes on serving; a later good answer applies.
  * Synchronised on events and on the resolver's queries, never on time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SrvRescanFailedEvent } from '../../../src/events.js';
 import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
-import { SimulatedShardedCluster } from '../../../src/testing/simulated-sharded-cluster.js';
-import { Topology } from '../../../src/topology.js';
 import { nextEvent, until } from './helpers.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { srvRouters, srvTopology } from './close-after-test.js';
 
 /** Answers with `answer` (records, or an error to throw); `queried(n)` resolves once n queries were made. */
 class SwitchableResolver implements SrvResolver {
@@ -42,21 +36,10 @@ class SwitchableResolver implements SrvResolver {
 
 describe('a failed SRV rescan of simulated mongos routers', () => {
   it('is reported, keeps the routers in use, and stops once the records are back', async () => {
-    const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
-    cleanups.push(() => cluster.close());
-    const ports = cluster.routers.map((address) => Number(address.split(':')[1]));
-    const answer = (...indexes: number[]): SrvAnswer[] =>
-      indexes.map((i) => ({ name: `router${i}.waspnest.test`, port: ports[i] as number }));
-    const name = (i: number) => `router${i}.waspnest.test:${ports[i]}`;
+    const { answer, name } = await srvRouters(3);
     const resolver = new SwitchableResolver();
     resolver.answer = answer(0, 1);
-    const t = new Topology('mongodb+srv://cluster.waspnest.test/?tls=false', {
-      srvResolver: resolver,
-      rescanSRVIntervalMS: 50,
-      heartbeatFrequencyMS: 500,
-      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
-    });
-    cleanups.push(() => t.close());
+    const t = srvTopology(resolver);
     const failures: SrvRescanFailedEvent[] = [];
     t.on('srvRescanFailed', (e) => failures.push(e));
     await t.connect();

@@ -3,24 +3,14 @@
  * records, host names resolve through the lookup option, and SRV polling adds and removes
  * routers while the topology is Sharded.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
-import { SimulatedShardedCluster } from '../../../src/testing/simulated-sharded-cluster.js';
-import { Topology } from '../../../src/topology.js';
+import { describe, expect, it } from 'vitest';
+import type { SrvResolver } from '../../../src/srv-poller.js';
 import { nextEvent, until } from './helpers.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { srvRouters, srvTopology } from './close-after-test.js';
 
 describe('a mongodb+srv:// topology of simulated mongos routers', () => {
   it('discovers the routers from SRV records and follows the records as they change', async () => {
-    const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
-    cleanups.push(() => cluster.close());
-    const ports = cluster.routers.map((address) => Number(address.split(':')[1]));
-    const answer = (...indexes: number[]): SrvAnswer[] =>
-      indexes.map((i) => ({ name: `router${i}.waspnest.test`, port: ports[i] as number }));
+    const { answer, name } = await srvRouters(3);
     let records = answer(0, 1);
     let queries = 0;
     const resolver: SrvResolver = {
@@ -31,15 +21,8 @@ describe('a mongodb+srv:// topology of simulated mongos routers', () => {
       },
       resolveTxt: async () => [],
     };
-    const t = new Topology('mongodb+srv://cluster.waspnest.test/?tls=false', {
-      srvResolver: resolver,
-      rescanSRVIntervalMS: 50,
-      heartbeatFrequencyMS: 500,
-      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
-    });
-    cleanups.push(() => t.close());
+    const t = srvTopology(resolver);
     await t.connect();
-    const name = (i: number) => `router${i}.waspnest.test:${ports[i]}`;
     const sharded = await until(
       t,
       (s) => s.type === 'Sharded' && [0, 1].every((i) => s.servers.get(name(i))?.type === 'Mongos'),

@@ -6,7 +6,7 @@
  */
 import * as net from 'node:net';
 import { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import {
   NetworkError,
   NetworkTimeoutError,
@@ -21,9 +21,10 @@ import {
   type SimulatedTlsOptions,
 } from '../../../src/testing/index.js';
 import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
-import { Topology } from '../../../src/topology.js';
+import type { Topology } from '../../../src/topology.js';
 import type { TopologyOptions } from '../../../src/topology-options.js';
 import { connectionTracker, fullyDiscovered, nextEvent, until } from './helpers.js';
+import { closeAfterTest, replicaSet, topology } from './close-after-test.js';
 import { makeTlsCertificates, type TlsCertificates } from './tls-certificates.js';
 
 let certificates: TlsCertificates | null = null;
@@ -31,11 +32,6 @@ beforeAll(() => {
   certificates = makeTlsCertificates();
 });
 afterAll(() => certificates?.remove());
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** The certificates, or the test is skipped with the reason. */
 function certificatesOrSkip(context: TestContext): TlsCertificates {
@@ -51,16 +47,9 @@ function serverTls(certs: TlsCertificates, extra: Partial<SimulatedTlsOptions> =
   return { key: certs.serverKey, cert: certs.serverCert, ...extra };
 }
 
-async function replicaSet(certs: TlsCertificates): Promise<SimulatedReplicaSet> {
-  const rs = await SimulatedReplicaSet.start({ tls: serverTls(certs) });
-  cleanups.push(() => rs.close());
-  return rs;
-}
-
-function topology(uri: string, options: TopologyOptions = {}): Topology {
-  const t = new Topology(uri, { serverSelectionTimeoutMS: 20_000, ...options });
-  cleanups.push(() => t.close());
-  return t;
+/** A replica set that speaks TLS with the test certificates, closed after the test. */
+function tlsReplicaSet(certs: TlsCertificates): Promise<SimulatedReplicaSet> {
+  return replicaSet({ tls: serverTls(certs) });
 }
 
 /** The deployment's URI with the CA file added (the URI already says tls=true). */
@@ -94,7 +83,7 @@ function untilAllFailed(t: Topology, addresses: readonly string[]): Promise<unkn
 describe('Topology over TLS against the simulator', () => {
   it('discovers a TLS replica set (tls=true&tlsCAFile) and follows a step-down', async (context) => {
     const certs = certificatesOrSkip(context);
-    const rs = await replicaSet(certs);
+    const rs = await tlsReplicaSet(certs);
     expect(rs.usesTls).toBe(true);
     expect(rs.uri).toMatch(/\?replicaSet=rs0&tls=true$/);
     const t = topology(trustedUri(rs, certs), {
@@ -114,7 +103,7 @@ describe('Topology over TLS against the simulator', () => {
 
   it('kill, restart, partition, heal and a reset fault work over TLS', async (context) => {
     const certs = certificatesOrSkip(context);
-    const rs = await replicaSet(certs);
+    const rs = await tlsReplicaSet(certs);
     // Polling: the monitor's connection is the only one sending hello (no RTT connection), so a
     // fault on hello hits a check.
     const t = topology(trustedUri(rs, certs), {
@@ -163,7 +152,7 @@ describe('Topology over TLS against the simulator', () => {
 
   it('without the CA the certificate is not trusted: the error shows in the check and the selection, no socket is left', async (context) => {
     const certs = certificatesOrSkip(context);
-    const rs = await replicaSet(certs);
+    const rs = await tlsReplicaSet(certs);
     const connections = connectionTracker(rs);
     let accepted = 0;
     rs.on('connectionOpened', () => void (accepted += 1));
@@ -194,7 +183,7 @@ describe('Topology over TLS against the simulator', () => {
 
   it('a plain (non-TLS) client fails at once with a closed connection, and leaves no socket', async (context) => {
     const certs = certificatesOrSkip(context);
-    const rs = await replicaSet(certs);
+    const rs = await tlsReplicaSet(certs);
     const connections = connectionTracker(rs);
     const plainUri = `mongodb://${rs.members.join(',')}/?replicaSet=rs0`;
     // A minute's connect timeout: the failure must come from the server hanging up, not a timer.
@@ -219,9 +208,9 @@ describe('Topology over TLS against the simulator', () => {
 
   it('the official driver connects with tls and tlsCAFile, writes, reads, and writes again after a step-down', async (context) => {
     const certs = certificatesOrSkip(context);
-    const rs = await replicaSet(certs);
+    const rs = await tlsReplicaSet(certs);
     const client = new MongoClient(rs.uri, { tlsCAFile: certs.caFile, serverSelectionTimeoutMS: 10_000 });
-    cleanups.push(() => client.close());
+    closeAfterTest(() => client.close());
     const orders = client.db('shop').collection<{ _id: number; item: string }>('orders');
     await orders.insertOne({ _id: 1, item: 'tea' });
     expect(await orders.findOne({ _id: 1 })).toEqual({ _id: 1, item: 'tea' });
@@ -239,7 +228,7 @@ describe('Topology over TLS against the simulator', () => {
     const standalone = await SimulatedStandalone.start({
       tls: serverTls(certs, { ca: certs.ca, requestCert: true }),
     });
-    cleanups.push(() => standalone.close());
+    closeAfterTest(() => standalone.close());
     expect(standalone.uri).toBe(`mongodb://${standalone.address}/?tls=true`);
     const connections = connectionTracker(standalone);
 
@@ -270,7 +259,7 @@ describe('Topology over TLS against the simulator', () => {
         .sort();
     const before = tcpHandles();
     const rs = await SimulatedReplicaSet.start({ members: 2, tls: serverTls(certs) });
-    cleanups.push(() => rs.close());
+    closeAfterTest(() => rs.close());
     const [first, second] = rs.members as [string, string];
     // Clients that open TCP and never start the handshake (a plain socket that sends nothing).
     const silent = async (address: string): Promise<net.Socket> => {
@@ -300,7 +289,7 @@ describe('Topology over TLS against the simulator', () => {
   it('a sharded cluster listens with TLS on every router', async (context) => {
     const certs = certificatesOrSkip(context);
     const cluster = await SimulatedShardedCluster.start({ mongos: 2, tls: serverTls(certs) });
-    cleanups.push(() => cluster.close());
+    closeAfterTest(() => cluster.close());
     expect(cluster.uri).toMatch(/\/\?tls=true$/);
     const t = topology(trustedUri(cluster, certs));
     await t.connect();
