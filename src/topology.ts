@@ -16,7 +16,7 @@ import { applyApplicationError, type ErrorActions } from './description/applicat
 import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
 import { ServerType, TopologyType } from './description/server-type.js';
 import { loadBalancerServerDescription } from './description/server-description.js';
-import { initialTopologyDescription } from './description/topology-description.js';
+import { initialTopologyDescription, primaryOf } from './description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import {
   ServerSelectionError,
@@ -708,6 +708,7 @@ export class Topology extends TopologyEventEmitter {
         );
         this.#reconcileMonitors();
         this.#checkPossiblePrimaries(previous, next);
+        this.#checkForNewPrimary(previous, next);
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
         if (this.#rounds.complete) this.#finishRound();
@@ -729,6 +730,32 @@ export class Topology extends TopologyEventEmitter {
       if (server.type !== ServerType.PossiblePrimary) continue;
       if (previous.servers.get(address)?.type === ServerType.PossiblePrimary) continue;
       this.#resources.monitors.get(address)?.requestCheck();
+    }
+  }
+
+  /**
+   * Checks that find a new primary before the next heartbeat (which may be 10 s away when
+   * polling); the monitors pace them to one per minHeartbeatFrequencyMS. When a replica set loses
+   * its primary, every member is checked. When a member starts naming as primary a server we know
+   * as something else, that server is checked: the other half of the PossiblePrimary hint above,
+   * for a server we know as a secondary. A streaming monitor has a check in flight and ignores
+   * the request (its awaitable hello reports the change itself).
+   */
+  #checkForNewPrimary(previous: TopologyDescription, next: TopologyDescription): void {
+    const monitors = this.#resources.monitors;
+    const primary = primaryOf(next)?.address ?? null;
+    if (primary === null && primaryOf(previous) !== undefined) {
+      for (const monitor of monitors.values()) monitor.requestCheck();
+      return;
+    }
+    for (const [address, server] of next.servers) {
+      const named = server.primary;
+      if (named === null || named === primary) continue;
+      const before = previous.servers.get(address);
+      if (before === server || before?.primary === named) continue; // not news
+      // A PossiblePrimary was asked for a check by the rule above.
+      if (next.servers.get(named)?.type === ServerType.PossiblePrimary) continue;
+      monitors.get(named)?.requestCheck();
     }
   }
 

@@ -4,6 +4,7 @@
  * Synchronised on events; no sleeps, no timing thresholds.
  */
 import { describe, expect, it } from 'vitest';
+import { ServerReplyError } from '../../../src/errors.js';
 import { Topology } from '../../../src/topology.js';
 import {
   connectionTracker,
@@ -65,6 +66,26 @@ describe('Topology against a simulated replica set', () => {
     expect(t.selectServerNow('primary')?.address).toBe(newPrimary);
     // The change came in an awaitable hello's reply.
     expect((await awaitedReply).awaited).toBe(true);
+  });
+
+  it('polling with a 60 s heartbeat: a step-down the application reports finds the new primary at once', async () => {
+    const rs = await replicaSet();
+    const t = topology(rs.uri, { serverMonitoringMode: 'poll', heartbeatFrequencyMS: 60_000 });
+    await t.connect();
+    await until(t, fullyDiscovered(rs.members));
+    const oldPrimary = rs.primary as string;
+    const newPrimary = await rs.stepDown();
+    // Nothing is checked until the application's write fails on the old primary.
+    const elected = nextEvent(t, 'primaryChanged', (e) => e.current === newPrimary);
+    t.reportError(
+      oldPrimary,
+      new ServerReplyError('not primary', 10107, 'NotWritablePrimary', { ok: 0, code: 10107 }),
+      { generation: t.poolGeneration(oldPrimary) },
+    );
+    // Losing the primary asked every member for a check, and the old primary's reply names the
+    // new one, which is checked at once too: not at the next heartbeat, 60 s away.
+    expect((await elected).current).toBe(newPrimary);
+    expect(t.selectServerNow('primary')?.address).toBe(newPrimary);
   });
 
   it('a killed primary becomes Unknown and the elected one is reported', async () => {

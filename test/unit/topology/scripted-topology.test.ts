@@ -72,3 +72,52 @@ describe('a member named as primary while Unknown', () => {
     expect(t.topology.snapshot.type).toBe('ReplicaSetWithPrimary');
   });
 });
+
+describe('finding a new primary before the next heartbeat (polling)', () => {
+  const three = ['a:27017', 'b:27017', 'c:27017'];
+  /** a primary, b and c secondaries, 10 s heartbeats; the clock is past minHeartbeatFrequencyMS. */
+  function settled(): ScriptedTopology {
+    const t = new ScriptedTopology('mongodb://a,b,c/?replicaSet=rs0', { heartbeatFrequencyMS: 10_000 });
+    t.start();
+    t.reply('a:27017', ScriptedHello.primary('rs0', three));
+    t.reply('b:27017', ScriptedHello.secondary('rs0', three, { primary: 'a:27017' }));
+    t.reply('c:27017', ScriptedHello.secondary('rs0', three, { primary: 'a:27017' }));
+    expect(t.topology.snapshot.type).toBe('ReplicaSetWithPrimary');
+    t.advance(600);
+    return t;
+  }
+
+  it('losing the primary gets every member checked at once', () => {
+    const t = settled();
+    const before = three.map((m) => t.checkRequests(m));
+    t.fail('a:27017', new NetworkError('connection reset'));
+    expect(t.topology.snapshot.type).toBe('ReplicaSetNoPrimary');
+    three.forEach((m, i) => expect(t.checkRequests(m)).toBe((before[i] as number) + 1));
+    t.advance(0); // the requested checks start now, not at the 10 s heartbeat
+    expect(t.stats('c:27017').checking).toBe(true);
+    t.reply('c:27017', ScriptedHello.primary('rs0', three));
+    expect(t.topology.selectServerNow('primary')?.address).toBe('c:27017');
+  });
+
+  it('a member that starts naming another primary gets that server checked at once, once', () => {
+    const t = settled();
+    const before = t.checkRequests('c:27017');
+    t.reply('b:27017', ScriptedHello.secondary('rs0', three, { primary: 'c:27017' }));
+    expect(t.checkRequests('c:27017')).toBe(before + 1);
+    // The same news again is not news: no second request.
+    t.reply('b:27017', ScriptedHello.secondary('rs0', three, { primary: 'c:27017', tags: { dc: 'x' } }));
+    expect(t.checkRequests('c:27017')).toBe(before + 1);
+    t.advance(0);
+    expect(t.stats('c:27017').checking).toBe(true);
+    t.reply('c:27017', ScriptedHello.primary('rs0', three));
+    expect(t.topology.selectServerNow('primary')?.address).toBe('c:27017');
+    expect(t.topology.snapshot.servers.get('a:27017')?.type).toBe('Unknown'); // the old one, demoted
+  });
+
+  it('members naming the primary we know ask for nothing', () => {
+    const t = settled();
+    const before = three.map((m) => t.checkRequests(m));
+    t.reply('b:27017', ScriptedHello.secondary('rs0', three, { primary: 'a:27017', tags: { dc: 'y' } }));
+    expect(three.map((m) => t.checkRequests(m))).toEqual(before);
+  });
+});

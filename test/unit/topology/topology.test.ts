@@ -172,9 +172,11 @@ describe('Topology selection', () => {
     expect(t.topology.selectServerNow('secondary')?.address).toBe(B);
     expect(t.checkRequests(A)).toBe(0);
     t.fail(A);
-    for (let i = 0; i < 100; i++) expect(t.topology.selectServerNow('primary')).toBeUndefined();
-    // 100 failed selections: one request per monitor.
+    // Losing the primary asks every member for a check at once.
     for (const address of members) expect(t.checkRequests(address)).toBe(1);
+    for (let i = 0; i < 100; i++) expect(t.topology.selectServerNow('primary')).toBeUndefined();
+    // 100 failed selections: one more request per monitor, not a hundred.
+    for (const address of members) expect(t.checkRequests(address)).toBe(2);
   });
 
   it('selectServer returns at once when a server matches', async () => {
@@ -420,7 +422,10 @@ describe('Topology application errors', () => {
     const actions = t.topology.reportError(A, error, { generation: 0 });
     expect(actions.requestImmediateCheck).toBe(true);
     expect(t.topology.snapshot.servers.get(A)?.type).toBe('Unknown');
-    expect(t.checkRequests(A)).toBe(1);
+    // The error's own request, and the lost primary's request to every member (the monitor paces
+    // requests, so A still gets one check).
+    expect(t.checkRequests(A)).toBe(2);
+    expect(t.checkRequests(B)).toBe(1);
   });
 
   it('a failed check clears the pool once; a timeout also interrupts connections in use', () => {
