@@ -840,6 +840,8 @@ export class Topology extends TopologyEventEmitter {
   #heartbeatStarted(info: HeartbeatStartedInfo): void {
     if (info.awaited) this.#awaitedInFlight.add(info.address);
     else this.#awaitedInFlight.delete(info.address);
+    // Heartbeats come every few seconds from every server: no payload when nobody listens.
+    if (this.listenerCount('serverHeartbeatStarted') === 0) return;
     this.#emit('serverHeartbeatStarted', {
       topologyId: this.topologyId,
       address: info.address,
@@ -850,6 +852,7 @@ export class Topology extends TopologyEventEmitter {
 
   #heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
     this.#awaitedInFlight.delete(info.address);
+    if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
     this.#emit('serverHeartbeatSucceeded', {
       topologyId: this.topologyId,
       address: info.address,
@@ -864,6 +867,7 @@ export class Topology extends TopologyEventEmitter {
 
   #heartbeatFailed(info: HeartbeatFailedInfo): void {
     this.#awaitedInFlight.delete(info.address);
+    if (this.listenerCount('serverHeartbeatFailed') === 0) return;
     this.#emit('serverHeartbeatFailed', {
       topologyId: this.topologyId,
       address: info.address,
