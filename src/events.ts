@@ -16,6 +16,7 @@ import type { HighLevelEventDeriver } from './high-level-events.js';
 import type { CheckPhase } from './monitor/server-monitor-types.js';
 import type { DnsError } from './errors.js';
 import type { SrvRescanFailureReason } from './srv-poller.js';
+import type { RejectedSrvRecord } from './uri/srv.js';
 
 /** Fields every event carries: which topology emitted it (a per-process counter, like the driver's). */
 export interface TopologyEventBase {
@@ -137,6 +138,18 @@ export interface SrvRescanFailedEvent extends TopologyEventBase {
   readonly keptHosts: readonly Address[];
 }
 
+/**
+ * A rescan of the SRV records found valid hosts, and also records that were rejected (a host
+ * outside the SRV host's domain, a bad port). The valid hosts apply; the rejected ones are
+ * ignored: never added to the topology, never connected to.
+ */
+export interface SrvRecordsRejectedEvent extends TopologyEventBase {
+  /** The host of the connection string. */
+  readonly srvHost: string;
+  /** Each rejected record: its host name and port as the record gave them, and why it was rejected. */
+  readonly rejected: readonly RejectedSrvRecord[];
+}
+
 /** A listener threw; the error was caught so that the monitor and the other listeners went on. */
 export interface ListenerErrorEvent extends TopologyEventBase {
   /** The event whose listener threw. */
@@ -161,6 +174,7 @@ export interface TopologyEvents {
   refreshed: [RefreshedEvent];
   poolCleared: [PoolClearedEvent];
   srvRescanFailed: [SrvRescanFailedEvent];
+  srvRecordsRejected: [SrvRecordsRejectedEvent];
   listenerError: [ListenerErrorEvent];
 }
 

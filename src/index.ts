@@ -19,6 +19,7 @@ export {
 } from './topology.js';
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
 export type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from './srv-poller.js';
+export type { RejectedSrvRecord } from './uri/srv.js';
 
 // Events.
 export type {
@@ -33,6 +34,7 @@ export type {
   ServerHeartbeatStartedEvent,
   ServerHeartbeatSucceededEvent,
   ServerOpeningEvent,
+  SrvRecordsRejectedEvent,
   SrvRescanFailedEvent,
   TopologyClosedEvent,
   TopologyDescriptionChangedEvent,

@@ -16,6 +16,7 @@ import {
   parseTxtOptions,
   srvQueryName,
   validateSrvRecords,
+  type RejectedSrvRecord,
   type SrvRecord,
   type TxtOptions,
 } from './uri/srv.js';
@@ -135,6 +136,11 @@ export interface SrvPollerOptions extends SrvLookupOptions {
   readonly update: (hosts: readonly Address[]) => void;
   /** A rescan failed: the hosts stay as they are (the specification asks to log this). */
   readonly failed?: (failure: SrvRescanFailure) => void;
+  /**
+   * A rescan that found valid hosts also returned records that were rejected (a host outside the
+   * SRV host's domain, a bad port): those are ignored, and the specification asks to log them.
+   */
+  readonly rejected?: (records: readonly RejectedSrvRecord[]) => void;
 }
 
 /**
@@ -233,6 +239,8 @@ export class SrvPoller {
       if (diff.added.length > 0 || diff.removed.length > 0) options.update(diff.hosts);
     }
     this.#schedule(this.#intervalFor(smallestTtlMS(answers)));
+    // Reported after the next rescan is scheduled: whatever the report does, polling goes on.
+    if (validated.rejected.length > 0) options.rejected?.(validated.rejected);
   }
 
   /** The SRV answer for `query`, or a rejection once lookupTimeoutMS has passed without one. */

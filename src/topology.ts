@@ -654,6 +654,15 @@ export class Topology extends TopologyEventEmitter {
           ...failure,
         });
       },
+      rejected: (records) => {
+        const topology = self.deref();
+        if (topology === undefined || topology.#state !== 'open') return;
+        topology.#emit('srvRecordsRejected', {
+          topologyId: topology.topologyId,
+          srvHost: settings.srvHost as string,
+          rejected: records,
+        });
+      },
     });
     this.#resources.add(() => poller.stop());
     poller.start(ttlMS);

@@ -88,6 +88,7 @@ const topologyEventNames: Record<TopologyEventName, true> = {
   refreshed: true,
   poolCleared: true,
   srvRescanFailed: true,
+  srvRecordsRejected: true,
   listenerError: true,
 };
 export const allTopologyEvents = Object.keys(topologyEventNames) as TopologyEventName[];

@@ -22,9 +22,11 @@ export interface SrvRecord {
   readonly port: number;
 }
 
+/** An SRV record that failed validation: its target host and port as given, and why. */
 export interface RejectedSrvRecord {
   readonly name: string;
   readonly port: number;
+  /** E.g. `'evil.attacker.net' is not a host in the domain 'example.com'`. */
   readonly reason: string;
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DnsError } from '../../../src/errors.js';
-import type { SrvRescanFailedEvent } from '../../../src/events.js';
+import type { SrvRecordsRejectedEvent, SrvRescanFailedEvent } from '../../../src/events.js';
 import type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from '../../../src/srv-poller.js';
 import { ScriptedHello, ScriptedTopology } from '../../../src/testing/scripted-topology.js';
 import { systemError } from '../net/system-error.js';
@@ -167,12 +167,32 @@ describe('srvRescanFailed', () => {
     expect(t.clock.pendingTimers).toBe(0);
   });
 
-  it('is not emitted when some records are valid: those apply and the others are ignored', async () => {
+  it('is not emitted when some records are valid: those apply, the others are reported as srvRecordsRejected', async () => {
     const { t, resolver, failures } = await shardedFromSrv();
+    const rejections: SrvRecordsRejectedEvent[] = [];
+    t.topology.on('srvRecordsRejected', (e) => rejections.push(e));
     resolver.srv = [...records('m1'), { name: 'evil.attacker.net', port: 27017 }];
     await advance(t, rescanSRVIntervalMS);
     expect(failures).toEqual([]);
     expect(serversOf(t)).toEqual([address('m1')]);
+    expect(t.monitored).toEqual([address('m1')]); // never connected to the rejected host
+    expect(rejections).toEqual([
+      {
+        topologyId: t.topology.topologyId,
+        srvHost,
+        rejected: [
+          {
+            name: 'evil.attacker.net',
+            port: 27017,
+            reason: "'evil.attacker.net' is not a host in the domain 'example.com'",
+          },
+        ],
+      },
+    ]);
+    // A clean answer reports nothing.
+    resolver.srv = records('m1');
+    await advance(t, rescanSRVIntervalMS);
+    expect(rejections).toHaveLength(1);
     await t.close();
   });
 
