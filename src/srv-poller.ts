@@ -10,6 +10,7 @@ import { promises as dns } from 'node:dns';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Address } from './description/types.js';
 import { DnsError } from './errors.js';
+import { startDeadline } from './net/deadline.js';
 import {
   applySrvMaxHosts,
   diffSrvHosts,
@@ -247,26 +248,16 @@ export class SrvPoller {
   #lookup(query: string): Promise<readonly SrvAnswer[]> {
     const limitMS = this.#options.lookupTimeoutMS ?? 0;
     const answer = this.#options.resolver.resolveSrv(query);
-    if (limitMS <= 0) return answer;
     return new Promise((resolve, reject) => {
-      this.#lookupTimer = this.#options.clock.setTimeout(() => {
+      this.#lookupTimer = startDeadline(this.#options.clock, limitMS, () => {
         this.#lookupTimer = null;
         reject(new Error(`timed out after ${limitMS} ms`));
-      }, limitMS);
+      });
       const settle = (): void => {
         this.#lookupTimer?.cancel();
         this.#lookupTimer = null;
       };
-      answer.then(
-        (answers) => {
-          settle();
-          resolve(answers);
-        },
-        (error: unknown) => {
-          settle();
-          reject(error);
-        },
-      );
+      answer.finally(settle).then(resolve, reject);
     });
   }
 

@@ -621,6 +621,16 @@ export class Topology extends TopologyEventEmitter {
   #startSrvPolling(ttlMS: number | null): void {
     const settings = this.#settings;
     const self = this.#self;
+    /** Emits a poller's report while the topology is open (and not collected). */
+    const report = <K extends 'srvRescanFailed' | 'srvRecordsRejected'>(
+      name: K,
+      fields: Omit<TopologyEventPayload<K>, 'topologyId' | 'srvHost'>,
+    ): void => {
+      const topology = self.deref();
+      if (topology === undefined || topology.#state !== 'open') return;
+      const payload = { topologyId: topology.topologyId, srvHost: settings.srvHost as string, ...fields };
+      topology.#emit(name, payload as TopologyEventPayload<K>);
+    };
     const poller = new SrvPoller({
       srvHost: settings.srvHost as string,
       resolver: settings.srvResolver ?? systemSrvResolver,
@@ -645,24 +655,8 @@ export class Topology extends TopologyEventEmitter {
         const topology = self.deref();
         if (topology !== undefined) topology.#replaceSeedList(hosts);
       },
-      failed: (failure) => {
-        const topology = self.deref();
-        if (topology === undefined || topology.#state !== 'open') return;
-        topology.#emit('srvRescanFailed', {
-          topologyId: topology.topologyId,
-          srvHost: settings.srvHost as string,
-          ...failure,
-        });
-      },
-      rejected: (records) => {
-        const topology = self.deref();
-        if (topology === undefined || topology.#state !== 'open') return;
-        topology.#emit('srvRecordsRejected', {
-          topologyId: topology.topologyId,
-          srvHost: settings.srvHost as string,
-          rejected: records,
-        });
-      },
+      failed: (failure) => report('srvRescanFailed', failure),
+      rejected: (rejected) => report('srvRecordsRejected', { rejected }),
     });
     this.#resources.add(() => poller.stop());
     poller.start(ttlMS);
@@ -716,7 +710,6 @@ export class Topology extends TopologyEventEmitter {
           ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
         );
         this.#reconcileMonitors();
-        this.#checkPossiblePrimaries(previous, next);
         this.#checkForNewPrimary(previous, next);
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
@@ -729,26 +722,14 @@ export class Topology extends TopologyEventEmitter {
   }
 
   /**
-   * A member that another member names as primary while we think it Unknown (PossiblePrimary)
-   * is checked now rather than at its next heartbeat: a restarted member that won an election
-   * is then known in milliseconds, not after heartbeatFrequencyMS. The specification allows
-   * this; the monitor's own pacing (one requested check per minHeartbeatFrequencyMS) still holds.
-   */
-  #checkPossiblePrimaries(previous: TopologyDescription, next: TopologyDescription): void {
-    for (const [address, server] of next.servers) {
-      if (server.type !== ServerType.PossiblePrimary) continue;
-      if (previous.servers.get(address)?.type === ServerType.PossiblePrimary) continue;
-      this.#resources.monitors.get(address)?.requestCheck();
-    }
-  }
-
-  /**
-   * Checks that find a new primary before the next heartbeat (which may be 10 s away when
-   * polling); the monitors pace them to one per minHeartbeatFrequencyMS. When a replica set loses
-   * its primary, every member is checked. When a member starts naming as primary a server we know
-   * as something else, that server is checked: the other half of the PossiblePrimary hint above,
-   * for a server we know as a secondary. A streaming monitor has a check in flight and ignores
-   * the request (its awaitable hello reports the change itself).
+   * Checks that find a new primary now rather than at the next heartbeat (which may be 10 s away
+   * when polling). The specification allows them; the monitors pace them to one requested check
+   * per minHeartbeatFrequencyMS, and a streaming monitor, whose check is always in flight, ignores
+   * them (its awaitable hello reports the change itself).
+   * - A replica set that lost its primary: every member is checked.
+   * - A server newly marked PossiblePrimary (named as primary while we think it Unknown), or one
+   *   that a member starts naming as primary while we know it as a secondary: it is checked. A
+   *   restarted member that won an election is then known in milliseconds.
    */
   #checkForNewPrimary(previous: TopologyDescription, next: TopologyDescription): void {
     const monitors = this.#resources.monitors;
@@ -757,14 +738,16 @@ export class Topology extends TopologyEventEmitter {
       for (const monitor of monitors.values()) monitor.requestCheck();
       return;
     }
-    for (const [address, server] of next.servers) {
+    for (const server of next.servers.values()) {
+      const before = previous.servers.get(server.address);
+      if (before === server) continue; // unchanged: nothing new to act on
+      if (server.type === ServerType.PossiblePrimary && before?.type !== ServerType.PossiblePrimary) {
+        monitors.get(server.address)?.requestCheck();
+      }
       const named = server.primary;
-      if (named === null || named === primary) continue;
-      const before = previous.servers.get(address);
-      if (before === server || before?.primary === named) continue; // not news
-      // A PossiblePrimary was asked for a check by the rule above.
-      if (next.servers.get(named)?.type === ServerType.PossiblePrimary) continue;
-      monitors.get(named)?.requestCheck();
+      if (named === null || named === primary || before?.primary === named) continue;
+      // A server named while Unknown is PossiblePrimary: the case above asks for its check.
+      if (next.servers.get(named)?.type !== ServerType.PossiblePrimary) monitors.get(named)?.requestCheck();
     }
   }
 

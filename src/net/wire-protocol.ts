@@ -76,13 +76,30 @@ function bsonBytes(document: Document): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function header(messageLength: number, requestId: number, responseTo: number, opCode: number): Buffer {
-  const bytes = Buffer.allocUnsafe(HEADER_SIZE);
-  bytes.writeInt32LE(messageLength, 0);
-  bytes.writeInt32LE(requestId, 4);
-  bytes.writeInt32LE(responseTo, 8);
-  bytes.writeInt32LE(opCode, 12);
-  return bytes;
+/**
+ * One wire message in one buffer: the standard header (its length counts everything), then
+ * `parts` in order, then `trailer` bytes left for the caller to fill (an OP_MSG checksum).
+ */
+function wireMessage(
+  opCode: number,
+  requestId: number,
+  responseTo: number,
+  parts: readonly Uint8Array[],
+  trailer = 0,
+): Buffer {
+  let length = HEADER_SIZE + trailer;
+  for (const part of parts) length += part.byteLength;
+  const message = Buffer.allocUnsafe(length);
+  message.writeInt32LE(length, 0);
+  message.writeInt32LE(requestId, 4);
+  message.writeInt32LE(responseTo, 8);
+  message.writeInt32LE(opCode, 12);
+  let offset = HEADER_SIZE;
+  for (const part of parts) {
+    message.set(part, offset);
+    offset += part.byteLength;
+  }
+  return message;
 }
 
 function cstring(value: string): Buffer {
@@ -90,6 +107,10 @@ function cstring(value: string): Buffer {
     throw new WireProtocolError(`a C string may not contain a NUL byte: ${JSON.stringify(value)}`);
   return Buffer.from(`${value}\0`, 'utf8');
 }
+
+/** The section kinds of OP_MSG: a body document, and a document sequence. */
+const KIND_BODY = Uint8Array.of(0);
+const KIND_SEQUENCE = Uint8Array.of(1);
 
 /**
  * Encodes an OP_MSG with one kind-0 section holding `document`. `sequences` adds kind-1 sections
@@ -108,44 +129,20 @@ export function encodeOpMsg(m: {
   let flags = (m.flags ?? 0) >>> 0;
   if (m.checksum === true) flags |= OpMsgFlags.checksumPresent;
   else flags &= ~OpMsgFlags.checksumPresent;
-  if (m.checksum !== true && m.sequences === undefined) {
-    // The common case (every monitoring check): one body section, written into one buffer.
-    const body = serialize(m.document, { ignoreUndefined: true, checkKeys: false });
-    const length = HEADER_SIZE + 5 + body.byteLength;
-    const message = Buffer.allocUnsafe(length);
-    message.writeInt32LE(length, 0);
-    message.writeInt32LE(m.requestId, 4);
-    message.writeInt32LE(m.responseTo ?? 0, 8);
-    message.writeInt32LE(OpCode.OP_MSG, 12);
-    message.writeUInt32LE(flags >>> 0, HEADER_SIZE);
-    message[HEADER_SIZE + 4] = 0;
-    message.set(body, HEADER_SIZE + 5);
-    return message;
-  }
-  const parts: Buffer[] = [];
   const flagBytes = Buffer.allocUnsafe(4);
   flagBytes.writeUInt32LE(flags >>> 0, 0);
-  parts.push(flagBytes, Buffer.from([0]), bsonBytes(m.document));
+  const parts: Uint8Array[] = [flagBytes, KIND_BODY, bsonBytes(m.document)];
   for (const [identifier, documents] of Object.entries(m.sequences ?? {})) {
     const name = cstring(identifier);
     const bodies = documents.map(bsonBytes);
     const size = 4 + name.length + bodies.reduce((sum, body) => sum + body.length, 0);
     const sizeBytes = Buffer.allocUnsafe(4);
     sizeBytes.writeInt32LE(size, 0);
-    parts.push(Buffer.from([1]), sizeBytes, name, ...bodies);
+    parts.push(KIND_SEQUENCE, sizeBytes, name, ...bodies);
   }
-  const bodyLength = parts.reduce((sum, part) => sum + part.length, 0);
-  const checksumLength = m.checksum === true ? 4 : 0;
-  const message = Buffer.concat(
-    [
-      header(HEADER_SIZE + bodyLength + checksumLength, m.requestId, m.responseTo ?? 0, OpCode.OP_MSG),
-      ...parts,
-    ],
-    HEADER_SIZE + bodyLength + checksumLength,
-  );
-  if (checksumLength > 0) {
-    message.writeUInt32LE(crc32c(message.subarray(0, message.length - 4)), message.length - 4);
-  }
+  if (m.checksum !== true) return wireMessage(OpCode.OP_MSG, m.requestId, m.responseTo ?? 0, parts);
+  const message = wireMessage(OpCode.OP_MSG, m.requestId, m.responseTo ?? 0, parts, 4);
+  message.writeUInt32LE(crc32c(message.subarray(0, message.length - 4)), message.length - 4);
   return message;
 }
 
@@ -170,11 +167,7 @@ export function encodeOpQuery(m: {
   counts.writeInt32LE(m.numberToReturn ?? -1, 4);
   const parts = [fixed, cstring(m.fullCollectionName), counts, bsonBytes(m.query)];
   if (m.returnFieldsSelector !== undefined) parts.push(bsonBytes(m.returnFieldsSelector));
-  const bodyLength = parts.reduce((sum, part) => sum + part.length, 0);
-  return Buffer.concat(
-    [header(HEADER_SIZE + bodyLength, m.requestId, m.responseTo ?? 0, OpCode.OP_QUERY), ...parts],
-    HEADER_SIZE + bodyLength,
-  );
+  return wireMessage(OpCode.OP_QUERY, m.requestId, m.responseTo ?? 0, parts);
 }
 
 /** Encodes a legacy OP_REPLY (the answer to an OP_QUERY). */
@@ -191,12 +184,7 @@ export function encodeOpReply(m: {
   fixed.writeBigInt64LE(m.cursorId ?? 0n, 4);
   fixed.writeInt32LE(m.startingFrom ?? 0, 12);
   fixed.writeInt32LE(m.documents.length, 16);
-  const bodies = m.documents.map(bsonBytes);
-  const bodyLength = fixed.length + bodies.reduce((sum, body) => sum + body.length, 0);
-  return Buffer.concat(
-    [header(HEADER_SIZE + bodyLength, m.requestId, m.responseTo, OpCode.OP_REPLY), fixed, ...bodies],
-    HEADER_SIZE + bodyLength,
-  );
+  return wireMessage(OpCode.OP_REPLY, m.requestId, m.responseTo, [fixed, ...m.documents.map(bsonBytes)]);
 }
 
 /**
