@@ -9,6 +9,7 @@ export const ServerErrorCode = {
   InternalError: 1,
   BadValue: 2,
   FailedToParse: 9,
+  Unauthorized: 13,
   TypeMismatch: 14,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
@@ -16,6 +17,8 @@ export const ServerErrorCode = {
   NamespaceExists: 48,
   CommandNotFound: 59,
   WriteConcernFailed: 64,
+  InvalidOptions: 72,
+  FailPointSetFailed: 74,
   NoReplicationEnabled: 76,
   ShutdownInProgress: 91,
   PrimarySteppedDown: 189,
@@ -35,6 +38,31 @@ const codeNames = new Map<number, string>(
   Object.entries(ServerErrorCode).map(([name, code]) => [code, name]),
 );
 codeNames.set(ServerErrorCode.MissingDollarDb, 'Location40571');
+// Codes the simulator never raises by itself but a fail point may inject: mongod's names for them.
+for (const [code, name] of [
+  [6, 'HostUnreachable'],
+  [7, 'HostNotFound'],
+  [8, 'UnknownError'],
+  [11, 'UserNotFound'],
+  [18, 'AuthenticationFailed'],
+  [24, 'LockTimeout'],
+  [50, 'MaxTimeMSExpired'],
+  [63, 'StaleShardVersion'],
+  [89, 'NetworkTimeout'],
+  [112, 'WriteConflict'],
+  [133, 'FailedToSatisfyReadPreference'],
+  [134, 'ReadConcernMajorityNotAvailableYet'],
+  [150, 'StaleEpoch'],
+  [216, 'ElectionInProgress'],
+  [234, 'RetryChangeStream'],
+  [246, 'SnapshotUnavailable'],
+  [251, 'NoSuchTransaction'],
+  [9001, 'SocketException'],
+  [11600, 'InterruptedAtShutdown'],
+  [11601, 'Interrupted'],
+] as const) {
+  if (!codeNames.has(code)) codeNames.set(code, name);
+}
 
 /**
  * Codes mongod labels `RetryableWriteError` when the failed command was a retryable write
@@ -48,6 +76,11 @@ const RETRYABLE_WRITE_CODES: ReadonlySet<number> = new Set([
 export class CommandError extends Error {
   override name = 'CommandError';
   readonly codeName: string;
+  /**
+   * Labels that replace whatever the server would add (a failCommand fail point's `errorLabels`);
+   * `[]` means none. Null: the server's own labels.
+   */
+  labelsOverride: readonly string[] | null = null;
   constructor(
     readonly code: number,
     message: string,
@@ -66,7 +99,9 @@ export class CommandError extends Error {
       codeName: this.codeName,
       ...this.extra,
     };
-    if (options.retryableWrite === true && RETRYABLE_WRITE_CODES.has(this.code)) {
+    if (this.labelsOverride !== null) {
+      if (this.labelsOverride.length > 0) reply['errorLabels'] = [...this.labelsOverride];
+    } else if (options.retryableWrite === true && RETRYABLE_WRITE_CODES.has(this.code)) {
       reply['errorLabels'] = ['RetryableWriteError'];
     }
     return reply;

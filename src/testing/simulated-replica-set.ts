@@ -125,13 +125,16 @@ export interface MemberState {
   readonly topologyVersion: { readonly processId: string; readonly counter: number };
 }
 
-const STATE_CHANGE_CODES: ReadonlySet<number> = new Set([
+/**
+ * Errors whose reply carries the member's topologyVersion: mongod's NotPrimaryError category.
+ * (Shutdown errors carry it only in quiesce mode, which the simulator does not have.)
+ */
+const NOT_PRIMARY_CODES: ReadonlySet<number> = new Set([
   ServerErrorCode.NotWritablePrimary,
   ServerErrorCode.NotPrimaryNoSecondaryOk,
   ServerErrorCode.NotPrimaryOrSecondary,
   ServerErrorCode.InterruptedDueToReplStateChange,
   ServerErrorCode.PrimarySteppedDown,
-  ServerErrorCode.ShutdownInProgress,
 ]);
 
 function compareAddresses(a: Address, b: Address): number {
@@ -493,6 +496,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
           if (!member) throw new WaitAbortedError('member not ready');
           return this.#handle(member, request);
         },
+        errorReply: (request, error) => (member ? this.#errorReply(member, request, error) : error.toReply()),
       },
       options.port ?? 0,
     );
@@ -526,11 +530,21 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       reply = await this.#dispatch(member, request, receivedEpoch, receivedAsPrimary);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      const retryableWrite =
-        WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-      reply = error.toReply({ retryableWrite });
-      if (STATE_CHANGE_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
+      return this.#errorReply(member, request, error);
     }
+    return this.#withClusterTime(member, reply);
+  }
+
+  /** An error reply as mongod shapes it: labels, the topologyVersion of a not-primary error, cluster time. */
+  #errorReply(member: ReplicaSetMember, request: WireRequest, error: CommandError): Document {
+    const retryableWrite =
+      WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
+    const reply = error.toReply({ retryableWrite });
+    if (NOT_PRIMARY_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
+    return this.#withClusterTime(member, reply);
+  }
+
+  #withClusterTime(member: ReplicaSetMember, reply: Document): Document {
     if (member.role === 'REMOVED') return reply;
     return {
       ...reply,

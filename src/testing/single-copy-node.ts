@@ -54,10 +54,19 @@ export class SingleCopyNode implements WireRequestHandler {
       reply = await this.#dispatch(request);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      const retryableWrite =
-        WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-      reply = error.toReply({ retryableWrite: this.kind === 'mongos' && retryableWrite });
+      return this.errorReply(request, error);
     }
+    return this.#withClusterTime(reply);
+  }
+
+  /** An error reply as this server shapes it (mongos labels retryable writes). */
+  errorReply(request: WireRequest, error: CommandError): Document {
+    const retryableWrite =
+      WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
+    return this.#withClusterTime(error.toReply({ retryableWrite: this.kind === 'mongos' && retryableWrite }));
+  }
+
+  #withClusterTime(reply: Document): Document {
     const clock = this.data.clock;
     if (!clock) return reply;
     return {
