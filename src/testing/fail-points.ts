@@ -3,6 +3,9 @@
  * `configureFailPoint` (one per process, replaced by each configure, gone when the process dies),
  * plus the ones set in code with `failCommand()` (which may span several servers and share one
  * counter). The wire server asks the table about every command before it reaches the handler.
+ *
+ * Also `onPrimaryTransactionalWrite`, which the retryable-writes spec tests use: it acts inside a
+ * retryable write on the primary, which asks the table when it is about to commit.
  */
 import type { Document } from 'bson';
 import type { Address } from '../description/types.js';
@@ -14,7 +17,8 @@ import {
   type FailCommandTarget,
   type FailPointMode,
 } from './fail-command.js';
-import { CommandError, ServerErrorCode } from './server-errors.js';
+import { isPlainDocument } from './query-engine.js';
+import { CloseConnectionError, CommandError, ServerErrorCode } from './server-errors.js';
 
 /** Emitted when a fail point acts on a command (before any block, so a test can see it is held). */
 export interface FailPointEvent {
@@ -45,11 +49,33 @@ export interface FailCommandHandle {
   off(): void;
 }
 
-/** One fail point in force, possibly on several servers; the handle users hold. */
-export class ActiveFailPoint implements FailCommandHandle {
+/** Counts a fail point's activations against its mode. */
+class ModeCounter {
   hits = 0;
   /** Matching commands seen, whether or not the mode let the fail point act (for `skip`). */
   #seen = 0;
+
+  constructor(readonly mode: FailPointMode) {}
+
+  get spent(): boolean {
+    return this.mode.kind === 'off' || (this.mode.kind === 'times' && this.hits >= this.mode.n);
+  }
+
+  /** Decides, for a matching command, whether the fail point acts on it now (and counts it). */
+  fire(): boolean {
+    if (this.spent) return false;
+    this.#seen++;
+    const mode = this.mode;
+    if (mode.kind === 'skip' && this.#seen <= mode.n) return false;
+    if (mode.kind === 'activationProbability' && !(Math.random() < mode.p)) return false;
+    this.hits++;
+    return true;
+  }
+}
+
+/** One fail point in force, possibly on several servers; the handle users hold. */
+export class ActiveFailPoint implements FailCommandHandle {
+  #counter: ModeCounter;
   #off = false;
   readonly triggered: Promise<FailPointEvent>;
   #resolveTriggered!: (event: FailPointEvent) => void;
@@ -58,25 +84,24 @@ export class ActiveFailPoint implements FailCommandHandle {
   constructor(
     readonly address: Address | null,
     readonly rule: FailCommandRule,
-    readonly mode: FailPointMode,
+    mode: FailPointMode,
   ) {
+    this.#counter = new ModeCounter(mode);
     this.triggered = new Promise((resolve) => (this.#resolveTriggered = resolve));
   }
 
+  get hits(): number {
+    return this.#counter.hits;
+  }
+
   get active(): boolean {
-    if (this.#off || this.mode.kind === 'off') return false;
-    return this.mode.kind !== 'times' || this.hits < this.mode.n;
+    return !this.#off && !this.#counter.spent;
   }
 
   /** Decides, for a matching command, whether the fail point acts on it now (and counts it). */
   fire(): boolean {
-    if (!this.active) return false;
-    this.#seen++;
-    const mode = this.mode;
-    if (mode.kind === 'skip' && this.#seen <= mode.n) return false;
-    if (mode.kind === 'activationProbability' && !(Math.random() < mode.p)) return false;
-    this.hits++;
-    if (!this.active) this.off();
+    if (this.#off || !this.#counter.fire()) return false;
+    if (this.#counter.spent) this.off();
     return true;
   }
 
@@ -100,11 +125,45 @@ export class ActiveFailPoint implements FailCommandHandle {
   }
 }
 
+/**
+ * What `onPrimaryTransactionalWrite` does to one retryable write: the primary calls
+ * `beforeCommit()` before applying it and `afterCommit()` once it is applied and recorded.
+ */
+export class TransactionalWriteFailure {
+  constructor(
+    /** Close the connection without a reply (mongod's default for this fail point). */
+    readonly closeConnection: boolean,
+    /** Fail the write before it is applied, with this code. */
+    readonly failBeforeCommitCode: number | null,
+  ) {}
+
+  /** Throws when the write must not be applied. */
+  beforeCommit(): void {
+    if (this.failBeforeCommitCode === null) return;
+    if (this.closeConnection) throw new CloseConnectionError('onPrimaryTransactionalWrite fail point');
+    throw new CommandError(
+      this.failBeforeCommitCode,
+      "Failing write due to 'onPrimaryTransactionalWrite' failpoint. The write must not be reflected.",
+    );
+  }
+
+  /** Throws when the applied write must go without a reply. */
+  afterCommit(): void {
+    if (this.closeConnection) throw new CloseConnectionError('onPrimaryTransactionalWrite fail point');
+  }
+}
+
+interface TransactionalWriteFailPoint {
+  readonly counter: ModeCounter;
+  readonly failure: TransactionalWriteFailure;
+}
+
 /** The fail points of one server. */
 export class FailPointTable {
   /** The one `configureFailPoint` set (mongod has one `failCommand` per process). */
   #configured: ActiveFailPoint | null = null;
   #added: ActiveFailPoint[] = [];
+  #transactionalWrite: TransactionalWriteFailPoint | null = null;
 
   constructor(private readonly address: () => Address) {}
 
@@ -131,10 +190,11 @@ export class FailPointTable {
       );
     }
     const name: unknown = target.command['configureFailPoint'];
+    if (name === 'onPrimaryTransactionalWrite') return this.#configureTransactionalWrite(target.command);
     if (name !== 'failCommand') {
       throw new CommandError(
         ServerErrorCode.FailPointSetFailed,
-        `${String(name)} not found: the simulator implements only the failCommand fail point`,
+        `${String(name)} not found: the simulator implements the failCommand and onPrimaryTransactionalWrite fail points`,
       );
     }
     const mode = parseFailPointMode(target.command['mode']);
@@ -150,6 +210,46 @@ export class FailPointTable {
     return { count, ok: 1 };
   }
 
+  /**
+   * `onPrimaryTransactionalWrite`: `data.closeConnection` (default true) and
+   * `data.failBeforeCommitExceptionCode`. The simulator applies a command's statements at once, so
+   * it acts once per retryable write command (mongod: once per statement).
+   */
+  #configureTransactionalWrite(command: Document): Document {
+    const mode = parseFailPointMode(command['mode']);
+    const data: unknown = command['data'] ?? {};
+    if (!isPlainDocument(data))
+      throw new CommandError(ServerErrorCode.TypeMismatch, "the 'data' option must be a JSON object");
+    const close = data['closeConnection'] ?? true;
+    if (typeof close !== 'boolean') {
+      throw new CommandError(
+        ServerErrorCode.TypeMismatch,
+        "onPrimaryTransactionalWrite data field 'closeConnection' must be a boolean",
+      );
+    }
+    const code = data['failBeforeCommitExceptionCode'] ?? null;
+    if (code !== null && !(typeof code === 'number' && Number.isInteger(code))) {
+      throw new CommandError(
+        ServerErrorCode.TypeMismatch,
+        "onPrimaryTransactionalWrite data field 'failBeforeCommitExceptionCode' must be an integer",
+      );
+    }
+    const count = this.#transactionalWrite?.counter.hits ?? 0;
+    this.#transactionalWrite =
+      mode.kind === 'off'
+        ? null
+        : { counter: new ModeCounter(mode), failure: new TransactionalWriteFailure(close, code) };
+    return { count, ok: 1 };
+  }
+
+  /** For a retryable write the primary is about to apply: what the fail point does to it, if it acts. */
+  onPrimaryTransactionalWrite(): TransactionalWriteFailure | null {
+    const failPoint = this.#transactionalWrite;
+    if (failPoint === null || !failPoint.counter.fire()) return null;
+    if (failPoint.counter.spent) this.#transactionalWrite = null;
+    return failPoint.failure;
+  }
+
   /** The fail point that acts on this command, if any; counts the hit. Configured first, then added ones. */
   evaluate(target: FailCommandTarget): ActiveFailPoint | null {
     const candidates = this.#configured ? [this.#configured, ...this.#added] : this.#added;
@@ -163,6 +263,7 @@ export class FailPointTable {
   processDied(): void {
     this.#configured?.off();
     this.#configured = null;
+    this.#transactionalWrite = null;
   }
 
   /** The server closed for good: its configured fail point ends, the others no longer act here. */

@@ -108,6 +108,14 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler that must close its connection without replying, as mongod ends a session
+ * (a fail point's `closeConnection` acting inside a command).
+ */
+export class CloseConnectionError extends Error {
+  override name = 'CloseConnectionError';
+}
+
 /** True when a reply's code is one a retryable write may be retried after. */
 export function isRetryableWriteCode(code: number): boolean {
   return RETRYABLE_WRITE_CODES.has(code);

@@ -654,6 +654,10 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       const previous = previousReply(member.txns, retryable);
       if (previous) return previous;
     }
+    const inTransaction = request.command['autocommit'] !== undefined;
+    const failure =
+      retryable && !inTransaction ? member.server.failPoints.onPrimaryTransactionalWrite() : null;
+    failure?.beforeCommit();
     const ops: StoreOp[] = [];
     let reply: Document;
     try {
@@ -666,6 +670,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       throw error;
     }
     if (ops.length > 0 || retryable) this.#append(member, ops, retryable ? { ...retryable, reply } : null);
+    failure?.afterCommit();
     const writeConcernError = await this.#awaitWriteConcern(member, request, receivedEpoch, member.applied);
     if (!writeConcernError) return reply;
     const result: Document = { ...reply, writeConcernError };

@@ -36,7 +36,7 @@ import {
 } from './faults.js';
 import { FAIL_COMMAND_MESSAGE } from './fail-command.js';
 import { FailPointTable, type ActiveFailPoint, type FailPointEvent } from './fail-points.js';
-import { CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
+import { CloseConnectionError, CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
 import { WaitAbortedError, type TimerRegistry } from './timer-registry.js';
 import type { TlsTerminator } from './tls-terminator.js';
 
@@ -435,6 +435,10 @@ export class WireServer {
     } catch (error) {
       if (error instanceof WaitAbortedError || request.signal.aborted) return null;
       if (error instanceof CommandError) return error.toReply();
+      if (error instanceof CloseConnectionError) {
+        hangUp(connection);
+        return null;
+      }
       return internalErrorReply(error);
     }
   }

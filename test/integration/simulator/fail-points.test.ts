@@ -2,6 +2,7 @@
  * The failCommand fail point, through the wire (`configureFailPoint`, as the drivers' spec tests
  * set it) and in code (`failCommand()`), with the official driver and raw connections.
  */
+import { Binary, Long } from 'bson';
 import { MongoClient, MongoServerError, type Db } from 'mongodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -329,6 +330,55 @@ describe('configureFailPoint: failCommand through the wire', () => {
     await rs.restart(secondary ?? '');
     const fresh = await raw(secondary ?? '');
     expect((await fresh.command({ ping: 1 })).document['ok']).toBe(1);
+  });
+});
+
+describe('configureFailPoint: onPrimaryTransactionalWrite (retryable writes on the primary)', () => {
+  it('by default the write is applied, then the connection closes: the retry finds it done', async () => {
+    const c = client();
+    const reply = await c
+      .db('admin')
+      .command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: { times: 1 } });
+    expect(reply).toMatchObject({ ok: 1, count: 0 });
+    const orders = c.db('shop').collection<Order>('orders');
+    const result = await orders.findOneAndUpdate(
+      { _id: 1 },
+      { $set: { item: 'tea' } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    expect(result).toEqual({ _id: 1, item: 'tea' });
+    expect(rs.commandCount(rs.primary ?? '', 'findAndModify')).toBe(2);
+    expect(await orders.find().toArray()).toEqual([{ _id: 1, item: 'tea' }]);
+  });
+
+  it('failBeforeCommitExceptionCode: the write is not applied; twice in a row, the retry fails too', async () => {
+    const c = client();
+    await c.db('admin').command({
+      configureFailPoint: 'onPrimaryTransactionalWrite',
+      mode: { times: 2 },
+      data: { failBeforeCommitExceptionCode: 1 },
+    });
+    const orders = c.db('shop').collection<Order>('orders');
+    await expect(orders.insertOne({ _id: 1 })).rejects.toThrow();
+    expect(await orders.countDocuments()).toBe(0);
+    await orders.insertOne({ _id: 2 });
+    expect(await orders.find().toArray()).toEqual([{ _id: 2 }]);
+  });
+
+  it('acts only on retryable writes, and closeConnection: false returns the code instead', async () => {
+    const conn = await raw(rs.primary ?? '');
+    await conn.command({
+      configureFailPoint: 'onPrimaryTransactionalWrite',
+      mode: 'alwaysOn',
+      data: { closeConnection: false, failBeforeCommitExceptionCode: 2 },
+    });
+    // No session and txnNumber: not a retryable write, not failed.
+    expect((await conn.command({ insert: 'c', documents: [{ _id: 1 }], $db: 'test' })).document['n']).toBe(1);
+    const lsid = { id: new Binary(Buffer.alloc(16, 7), 4) };
+    const retryable = { insert: 'c', documents: [{ _id: 2 }], lsid, txnNumber: new Long(1), $db: 'test' };
+    expect((await conn.command(retryable)).document).toMatchObject({ ok: 0, code: 2 });
+    await conn.command({ configureFailPoint: 'onPrimaryTransactionalWrite', mode: 'off' });
+    expect((await conn.command(retryable)).document).toMatchObject({ ok: 1, n: 1 });
   });
 });
 
