@@ -98,11 +98,7 @@ export {
   primaryOf,
   type TopologyOptions as InitialTopologyOptions,
 } from './description/topology-description.js';
-export {
-  applyServerDescription,
-  replaceSeedList,
-  type ApplyOptions,
-} from './description/apply-server-description.js';
+export { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
 export {
   applyApplicationError,
   type ApplicationErrorContext,
