@@ -1,20 +1,30 @@
 /**
  * The CRUD commands a driver's happy path and failover path use, over a DataNode (a replica-set
  * member, a mongos, a standalone): insert, update, delete, findAndModify, find, getMore,
- * killCursors, aggregate, count, distinct, and the collection/database/index commands that
- * ODMs call at start-up. Reads and writes go through the node, which decides whether it may serve
- * them (a secondary refuses writes) and how writes replicate.
+ * killCursors, count, distinct; the index, collection and aggregation commands come from their own
+ * modules and share this dispatch. Reads and writes go through the node, which decides whether it
+ * may serve them (a secondary refuses writes) and how writes replicate; every write passes the
+ * collection's unique indexes and validator on the way to the store.
  */
-import { EJSON, Long, ObjectId, type Document } from 'bson';
+import { Long, ObjectId, type Document } from 'bson';
+import { aggregationCommands } from './aggregation.js';
+import { collectionCommands, COLLECTION_WRITE_COMMANDS } from './collection-commands.js';
+import { arrayArg, collectionOf, documentArg, numberArg, optionalDocument } from './command-args.js';
 import type { CursorRegistry } from './cursor-registry.js';
+import { checkCollation } from './collation.js';
+import { validatedApply } from './document-validation.js';
 import { namespaceString, type DocumentStore, type Namespace, type StoreOp } from './document-store.js';
+import { indexCommands, INDEX_WRITE_COMMANDS } from './index-commands.js';
+import { checkHint, indexedApply } from './indexes.js';
 import {
+  cloneDocument,
   idFirst,
   isOperatorDocument,
   isPlainDocument,
   validateUpdate,
   valueKey,
-  cloneDocument,
+  valuesAtPath,
+  type QueryContext,
   type QueryEngine,
 } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
@@ -37,7 +47,7 @@ export interface DataNode {
   write(request: WireRequest, execute: (store: DocumentStore, apply: ApplyOp) => Document): Promise<Document>;
 }
 
-type CrudHandler = (node: DataNode, request: WireRequest) => Promise<Document> | Document;
+export type CrudHandler = (node: DataNode, request: WireRequest) => Promise<Document> | Document;
 
 const handlers: Readonly<Record<string, CrudHandler>> = {
   insert: insertCommand,
@@ -48,17 +58,11 @@ const handlers: Readonly<Record<string, CrudHandler>> = {
   find: findCommand,
   getMore: getMoreCommand,
   killCursors: killCursorsCommand,
-  aggregate: aggregateCommand,
   count: countCommand,
   distinct: distinctCommand,
-  create: createCommand,
-  drop: dropCommand,
-  dropDatabase: dropDatabaseCommand,
-  listCollections: listCollectionsCommand,
-  listDatabases: listDatabasesCommand,
-  createIndexes: createIndexesCommand,
-  listIndexes: listIndexesCommand,
-  dropIndexes: dropIndexesCommand,
+  ...aggregationCommands,
+  ...collectionCommands,
+  ...indexCommands,
 };
 
 /** Names of the commands that change data (a secondary refuses them). */
@@ -68,11 +72,8 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
   'delete',
   'findAndModify',
   'findandmodify',
-  'create',
-  'drop',
-  'dropDatabase',
-  'createIndexes',
-  'dropIndexes',
+  ...COLLECTION_WRITE_COMMANDS,
+  ...INDEX_WRITE_COMMANDS,
 ]);
 
 /** True when `name` is one of the CRUD commands. */
@@ -80,80 +81,73 @@ export function isCrudCommand(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(handlers, name);
 }
 
+/**
+ * The node as the command modules see it: every write's ops pass the collection's unique indexes
+ * and document validator (unless the command bypasses validation) before they reach the store.
+ */
+function guardedNode(node: DataNode): DataNode {
+  return {
+    engine: node.engine,
+    cursors: node.cursors,
+    readableStore: (request) => node.readableStore(request),
+    write: (request, execute) =>
+      node.write(request, (store, apply) =>
+        execute(
+          store,
+          validatedApply(
+            store,
+            node.engine,
+            indexedApply(store, node.engine, apply),
+            request.command['bypassDocumentValidation'] === true,
+          ),
+        ),
+      ),
+  };
+}
+
 /** Runs a CRUD command, or returns undefined when `request` is not one. */
 export function crudCommand(node: DataNode, request: WireRequest): Promise<Document> | undefined {
   if (!isCrudCommand(request.commandName)) return undefined;
   const handler = handlers[request.commandName];
   if (!handler) return undefined;
-  return Promise.resolve().then(() => handler(node, request));
+  return Promise.resolve().then(() => handler(guardedNode(node), request));
 }
 
-// ---- argument parsing ------------------------------------------------------------------------
-
-function collectionOf(request: WireRequest): Namespace {
-  const value: unknown = request.command[request.commandName];
-  if (typeof value !== 'string' || value === '') {
-    throw new CommandError(
-      73,
-      `collection name for '${request.commandName}' must be a non-empty string, got ${EJSON.stringify({ v: value })}`,
-    );
-  }
-  return { db: request.db, collection: value };
+/**
+ * What a command's queries may refer to: its `let` variables (evaluated once), its collation and
+ * the other collections of its database (read from `store`).
+ */
+export function queryContext(
+  node: DataNode,
+  request: WireRequest,
+  store: DocumentStore,
+  collation: unknown = request.command['collation'],
+): QueryContext {
+  const letValue = optionalDocument(request.command, 'let');
+  return {
+    variables: letValue ? node.engine.evaluate(letValue) : undefined,
+    collation: checkCollation(collation),
+    resolveCollection: (name) => store.documents({ db: request.db, collection: name }),
+  };
 }
 
-function documentArg(command: Document, field: string, fallback?: Document): Document {
-  const value: unknown = command[field];
-  if (value === undefined || value === null) {
-    if (fallback !== undefined) return fallback;
-    throw new CommandError(ServerErrorCode.FailedToParse, `missing required field '${field}'`);
-  }
-  if (!isPlainDocument(value))
-    throw new CommandError(ServerErrorCode.TypeMismatch, `'${field}' must be a document`);
-  return value;
-}
-
-function optionalDocument(command: Document, field: string): Document | undefined {
-  const value: unknown = command[field];
-  if (value === undefined || value === null) return undefined;
-  if (!isPlainDocument(value))
-    throw new CommandError(ServerErrorCode.TypeMismatch, `'${field}' must be a document`);
-  return value;
-}
-
-function arrayArg(command: Document, field: string): unknown[] {
-  const value: unknown = command[field];
-  if (!Array.isArray(value))
-    throw new CommandError(ServerErrorCode.TypeMismatch, `'${field}' must be an array`);
-  return value;
-}
-
-function numberArg(command: Document, field: string): number | undefined {
-  const value: unknown = command[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number') return value;
-  if (Long.isLong(value)) return value.toNumber();
-  if (typeof value === 'bigint') return Number(value);
-  throw new CommandError(ServerErrorCode.TypeMismatch, `'${field}' must be a number`);
-}
-
-function cursorBatchSize(command: Document): number | undefined {
-  const cursor = optionalDocument(command, 'cursor');
-  return cursor ? numberArg(cursor, 'batchSize') : undefined;
-}
+// ---- write results ---------------------------------------------------------------------------
 
 function ordered(command: Document): boolean {
   return command['ordered'] !== false;
 }
 
-interface WriteError {
+export interface WriteError {
   index: number;
   code: number;
   errmsg: string;
   [key: string]: unknown;
 }
 
-function writeErrorOf(index: number, error: unknown): WriteError {
-  if (error instanceof CommandError) return { index, code: error.code, errmsg: error.message };
+/** A write error for statement `index`; a CommandError's extra fields (keyPattern, errInfo) come along. */
+export function writeErrorOf(index: number, error: unknown): WriteError {
+  if (error instanceof CommandError)
+    return { index, code: error.code, codeName: error.codeName, errmsg: error.message, ...error.extra };
   throw error;
 }
 
@@ -161,22 +155,22 @@ function writeReply(fields: Document, writeErrors: WriteError[]): Document {
   return { ...fields, ...(writeErrors.length > 0 ? { writeErrors } : {}), ok: 1 };
 }
 
-function duplicateKey(ns: Namespace, id: unknown): CommandError {
-  return new CommandError(
-    ServerErrorCode.DuplicateKey,
-    `E11000 duplicate key error collection: ${namespaceString(ns)} index: _id_ dup key: { _id: ${EJSON.stringify(id, { relaxed: true })} }`,
-    { keyPattern: { _id: 1 }, keyValue: { _id: id } },
-  );
-}
-
 /** A document ready to store: a copy, `_id` first (generated when absent). */
-function prepareInsert(document: unknown): Document {
+export function prepareInsert(document: unknown): Document {
   if (!isPlainDocument(document))
     throw new CommandError(ServerErrorCode.TypeMismatch, 'a document to insert must be an object');
   const copy = cloneDocument(document);
   if (!('_id' in copy)) return { _id: new ObjectId(), ...copy };
-  if (Array.isArray(copy['_id']))
-    throw new CommandError(ServerErrorCode.BadValue, "can't use an array for _id");
+  const id: unknown = copy['_id'];
+  if (Array.isArray(id)) throw new CommandError(ServerErrorCode.BadValue, "can't use an array for _id");
+  if (isPlainDocument(id)) {
+    const dollar = Object.keys(id).find((key) => key.startsWith('$'));
+    if (dollar !== undefined)
+      throw new CommandError(
+        ServerErrorCode.DollarPrefixedFieldName,
+        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+      );
+  }
   return idFirst(copy);
 }
 
@@ -185,20 +179,15 @@ function prepareInsert(document: unknown): Document {
 function insertCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   const documents = arrayArg(request.command, 'documents');
-  return node.write(request, (store, apply) => {
+  return node.write(request, (_store, apply) => {
     let n = 0;
     const writeErrors: WriteError[] = [];
     for (const [index, raw] of documents.entries()) {
       try {
-        const document = prepareInsert(raw);
-        if (store.findById(ns, document['_id']) !== undefined) throw duplicateKey(ns, document['_id']);
-        apply({ op: 'insert', ns, document });
+        apply({ op: 'insert', ns, document: prepareInsert(raw) });
         n++;
       } catch (error) {
-        const writeError = writeErrorOf(index, error);
-        if (error instanceof CommandError && error.code === ServerErrorCode.DuplicateKey)
-          Object.assign(writeError, error.extra);
-        writeErrors.push(writeError);
+        writeErrors.push(writeErrorOf(index, error));
         if (ordered(request.command)) break;
       }
     }
@@ -206,18 +195,33 @@ function insertCommand(node: DataNode, request: WireRequest): Promise<Document> 
   });
 }
 
-/** The fields an upsert copies from its query: top-level equalities (and `$eq`). */
+/** The fields an upsert copies from its query: equalities (and `$eq`), also under `$and`. */
 function upsertSeed(query: Document): Document {
   const seed: Document = {};
   for (const [field, value] of Object.entries(query)) {
-    if (field.startsWith('$') || field.includes('.')) continue;
-    if (isPlainDocument(value) && Object.keys(value).some((key) => key.startsWith('$'))) {
-      if (Object.keys(value).length === 1 && '$eq' in value) seed[field] = value['$eq'];
+    if (field === '$and' && Array.isArray(value)) {
+      for (const clause of value) if (isPlainDocument(clause)) Object.assign(seed, upsertSeed(clause));
       continue;
     }
-    seed[field] = value;
+    if (field.startsWith('$')) continue;
+    if (isPlainDocument(value) && Object.keys(value).some((key) => key.startsWith('$'))) {
+      if (Object.keys(value).length === 1 && '$eq' in value) setPath(seed, field, value['$eq']);
+      continue;
+    }
+    setPath(seed, field, value);
   }
   return seed;
+}
+
+/** Sets a dotted path in a plain document, creating the documents on the way. */
+function setPath(document: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let target = document;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainDocument(target[part])) target[part] = {};
+    target = target[part] as Document;
+  }
+  target[parts[parts.length - 1] ?? path] = value;
 }
 
 /** The document an upsert inserts. */
@@ -225,14 +229,81 @@ function upsertDocument(
   engine: QueryEngine,
   query: Document,
   update: Document | readonly Document[],
+  context: QueryContext,
 ): Document {
   const seed = upsertSeed(query);
   if (!Array.isArray(update) && !isOperatorDocument(update as Document)) {
     const replacement = cloneDocument(update as Document);
     return idFirst({ _id: seed['_id'] ?? replacement['_id'] ?? new ObjectId(), ...replacement });
   }
-  const base = idFirst({ _id: seed['_id'] ?? new ObjectId(), ...seed });
-  return idFirst(engine.update(base, update, { inserting: true }));
+  const base = idFirst(cloneDocument(seed));
+  const updated = engine.update(base, update, { ...context, inserting: true });
+  return idFirst({ _id: updated['_id'] ?? new ObjectId(), ...updated });
+}
+
+function arrayFiltersOf(statement: Document): Document[] | undefined {
+  const value: unknown = statement['arrayFilters'];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || !value.every((filter) => isPlainDocument(filter)))
+    throw new CommandError(ServerErrorCode.TypeMismatch, "'arrayFilters' must be an array of documents");
+  return value as Document[];
+}
+
+/** One update statement's effect: counts, and the upserted `_id` if it inserted. */
+interface UpdateOutcome {
+  matched: number;
+  modified: number;
+  upserted?: unknown;
+}
+
+/** Applies one update statement (`q`, `u`, `multi`, `upsert`, ...), shared by update and bulkWrite. */
+export function runUpdateStatement(
+  node: DataNode,
+  request: WireRequest,
+  store: DocumentStore,
+  apply: ApplyOp,
+  ns: Namespace,
+  statement: Document,
+): UpdateOutcome {
+  const query = documentArg(statement, 'q', documentArg(statement, 'filter', {}));
+  const update = validateUpdate(statement['u'] ?? statement['updateMods']);
+  const multi = statement['multi'] === true;
+  if (multi && !Array.isArray(update) && !isOperatorDocument(update as Document)) {
+    throw new CommandError(
+      ServerErrorCode.FailedToParse,
+      'multi update is not supported for replacement-style update',
+    );
+  }
+  const sort = optionalDocument(statement, 'sort');
+  if (sort && multi)
+    throw new CommandError(ServerErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
+  checkHint(store, ns, statement['hint']);
+  const context = queryContext(node, request, store, statement['collation']);
+  const constants = optionalDocument(statement, 'c');
+  const updateContext: QueryContext = constants
+    ? { ...context, variables: { ...context.variables, ...node.engine.evaluate(constants) } }
+    : context;
+  const targets = node.engine.find(store.documents(ns), {
+    ...context,
+    filter: query,
+    sort,
+    limit: multi ? 0 : 1,
+  });
+  const arrayFilters = arrayFiltersOf(statement);
+  let modified = 0;
+  for (const target of targets) {
+    const updated = node.engine.update(target, update, { ...updateContext, arrayFilters, inserting: false });
+    if (valueKey(updated) !== valueKey(target)) {
+      apply({ op: 'replace', ns, document: updated });
+      modified++;
+    }
+  }
+  if (targets.length === 0 && statement['upsert'] === true) {
+    const document = upsertDocument(node.engine, query, update, updateContext);
+    apply({ op: 'insert', ns, document });
+    return { matched: 0, modified: 0, upserted: document['_id'] as unknown };
+  }
+  return { matched: targets.length, modified };
 }
 
 function updateCommand(node: DataNode, request: WireRequest): Promise<Document> {
@@ -247,33 +318,10 @@ function updateCommand(node: DataNode, request: WireRequest): Promise<Document> 
       try {
         if (!isPlainDocument(raw))
           throw new CommandError(ServerErrorCode.TypeMismatch, 'each update must be a document');
-        const query = documentArg(raw, 'q', {});
-        const update = validateUpdate(raw['u']);
-        const multi = raw['multi'] === true;
-        if (multi && !Array.isArray(update) && !isOperatorDocument(update as Document)) {
-          throw new CommandError(
-            ServerErrorCode.FailedToParse,
-            'multi update is not supported for replacement-style update',
-          );
-        }
-        const arrayFilters = Array.isArray(raw['arrayFilters'])
-          ? (raw['arrayFilters'] as Document[])
-          : undefined;
-        const targets = node.engine.find(store.documents(ns), { filter: query, limit: multi ? 0 : 1 });
-        matched += targets.length;
-        for (const target of targets) {
-          const updated = node.engine.update(target, update, { arrayFilters, inserting: false });
-          if (valueKey(updated) !== valueKey(target)) {
-            apply({ op: 'replace', ns, document: updated });
-            modified++;
-          }
-        }
-        if (targets.length === 0 && raw['upsert'] === true) {
-          const document = upsertDocument(node.engine, query, update);
-          if (store.findById(ns, document['_id']) !== undefined) throw duplicateKey(ns, document['_id']);
-          apply({ op: 'insert', ns, document });
-          upserted.push({ index, _id: document['_id'] as unknown });
-        }
+        const outcome = runUpdateStatement(node, request, store, apply, ns, raw);
+        matched += outcome.matched;
+        modified += outcome.modified;
+        if ('upserted' in outcome) upserted.push({ index, _id: outcome.upserted });
       } catch (error) {
         writeErrors.push(writeErrorOf(index, error));
         if (ordered(request.command)) break;
@@ -283,6 +331,30 @@ function updateCommand(node: DataNode, request: WireRequest): Promise<Document> 
     if (upserted.length > 0) fields['upserted'] = upserted;
     return writeReply(fields, writeErrors);
   });
+}
+
+/** Applies one delete statement (`q`, `limit`, ...); returns how many documents it deleted. */
+export function runDeleteStatement(
+  node: DataNode,
+  request: WireRequest,
+  store: DocumentStore,
+  apply: ApplyOp,
+  ns: Namespace,
+  statement: Document,
+  multi?: boolean,
+): number {
+  const query = documentArg(statement, 'q', documentArg(statement, 'filter', {}));
+  const limit = multi === undefined ? (numberArg(statement, 'limit') ?? 0) : multi ? 0 : 1;
+  if (limit !== 0 && limit !== 1)
+    throw new CommandError(ServerErrorCode.BadValue, 'the limit field in delete objects must be 0 or 1');
+  checkHint(store, ns, statement['hint']);
+  const context = queryContext(node, request, store, statement['collation']);
+  let n = 0;
+  for (const target of node.engine.find(store.documents(ns), { ...context, filter: query, limit })) {
+    apply({ op: 'delete', ns, id: target['_id'] });
+    n++;
+  }
+  return n;
 }
 
 function deleteCommand(node: DataNode, request: WireRequest): Promise<Document> {
@@ -295,17 +367,7 @@ function deleteCommand(node: DataNode, request: WireRequest): Promise<Document> 
       try {
         if (!isPlainDocument(raw))
           throw new CommandError(ServerErrorCode.TypeMismatch, 'each delete must be a document');
-        const query = documentArg(raw, 'q', {});
-        const limit = numberArg(raw, 'limit') ?? 0;
-        if (limit !== 0 && limit !== 1)
-          throw new CommandError(
-            ServerErrorCode.BadValue,
-            'the limit field in delete objects must be 0 or 1',
-          );
-        for (const target of node.engine.find(store.documents(ns), { filter: query, limit })) {
-          apply({ op: 'delete', ns, id: target['_id'] });
-          n++;
-        }
+        n += runDeleteStatement(node, request, store, apply, ns, raw);
       } catch (error) {
         writeErrors.push(writeErrorOf(index, error));
         if (ordered(request.command)) break;
@@ -336,14 +398,21 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
   if (remove === (update !== undefined)) {
     throw new CommandError(
       ServerErrorCode.FailedToParse,
-      'findAndModify needs exactly one of remove: true or update',
+      'Either an update or remove=true must be specified',
     );
   }
-  const arrayFilters = Array.isArray(command['arrayFilters'])
-    ? (command['arrayFilters'] as Document[])
-    : undefined;
+  if (remove && command['upsert'] === true)
+    throw new CommandError(ServerErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
+  if (remove && returnNew)
+    throw new CommandError(
+      ServerErrorCode.FailedToParse,
+      "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document",
+    );
+  const arrayFilters = arrayFiltersOf(command);
   return node.write(request, (store, apply) => {
-    const [target] = node.engine.find(store.documents(ns), { filter: query, sort, limit: 1 });
+    checkHint(store, ns, command['hint']);
+    const context = queryContext(node, request, store);
+    const [target] = node.engine.find(store.documents(ns), { ...context, filter: query, sort, limit: 1 });
     if (remove) {
       if (target) apply({ op: 'delete', ns, id: target['_id'] });
       return {
@@ -354,7 +423,7 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
     }
     const change = update as Document | readonly Document[];
     if (target) {
-      const updated = node.engine.update(target, change, { arrayFilters, inserting: false });
+      const updated = node.engine.update(target, change, { ...context, arrayFilters, inserting: false });
       if (valueKey(updated) !== valueKey(target)) apply({ op: 'replace', ns, document: updated });
       return {
         lastErrorObject: { n: 1, updatedExisting: true },
@@ -363,7 +432,7 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
       };
     }
     if (command['upsert'] === true) {
-      const document = upsertDocument(node.engine, query, change);
+      const document = upsertDocument(node.engine, query, change, context);
       apply({ op: 'insert', ns, document });
       return {
         lastErrorObject: { n: 1, updatedExisting: false, upserted: document['_id'] as unknown },
@@ -372,61 +441,6 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
       };
     }
     return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-  });
-}
-
-function createCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  const ns = collectionOf(request);
-  return node.write(request, (store, apply) => {
-    if (store.hasCollection(ns)) {
-      throw new CommandError(
-        ServerErrorCode.NamespaceExists,
-        `Collection ${namespaceString(ns)} already exists.`,
-      );
-    }
-    apply({ op: 'create', ns });
-    return { ok: 1 };
-  });
-}
-
-function dropCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  const ns = collectionOf(request);
-  return node.write(request, (store, apply) => {
-    // Since 7.0 dropping a collection that does not exist succeeds.
-    if (store.hasCollection(ns)) apply({ op: 'drop', ns });
-    return { ns: namespaceString(ns), nIndexesWas: 1, ok: 1 };
-  });
-}
-
-function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  return node.write(request, (store, apply) => {
-    if (store.databaseNames().includes(request.db)) apply({ op: 'dropDatabase', db: request.db });
-    return { dropped: request.db, ok: 1 };
-  });
-}
-
-function createIndexesCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  const ns = collectionOf(request);
-  const indexes = arrayArg(request.command, 'indexes');
-  // Indexes are accepted and not kept: the simulator enforces only the _id index.
-  return node.write(request, (store, apply) => {
-    const created = !store.hasCollection(ns);
-    if (created) apply({ op: 'create', ns });
-    return {
-      numIndexesBefore: 1,
-      numIndexesAfter: 1 + indexes.length,
-      createdCollectionAutomatically: created,
-      ok: 1,
-    };
-  });
-}
-
-function dropIndexesCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  const ns = collectionOf(request);
-  return node.write(request, (store) => {
-    if (!store.hasCollection(ns))
-      throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns not found ${namespaceString(ns)}`);
-    return { nIndexesWas: 1, ok: 1 };
   });
 }
 
@@ -439,7 +453,9 @@ function findCommand(node: DataNode, request: WireRequest): Document {
   const limit = numberArg(command, 'limit') ?? 0;
   const skip = numberArg(command, 'skip') ?? 0;
   if (skip < 0) throw new CommandError(ServerErrorCode.BadValue, 'skip value must be non-negative');
+  checkHint(store, ns, command['hint']);
   const documents = node.engine.find(store.documents(ns), {
+    ...queryContext(node, request, store),
     filter: documentArg(command, 'filter', {}),
     sort: optionalDocument(command, 'sort'),
     projection: optionalDocument(command, 'projection'),
@@ -484,63 +500,23 @@ function killCursorsCommand(node: DataNode, request: WireRequest): Document {
   };
 }
 
-const UNSUPPORTED_STAGES = new Set(['$out', '$merge', '$currentOp', '$changeStream', '$listSessions']);
-
-function aggregateCommand(node: DataNode, request: WireRequest): Document {
-  const target: unknown = request.command['aggregate'];
-  if (typeof target !== 'string') {
-    throw new CommandError(
-      ServerErrorCode.NotImplemented,
-      'the simulator runs aggregations on collections only',
-    );
-  }
-  const ns = collectionOf(request);
-  const pipeline = arrayArg(request.command, 'pipeline');
-  for (const stage of pipeline) {
-    if (!isPlainDocument(stage))
-      throw new CommandError(ServerErrorCode.TypeMismatch, 'each pipeline stage must be a document');
-    const name = Object.keys(stage)[0] ?? '';
-    if (UNSUPPORTED_STAGES.has(name)) {
-      throw new CommandError(
-        ServerErrorCode.NotImplemented,
-        `the simulator does not support the ${name} stage`,
-      );
-    }
-  }
-  if (request.command['cursor'] === undefined && request.command['explain'] !== true) {
-    throw new CommandError(ServerErrorCode.FailedToParse, "The 'cursor' option is required");
-  }
-  const store = node.readableStore(request);
-  const documents = node.engine.aggregate(store.documents(ns), pipeline as Document[]);
-  const batchSize = cursorBatchSize(request.command);
-  const cursor = node.cursors.open(
-    namespaceString(ns),
-    documents,
-    batchSize !== undefined ? { batchSize } : {},
-  );
-  return { cursor, ok: 1 };
-}
-
 function countCommand(node: DataNode, request: WireRequest): Document {
   const ns = collectionOf(request);
   const store = node.readableStore(request);
   const limit = Math.abs(numberArg(request.command, 'limit') ?? 0);
   const skip = numberArg(request.command, 'skip') ?? 0;
+  if (skip < 0) throw new CommandError(ServerErrorCode.BadValue, 'skip value is negative in count query');
+  checkHint(store, ns, request.command['hint']);
+  const query = documentArg(request.command, 'query', {});
+  if (Object.keys(query).length === 0 && skip === 0 && limit === 0)
+    return { n: store.collectionSize(ns), ok: 1 };
   const found = node.engine.find(store.documents(ns), {
-    filter: documentArg(request.command, 'query', {}),
+    ...queryContext(node, request, store),
+    filter: query,
     skip,
     limit,
   });
   return { n: found.length, ok: 1 };
-}
-
-function valuesAt(document: unknown, path: readonly string[]): unknown[] {
-  if (path.length === 0) return Array.isArray(document) ? document : [document];
-  if (Array.isArray(document)) return document.flatMap((item) => valuesAt(item, path));
-  if (!isPlainDocument(document)) return [];
-  const [head, ...rest] = path;
-  if (head === undefined || !(head in document)) return [];
-  return valuesAt(document[head], rest);
 }
 
 function distinctCommand(node: DataNode, request: WireRequest): Document {
@@ -549,64 +525,17 @@ function distinctCommand(node: DataNode, request: WireRequest): Document {
   if (typeof key !== 'string')
     throw new CommandError(ServerErrorCode.TypeMismatch, "distinct needs a string 'key'");
   const store = node.readableStore(request);
-  const found = node.engine.find(store.documents(ns), { filter: documentArg(request.command, 'query', {}) });
+  checkHint(store, ns, request.command['hint']);
+  const found = node.engine.find(store.documents(ns), {
+    ...queryContext(node, request, store),
+    filter: documentArg(request.command, 'query', {}),
+  });
   const seen = new Map<string, unknown>();
   for (const document of found) {
-    for (const value of valuesAt(document, key.split('.'))) {
+    for (const value of valuesAtPath(document, key)) {
       const id = valueKey(value);
       if (!seen.has(id)) seen.set(id, value);
     }
   }
   return { values: [...seen.values()], ok: 1 };
-}
-
-function listCollectionsCommand(node: DataNode, request: WireRequest): Document {
-  const store = node.readableStore(request);
-  const nameOnly = request.command['nameOnly'] === true;
-  const all = store.collectionNames(request.db).map((name) =>
-    nameOnly
-      ? { name, type: 'collection' }
-      : {
-          name,
-          type: 'collection',
-          options: {},
-          info: { readOnly: false },
-          idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
-        },
-  );
-  const filter = optionalDocument(request.command, 'filter') ?? {};
-  const documents = node.engine.find(all, { filter });
-  const batchSize = cursorBatchSize(request.command);
-  const cursor = node.cursors.open(
-    `${request.db}.$cmd.listCollections`,
-    documents,
-    batchSize !== undefined ? { batchSize } : {},
-  );
-  return { cursor, ok: 1 };
-}
-
-function listDatabasesCommand(node: DataNode, request: WireRequest): Document {
-  const store = node.readableStore(request);
-  const nameOnly = request.command['nameOnly'] === true;
-  const databases = store.databaseNames().map((name) => {
-    const sizeOnDisk = 4096 * (1 + store.documentCount(name));
-    return nameOnly ? { name } : { name, sizeOnDisk, empty: false };
-  });
-  const filter = optionalDocument(request.command, 'filter') ?? {};
-  const found = node.engine.find(databases, { filter });
-  if (nameOnly) return { databases: found, ok: 1 };
-  const totalSize = found.reduce(
-    (sum, db) => sum + (typeof db['sizeOnDisk'] === 'number' ? db['sizeOnDisk'] : 0),
-    0,
-  );
-  return { databases: found, totalSize, totalSizeMb: Math.floor(totalSize / 1048576), ok: 1 };
-}
-
-function listIndexesCommand(node: DataNode, request: WireRequest): Document {
-  const ns = collectionOf(request);
-  const store = node.readableStore(request);
-  if (!store.hasCollection(ns))
-    throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns does not exist: ${namespaceString(ns)}`);
-  const cursor = node.cursors.open(namespaceString(ns), [{ v: 2, key: { _id: 1 }, name: '_id_' }], {});
-  return { cursor, ok: 1 };
 }
