@@ -7,13 +7,7 @@
  */
 import { Long, ObjectId, type Document } from 'bson';
 import { arrayArg, cursorBatchSize } from './command-args.js';
-import {
-  queryContext,
-  prepareInsert,
-  type ApplyOp,
-  type CrudHandler,
-  type DataNode,
-} from './crud-commands.js';
+import { queryContext, prepareInsert, type ApplyOp, type CrudHandler, type DataNode } from './data-node.js';
 import { validatedApply } from './document-validation.js';
 import { DocumentStore, namespaceString, type Namespace } from './document-store.js';
 import { checkHint, duplicateKeyError, indexedApply } from './indexes.js';

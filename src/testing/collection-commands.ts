@@ -6,7 +6,7 @@
  */
 import type { Document } from 'bson';
 import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
-import type { CrudHandler, DataNode } from './crud-commands.js';
+import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
 import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';

@@ -1,53 +1,41 @@
 /**
  * The CRUD commands a driver's happy path and failover path use, over a DataNode (a replica-set
  * member, a mongos, a standalone): insert, update, delete, findAndModify, find, getMore,
- * killCursors, count, distinct; the index, collection and aggregation commands come from their own
- * modules and share this dispatch. Reads and writes go through the node, which decides whether it
- * may serve them (a secondary refuses writes) and how writes replicate; every write passes the
- * collection's unique indexes and validator on the way to the store.
+ * killCursors, count, distinct; the index, collection, aggregation and bulkWrite commands come
+ * from their own modules and share this dispatch. Reads and writes go through the node, which
+ * decides whether it may serve them (a secondary refuses writes) and how writes replicate; every
+ * write passes the collection's unique indexes and validator on the way to the store.
  */
-import { Long, ObjectId, type Document } from 'bson';
+import { Long, type Document } from 'bson';
 import { aggregationCommands } from './aggregation.js';
+import { bulkWriteCommands } from './bulk-write-command.js';
 import { collectionCommands, COLLECTION_WRITE_COMMANDS } from './collection-commands.js';
 import { arrayArg, collectionOf, documentArg, numberArg, optionalDocument } from './command-args.js';
-import type { CursorRegistry } from './cursor-registry.js';
-import { checkCollation } from './collation.js';
+import {
+  ordered,
+  prepareInsert,
+  queryContext,
+  writeErrorOf,
+  writeReply,
+  type CrudHandler,
+  type DataNode,
+  type WriteError,
+} from './data-node.js';
 import { validatedApply } from './document-validation.js';
-import { namespaceString, type DocumentStore, type Namespace, type StoreOp } from './document-store.js';
+import { namespaceString } from './document-store.js';
 import { indexCommands, INDEX_WRITE_COMMANDS } from './index-commands.js';
 import { checkHint, indexedApply } from './indexes.js';
-import {
-  cloneDocument,
-  idFirst,
-  isOperatorDocument,
-  isPlainDocument,
-  validateUpdate,
-  valueKey,
-  valuesAtPath,
-  type QueryContext,
-  type QueryEngine,
-} from './query-engine.js';
+import { isPlainDocument, validateUpdate, valueKey, valuesAtPath, type QueryEngine } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
+import {
+  arrayFiltersOf,
+  runDeleteStatement,
+  runUpdateStatement,
+  upsertDocument,
+} from './write-statements.js';
 
-/** Applies one op to the node's store and records it for replication. */
-export type ApplyOp = (op: StoreOp) => void;
-
-/** What the CRUD commands need from the server that runs them. */
-export interface DataNode {
-  readonly engine: QueryEngine;
-  readonly cursors: CursorRegistry;
-  /** The store reads see; throws CommandError when this server may not serve the read. */
-  readableStore(request: WireRequest): DocumentStore;
-  /**
-   * Runs a write: checks the server may take it, deduplicates retryable writes, calls `execute`
-   * synchronously with the store and an `apply` that changes it, then replicates and waits for the
-   * write concern. Resolves with the reply (`execute`'s, or a stored one for a retried write).
-   */
-  write(request: WireRequest, execute: (store: DocumentStore, apply: ApplyOp) => Document): Promise<Document>;
-}
-
-export type CrudHandler = (node: DataNode, request: WireRequest) => Promise<Document> | Document;
+export type { ApplyOp, DataNode } from './data-node.js';
 
 const handlers: Readonly<Record<string, CrudHandler>> = {
   insert: insertCommand,
@@ -63,6 +51,7 @@ const handlers: Readonly<Record<string, CrudHandler>> = {
   ...aggregationCommands,
   ...collectionCommands,
   ...indexCommands,
+  ...bulkWriteCommands,
 };
 
 /** Names of the commands that change data (a secondary refuses them). */
@@ -74,6 +63,7 @@ export const WRITE_COMMANDS: ReadonlySet<string> = new Set([
   'findandmodify',
   ...COLLECTION_WRITE_COMMANDS,
   ...INDEX_WRITE_COMMANDS,
+  'bulkWrite',
 ]);
 
 /** True when `name` is one of the CRUD commands. */
@@ -113,67 +103,6 @@ export function crudCommand(node: DataNode, request: WireRequest): Promise<Docum
   return Promise.resolve().then(() => handler(guardedNode(node), request));
 }
 
-/**
- * What a command's queries may refer to: its `let` variables (evaluated once), its collation and
- * the other collections of its database (read from `store`).
- */
-export function queryContext(
-  node: DataNode,
-  request: WireRequest,
-  store: DocumentStore,
-  collation: unknown = request.command['collation'],
-): QueryContext {
-  const letValue = optionalDocument(request.command, 'let');
-  return {
-    variables: letValue ? node.engine.evaluate(letValue) : undefined,
-    collation: checkCollation(collation),
-    resolveCollection: (name) => store.documents({ db: request.db, collection: name }),
-  };
-}
-
-// ---- write results ---------------------------------------------------------------------------
-
-function ordered(command: Document): boolean {
-  return command['ordered'] !== false;
-}
-
-export interface WriteError {
-  index: number;
-  code: number;
-  errmsg: string;
-  [key: string]: unknown;
-}
-
-/** A write error for statement `index`; a CommandError's extra fields (keyPattern, errInfo) come along. */
-export function writeErrorOf(index: number, error: unknown): WriteError {
-  if (error instanceof CommandError)
-    return { index, code: error.code, codeName: error.codeName, errmsg: error.message, ...error.extra };
-  throw error;
-}
-
-function writeReply(fields: Document, writeErrors: WriteError[]): Document {
-  return { ...fields, ...(writeErrors.length > 0 ? { writeErrors } : {}), ok: 1 };
-}
-
-/** A document ready to store: a copy, `_id` first (generated when absent). */
-export function prepareInsert(document: unknown): Document {
-  if (!isPlainDocument(document))
-    throw new CommandError(ServerErrorCode.TypeMismatch, 'a document to insert must be an object');
-  const copy = cloneDocument(document);
-  if (!('_id' in copy)) return { _id: new ObjectId(), ...copy };
-  const id: unknown = copy['_id'];
-  if (Array.isArray(id)) throw new CommandError(ServerErrorCode.BadValue, "can't use an array for _id");
-  if (isPlainDocument(id)) {
-    const dollar = Object.keys(id).find((key) => key.startsWith('$'));
-    if (dollar !== undefined)
-      throw new CommandError(
-        ServerErrorCode.DollarPrefixedFieldName,
-        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
-      );
-  }
-  return idFirst(copy);
-}
-
 // ---- writes ----------------------------------------------------------------------------------
 
 function insertCommand(node: DataNode, request: WireRequest): Promise<Document> {
@@ -193,117 +122,6 @@ function insertCommand(node: DataNode, request: WireRequest): Promise<Document> 
     }
     return writeReply({ n }, writeErrors);
   });
-}
-
-/** The fields an upsert copies from its query: equalities (and `$eq`), also under `$and`. */
-function upsertSeed(query: Document): Document {
-  const seed: Document = {};
-  for (const [field, value] of Object.entries(query)) {
-    if (field === '$and' && Array.isArray(value)) {
-      for (const clause of value) if (isPlainDocument(clause)) Object.assign(seed, upsertSeed(clause));
-      continue;
-    }
-    if (field.startsWith('$')) continue;
-    if (isPlainDocument(value) && Object.keys(value).some((key) => key.startsWith('$'))) {
-      if (Object.keys(value).length === 1 && '$eq' in value) setPath(seed, field, value['$eq']);
-      continue;
-    }
-    setPath(seed, field, value);
-  }
-  return seed;
-}
-
-/** Sets a dotted path in a plain document, creating the documents on the way. */
-function setPath(document: Document, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let target = document;
-  for (const part of parts.slice(0, -1)) {
-    if (!isPlainDocument(target[part])) target[part] = {};
-    target = target[part] as Document;
-  }
-  target[parts[parts.length - 1] ?? path] = value;
-}
-
-/** The document an upsert inserts. */
-function upsertDocument(
-  engine: QueryEngine,
-  query: Document,
-  update: Document | readonly Document[],
-  context: QueryContext,
-): Document {
-  const seed = upsertSeed(query);
-  if (!Array.isArray(update) && !isOperatorDocument(update as Document)) {
-    const replacement = cloneDocument(update as Document);
-    return idFirst({ _id: seed['_id'] ?? replacement['_id'] ?? new ObjectId(), ...replacement });
-  }
-  const base = idFirst(cloneDocument(seed));
-  const updated = engine.update(base, update, { ...context, inserting: true });
-  return idFirst({ _id: updated['_id'] ?? new ObjectId(), ...updated });
-}
-
-function arrayFiltersOf(statement: Document): Document[] | undefined {
-  const value: unknown = statement['arrayFilters'];
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || !value.every((filter) => isPlainDocument(filter)))
-    throw new CommandError(ServerErrorCode.TypeMismatch, "'arrayFilters' must be an array of documents");
-  return value as Document[];
-}
-
-/** One update statement's effect: counts, and the upserted `_id` if it inserted. */
-interface UpdateOutcome {
-  matched: number;
-  modified: number;
-  upserted?: unknown;
-}
-
-/** Applies one update statement (`q`, `u`, `multi`, `upsert`, ...), shared by update and bulkWrite. */
-export function runUpdateStatement(
-  node: DataNode,
-  request: WireRequest,
-  store: DocumentStore,
-  apply: ApplyOp,
-  ns: Namespace,
-  statement: Document,
-): UpdateOutcome {
-  const query = documentArg(statement, 'q', documentArg(statement, 'filter', {}));
-  const update = validateUpdate(statement['u'] ?? statement['updateMods']);
-  const multi = statement['multi'] === true;
-  if (multi && !Array.isArray(update) && !isOperatorDocument(update as Document)) {
-    throw new CommandError(
-      ServerErrorCode.FailedToParse,
-      'multi update is not supported for replacement-style update',
-    );
-  }
-  const sort = optionalDocument(statement, 'sort');
-  if (sort && multi)
-    throw new CommandError(ServerErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
-  checkHint(store, ns, statement['hint']);
-  const context = queryContext(node, request, store, statement['collation']);
-  const constants = optionalDocument(statement, 'c');
-  const updateContext: QueryContext = constants
-    ? { ...context, variables: { ...context.variables, ...node.engine.evaluate(constants) } }
-    : context;
-  const targets = node.engine.find(store.documents(ns), {
-    ...context,
-    filter: query,
-    sort,
-    limit: multi ? 0 : 1,
-  });
-  const arrayFilters = arrayFiltersOf(statement);
-  let modified = 0;
-  for (const target of targets) {
-    const updated = node.engine.update(target, update, { ...updateContext, arrayFilters, inserting: false });
-    if (valueKey(updated) !== valueKey(target)) {
-      apply({ op: 'replace', ns, document: updated });
-      modified++;
-    }
-  }
-  if (targets.length === 0 && statement['upsert'] === true) {
-    const document = upsertDocument(node.engine, query, update, updateContext);
-    apply({ op: 'insert', ns, document });
-    return { matched: 0, modified: 0, upserted: document['_id'] as unknown };
-  }
-  return { matched: targets.length, modified };
 }
 
 function updateCommand(node: DataNode, request: WireRequest): Promise<Document> {
@@ -331,30 +149,6 @@ function updateCommand(node: DataNode, request: WireRequest): Promise<Document> 
     if (upserted.length > 0) fields['upserted'] = upserted;
     return writeReply(fields, writeErrors);
   });
-}
-
-/** Applies one delete statement (`q`, `limit`, ...); returns how many documents it deleted. */
-export function runDeleteStatement(
-  node: DataNode,
-  request: WireRequest,
-  store: DocumentStore,
-  apply: ApplyOp,
-  ns: Namespace,
-  statement: Document,
-  multi?: boolean,
-): number {
-  const query = documentArg(statement, 'q', documentArg(statement, 'filter', {}));
-  const limit = multi === undefined ? (numberArg(statement, 'limit') ?? 0) : multi ? 0 : 1;
-  if (limit !== 0 && limit !== 1)
-    throw new CommandError(ServerErrorCode.BadValue, 'the limit field in delete objects must be 0 or 1');
-  checkHint(store, ns, statement['hint']);
-  const context = queryContext(node, request, store, statement['collation']);
-  let n = 0;
-  for (const target of node.engine.find(store.documents(ns), { ...context, filter: query, limit })) {
-    apply({ op: 'delete', ns, id: target['_id'] });
-    n++;
-  }
-  return n;
 }
 
 function deleteCommand(node: DataNode, request: WireRequest): Promise<Document> {

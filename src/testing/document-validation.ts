@@ -6,7 +6,7 @@
  * is set, not when a write meets it.
  */
 import type { Document } from 'bson';
-import type { ApplyOp } from './crud-commands.js';
+import type { ApplyOp } from './data-node.js';
 import type { DocumentStore } from './document-store.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';

@@ -4,7 +4,7 @@
  */
 import type { Document } from 'bson';
 import { arrayArg, collectionOf, cursorBatchSize } from './command-args.js';
-import type { CrudHandler, DataNode } from './crud-commands.js';
+import type { CrudHandler, DataNode } from './data-node.js';
 import { namespaceString } from './document-store.js';
 import { checkIndexBuild, indexesToCreate, indexesToDrop, parseIndexSpec } from './indexes.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';

@@ -7,7 +7,7 @@
  * recorded as metadata; only uniqueness is enforced, as no query uses an index for speed.
  */
 import { Binary, EJSON, ObjectId, Timestamp, type Document } from 'bson';
-import type { ApplyOp } from './crud-commands.js';
+import type { ApplyOp } from './data-node.js';
 import {
   ID_INDEX,
   namespaceString,
