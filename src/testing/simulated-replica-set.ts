@@ -21,12 +21,13 @@
 import { type Document, type ObjectId } from 'bson';
 import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
-import { basicCommand, rejectTransactions } from './basic-commands.js';
+import { basicCommand } from './basic-commands.js';
 import { ClusterClock } from './cluster-clock.js';
-import { crudCommand, isCrudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
+import { crudCommand, isCrudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import type { DocumentStore, StoreOp } from './document-store.js';
+import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, type OplogEntry } from './oplog.js';
+import { committedTransactionFields, previousReply, retryableWriteOf, type OplogEntry } from './oplog.js';
 import { basicQueryEngine, isPlainDocument, loadQueryEngine, type QueryEngine } from './query-engine.js';
 import {
   electionIdForTerm,
@@ -38,11 +39,17 @@ import {
   type MemberRole,
   type ReplicaSetView,
 } from './replica-set-member.js';
-import { CommandError, isRetryableWriteCode, ServerErrorCode } from './server-errors.js';
+import { CommandError, ServerErrorCode } from './server-errors.js';
 import { SimulatedDeployment, type PrimaryLostEvent, type WaitForOptions } from './simulated-deployment.js';
 import { WaitAbortedError } from './timer-registry.js';
 import { awaitTopologyChange } from './topology-version-clock.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
+import {
+  runInTransaction,
+  sessionCommand,
+  transactionNode,
+  writeOutsideTransactions,
+} from './transactions.js';
 import type { WireRequest } from './wire-server.js';
 
 /** One member's configuration at start (all optional). */
@@ -526,11 +533,10 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       reply = await this.#dispatch(member, request, receivedEpoch, receivedAsPrimary);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      const retryableWrite =
-        WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-      reply = error.toReply({ retryableWrite });
+      reply = error.toReply();
       if (STATE_CHANGE_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
     }
+    reply = withErrorLabels(request.commandName, request.command, reply);
     if (member.role === 'REMOVED') return reply;
     return {
       ...reply,
@@ -547,7 +553,8 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   ): Promise<Document> {
     const name = request.commandName;
     if (isHelloCommand(name)) return this.#hello(member, request);
-    rejectTransactions(request);
+    const sessions = sessionCommand(member.transactions, request);
+    if (sessions) return sessions;
     const basic = basicCommand(request, {
       process: 'mongod',
       address: member.address,
@@ -577,6 +584,20 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       readableStore: (req) => this.#readableStore(member, req),
       write: (req, execute) => this.#write(member, req, receivedEpoch, receivedAsPrimary, execute),
     };
+    if (
+      name === 'commitTransaction' ||
+      name === 'abortTransaction' ||
+      request.command['autocommit'] !== undefined
+    ) {
+      this.#assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
+    }
+    if (name === 'abortTransaction') return member.transactions.abortCommand(request, member.txns);
+    if (name === 'commitTransaction') return this.#commit(member, request, receivedEpoch, node);
+    const transaction = member.transactions.transactionFor(request, member.txns);
+    if (transaction) {
+      const statement = crudCommand(transactionNode(transaction, this.#engine, member.cursors), request);
+      if (statement) return runInTransaction(transaction, () => statement);
+    }
     const crud = crudCommand(node, request);
     if (crud) return crud;
     throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
@@ -619,13 +640,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     );
   }
 
-  async #write(
-    member: ReplicaSetMember,
-    request: WireRequest,
-    receivedEpoch: number,
-    receivedAsPrimary: boolean,
-    execute: (store: DocumentStore, apply: ApplyOp) => Document,
-  ): Promise<Document> {
+  #assertWritablePrimary(member: ReplicaSetMember, receivedEpoch: number, receivedAsPrimary: boolean): void {
     if (member.role !== 'PRIMARY' || member.roleEpoch !== receivedEpoch) {
       if (receivedAsPrimary) {
         throw new CommandError(
@@ -635,41 +650,92 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       }
       throw new CommandError(ServerErrorCode.NotWritablePrimary, 'not primary');
     }
+  }
+
+  /** commitTransaction: one oplog entry with all the transaction's ops, then its write concern. */
+  async #commit(
+    member: ReplicaSetMember,
+    request: WireRequest,
+    epoch: number,
+    node: DataNode,
+  ): Promise<Document> {
+    const decision = member.transactions.commitDecision(request, member.txns);
+    if (decision.kind === 'alreadyCommitted') {
+      const writeConcernError = await this.#awaitWriteConcern(member, request, epoch, member.applied);
+      return writeConcernError ? { ok: 1, writeConcernError } : { ok: 1 };
+    }
+    const transaction = decision.transaction;
+    return node.write(request, (store, apply) => {
+      member.transactions.finish(transaction, 'committed');
+      for (const op of transaction.ops) apply(op);
+      return { ok: 1 };
+    });
+  }
+
+  async #write(
+    member: ReplicaSetMember,
+    request: WireRequest,
+    receivedEpoch: number,
+    receivedAsPrimary: boolean,
+    execute: (store: DocumentStore, apply: ApplyOp) => Document,
+  ): Promise<Document> {
+    this.#assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
     const retryable = retryableWriteOf(request.command);
     if (retryable) {
       const previous = previousReply(member.txns, retryable);
       if (previous) return previous;
     }
-    const ops: StoreOp[] = [];
-    let reply: Document;
-    try {
-      reply = execute(member.store, (op) => {
-        member.store.apply(op);
-        ops.push(op);
-      });
-    } catch (error) {
-      if (ops.length > 0) this.#append(member, ops, null);
-      throw error;
+    const committing = request.commandName === 'commitTransaction';
+    const result = await writeOutsideTransactions(
+      member.transactions,
+      request,
+      this.timers,
+      () => {
+        this.#assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
+        return member.store;
+      },
+      execute,
+    );
+    if (!result.ok) {
+      if (result.ops.length > 0) this.#append(member, result.ops, null);
+      throw result.error;
     }
-    if (ops.length > 0 || retryable) this.#append(member, ops, retryable ? { ...retryable, reply } : null);
+    const { reply, ops } = result;
+    if (committing && ops.length > 0) this.#appendTransaction(member, request, ops, reply);
+    else if (ops.length > 0 || retryable)
+      this.#append(member, ops, retryable ? { ...retryable, reply } : null);
     const writeConcernError = await this.#awaitWriteConcern(member, request, receivedEpoch, member.applied);
-    if (!writeConcernError) return reply;
-    const result: Document = { ...reply, writeConcernError };
-    if (
-      retryable &&
-      typeof writeConcernError['code'] === 'number' &&
-      isRetryableWriteCode(writeConcernError['code'])
-    ) {
-      result['errorLabels'] = ['RetryableWriteError'];
-    }
-    return result;
+    return writeConcernError ? { ...reply, writeConcernError } : reply;
   }
 
   // ---- replication ---------------------------------------------------------------------------
 
+  /** Appends a committed transaction's entry (see oplog.ts). */
+  #appendTransaction(
+    primary: ReplicaSetMember,
+    request: WireRequest,
+    ops: readonly StoreOp[],
+    reply: Document,
+  ): void {
+    const { txn, transaction } = committedTransactionFields(request.command, reply);
+    this.#append(primary, ops, txn, transaction);
+  }
+
   /** Appends an entry written on `primary` (whose store already has the ops) and replicates it. */
-  #append(primary: ReplicaSetMember, ops: readonly StoreOp[], txn: OplogEntry['txn']): OplogEntry {
-    const entry: OplogEntry = { ts: this.#clusterClock.tick(), term: this.#term, wall: new Date(), ops, txn };
+  #append(
+    primary: ReplicaSetMember,
+    ops: readonly StoreOp[],
+    txn: OplogEntry['txn'],
+    transaction?: OplogEntry['transaction'],
+  ): OplogEntry {
+    const entry: OplogEntry = {
+      ts: this.#clusterClock.tick(),
+      term: this.#term,
+      wall: new Date(),
+      ops,
+      txn,
+      ...(transaction ? { transaction } : {}),
+    };
     this.#oplog.push(entry);
     primary.applyEntry(entry, true);
     for (const member of this.#members) if (member !== primary) this.#replicate(member);
