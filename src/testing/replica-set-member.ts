@@ -78,6 +78,12 @@ export class ReplicaSetMember {
     return this.server.up && !this.server.partitioned;
   }
 
+  /** Cancels this member's scheduled replication, if any. */
+  stopReplication(): void {
+    this.cancelReplication?.();
+    this.cancelReplication = null;
+  }
+
   setRole(role: MemberRole): void {
     if (this.role === role) return;
     if (this.role === 'PRIMARY') this.transactions.abortAll();

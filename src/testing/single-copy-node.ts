@@ -18,10 +18,9 @@ import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { TimerRegistry } from './timer-registry.js';
 import { awaitTopologyChange, TopologyVersionClock } from './topology-version-clock.js';
 import {
-  runInTransaction,
   sessionCommand,
   TransactionCatalog,
-  transactionNode,
+  transactionCommand,
   withRecoveryToken,
   writeOutsideTransactions,
 } from './transactions.js';
@@ -116,23 +115,20 @@ export class SingleCopyNode implements WireRequestHandler {
       readableStore: () => this.data.store,
       write: (req, execute) => this.#write(req, execute),
     };
-    const transactions = this.data.transactions;
-    const owner = this.server?.address;
-    if (
-      name === 'commitTransaction' ||
-      name === 'abortTransaction' ||
-      request.command['autocommit'] !== undefined
-    ) {
-      this.#assertSessionsAllowed();
-    }
-    if (name === 'abortTransaction')
-      return this.#routed(transactions.abortCommand(request, this.data.txns, owner));
-    if (name === 'commitTransaction') return this.#routed(await this.#commit(request, node));
-    const transaction = transactions.transactionFor(request, this.data.txns, owner);
-    if (transaction) {
-      const statement = crudCommand(transactionNode(transaction, this.engine, this.cursors), request);
-      if (statement) return this.#routed(await runInTransaction(transaction, () => statement));
-    }
+    const transaction = transactionCommand(
+      {
+        catalog: this.data.transactions,
+        records: this.data.txns,
+        engine: this.engine,
+        cursors: this.cursors,
+        node,
+        ...(this.server ? { owner: this.server.address } : {}),
+        assertCanRun: () => this.#assertSessionsAllowed(),
+        awaitWriteConcern: () => Promise.resolve(null),
+      },
+      request,
+    );
+    if (transaction) return this.#routed(await transaction);
     const crud = crudCommand(node, request);
     if (crud) return crud;
     throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
@@ -150,18 +146,6 @@ export class SingleCopyNode implements WireRequestHandler {
   /** A reply of a router to a transaction's command carries the recovery token drivers send back. */
   #routed(reply: Document): Document {
     return this.kind === 'mongos' ? withRecoveryToken(reply, 'shard0') : reply;
-  }
-
-  async #commit(request: WireRequest, node: DataNode): Promise<Document> {
-    const transactions = this.data.transactions;
-    const decision = transactions.commitDecision(request, this.data.txns, this.server?.address);
-    if (decision.kind === 'alreadyCommitted') return { ok: 1 };
-    const transaction = decision.transaction;
-    return node.write(request, (_store, apply) => {
-      transactions.finish(transaction, 'committed');
-      for (const op of transaction.ops) apply(op);
-      return { ok: 1 };
-    });
   }
 
   async #write(

@@ -19,7 +19,7 @@
  */
 import { Binary, type Document } from 'bson';
 import type { CursorRegistry } from './cursor-registry.js';
-import type { ApplyOp, DataNode } from './crud-commands.js';
+import { crudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import { namespaceString, type DocumentStore, type Namespace, type StoreOp } from './document-store.js';
 import { sessionKeyOf, txnNumberOf, type TxnTable } from './oplog.js';
 import { isPlainDocument, valueKey, type QueryEngine } from './query-engine.js';
@@ -517,27 +517,81 @@ export function sessionCommand(catalog: TransactionCatalog, request: WireRequest
   }
 }
 
+/** What a server lends transactionCommand. */
+export interface TransactionServer {
+  readonly catalog: TransactionCatalog;
+  /** The server's replicated session records (committed transactions, retryable writes). */
+  readonly records: TxnTable;
+  readonly engine: QueryEngine;
+  readonly cursors: CursorRegistry;
+  /** The server's plain write path: a commit applies the transaction's ops through it. */
+  readonly node: DataNode;
+  /** The router that received the command (sharded clusters); undefined for a replica set. */
+  readonly owner?: string;
+  /** Throws when the server may not run transactions now (not primary, a standalone). */
+  assertCanRun(): void;
+  /** A retried commit of a committed transaction waits for its write concern: the error, or null. */
+  awaitWriteConcern(): Promise<Document | null>;
+}
+
+/**
+ * Runs commitTransaction, abortTransaction, or a statement of a transaction (a command with
+ * `autocommit`); undefined for any other command.
+ */
+export function transactionCommand(
+  server: TransactionServer,
+  request: WireRequest,
+): Promise<Document> | undefined {
+  const name = request.commandName;
+  const commitOrAbort = name === 'commitTransaction' || name === 'abortTransaction';
+  if (!commitOrAbort && request.command['autocommit'] === undefined) return undefined;
+  return Promise.resolve().then(async () => {
+    server.assertCanRun();
+    const { catalog, records, owner } = server;
+    if (name === 'abortTransaction') return catalog.abortCommand(request, records, owner);
+    if (name === 'commitTransaction') return commit(server, request);
+    const transaction = catalog.transactionFor(request, records, owner);
+    if (!transaction)
+      throw new CommandError(ServerErrorCode.InternalError, 'a statement without a transaction');
+    const statement = crudCommand(transactionNode(transaction, server), request);
+    if (!statement) {
+      throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+    }
+    return runInTransaction(transaction, statement);
+  });
+}
+
 /** The DataNode CRUD commands use inside `transaction`: its snapshot for reads, its writes held back. */
-export function transactionNode(
-  transaction: OpenTransaction,
-  engine: QueryEngine,
-  cursors: CursorRegistry,
-): DataNode {
+function transactionNode(transaction: OpenTransaction, server: TransactionServer): DataNode {
   return {
-    engine,
-    cursors,
+    engine: server.engine,
+    cursors: server.cursors,
     readableStore: () => transaction.view,
     write: (_request, execute) => Promise.resolve(transaction.write(execute)),
   };
 }
 
+async function commit(server: TransactionServer, request: WireRequest): Promise<Document> {
+  const decision = server.catalog.commitDecision(request, server.records, server.owner);
+  if (decision.kind === 'alreadyCommitted') {
+    const writeConcernError = await server.awaitWriteConcern();
+    return writeConcernError ? { ok: 1, writeConcernError } : { ok: 1 };
+  }
+  const transaction = decision.transaction;
+  return server.node.write(request, (_store, apply) => {
+    server.catalog.finish(transaction, 'committed');
+    for (const op of transaction.ops) apply(op);
+    return { ok: 1 };
+  });
+}
+
 /** Runs `statement` in `transaction`; a failed statement aborts the transaction, as in mongod. */
-export async function runInTransaction(
+async function runInTransaction(
   transaction: OpenTransaction,
-  statement: () => Promise<Document>,
+  statement: Promise<Document>,
 ): Promise<Document> {
   try {
-    return await statement();
+    return await statement;
   } catch (error) {
     transaction.catalog.finish(transaction, 'aborted');
     throw error;
