@@ -355,6 +355,25 @@ export class TransactionCatalog {
     return { ok: 1 };
   }
 
+  /**
+   * A retryable write (lsid and txnNumber, no autocommit) moves its session past any open
+   * transaction: mongod aborts that transaction, and refuses a txnNumber older than it.
+   */
+  retryableWriteStarts(command: Document): void {
+    const sessionKey = sessionKeyOf(command);
+    const txnNumber = txnNumberOf(command);
+    if (sessionKey === null || txnNumber === null) return;
+    const latest = this.#latest.get(sessionKey);
+    if (!latest) return;
+    if (txnNumber < latest.txnNumber) {
+      throw new CommandError(
+        ServerErrorCode.TransactionTooOld,
+        `Retryable write with txnNumber ${txnNumber} is prohibited on session because a newer transaction with txnNumber ${latest.txnNumber} has already started on this session.`,
+      );
+    }
+    if (txnNumber > latest.txnNumber) this.finish(latest, 'aborted');
+  }
+
   /** Ends a transaction; its locks are released and waiting plain writes go on. */
   finish(transaction: OpenTransaction, state: 'committed' | 'aborted'): void {
     if (transaction.state !== 'open') return;
@@ -544,7 +563,10 @@ export function transactionCommand(
 ): Promise<Document> | undefined {
   const name = request.commandName;
   const commitOrAbort = name === 'commitTransaction' || name === 'abortTransaction';
-  if (!commitOrAbort && request.command['autocommit'] === undefined) return undefined;
+  if (!commitOrAbort && request.command['autocommit'] === undefined) {
+    server.catalog.retryableWriteStarts(request.command);
+    return undefined;
+  }
   return Promise.resolve().then(async () => {
     server.assertCanRun();
     const { catalog, records, owner } = server;

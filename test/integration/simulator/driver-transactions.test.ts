@@ -188,6 +188,45 @@ describe('transactions on SimulatedReplicaSet', () => {
       });
     }
   });
+  it('a write error inside a transaction aborts it; a plain write held past its maxTimeMS fails', async () => {
+    const [rs, client] = await replicaSet();
+    await client.db('app').collection('items').insertOne({ _id: 1 });
+    const raw = await RawClient.connect(rs.primary ?? '');
+    cleanups.push(() => raw.close());
+    const { UUID } = await import('bson');
+    const txn = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
+    const duplicate = (
+      await raw.command({
+        insert: 'items',
+        documents: [{ _id: 1 }],
+        $db: 'app',
+        ...txn,
+        startTransaction: true,
+      })
+    ).document;
+    expect(duplicate).toMatchObject({ ok: 1, n: 0, writeErrors: [{ index: 0, code: 11000 }] });
+    expect((await raw.command({ commitTransaction: 1, $db: 'admin', ...txn })).document).toMatchObject({
+      ok: 0,
+      codeName: 'NoSuchTransaction',
+    });
+
+    const holder = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
+    const update = { update: 'items', updates: [{ q: { _id: 1 }, u: { $set: { v: 1 } } }], $db: 'app' };
+    expect((await raw.command({ ...update, ...holder, startTransaction: true })).document).toMatchObject({
+      ok: 1,
+      nModified: 1,
+    });
+    const held = (await raw.command({ ...update, maxTimeMS: 50 })).document;
+    expect(held).toMatchObject({ ok: 0, code: 50, codeName: 'MaxTimeMSExpired' });
+    // A retryable write with a newer txnNumber on the same session aborts its open transaction
+    // (releasing the document); the session has moved on, so the old commit is too old.
+    const retryable = { ...update, lsid: holder.lsid, txnNumber: Long.fromNumber(2) };
+    expect((await raw.command(retryable)).document).toMatchObject({ ok: 1, nModified: 1 });
+    expect((await raw.command({ commitTransaction: 1, $db: 'admin', ...holder })).document).toMatchObject({
+      ok: 0,
+      codeName: 'TransactionTooOld',
+    });
+  });
 });
 
 describe('transactions on SimulatedShardedCluster', () => {
