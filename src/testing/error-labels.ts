@@ -40,10 +40,13 @@ export function errorLabelsFor(
   const inTransaction = txnNumber && hasField(command, 'autocommit');
   const commitOrAbort = COMMIT_OR_ABORT.has(commandName);
   if (code !== undefined && inTransaction) {
-    const transient = commitOrAbort
-      ? code === ServerErrorCode.NoSuchTransaction && wcCode === undefined
-      : TRANSIENT_CODES.has(code) || isRetryableWriteCode(code) || code === ServerErrorCode.NoSuchTransaction;
-    if (transient || TRANSIENT_CODES.has(code)) return ['TransientTransactionError'];
+    const noSuchTransaction = code === ServerErrorCode.NoSuchTransaction;
+    const transient =
+      TRANSIENT_CODES.has(code) ||
+      (commitOrAbort
+        ? noSuchTransaction && wcCode === undefined
+        : noSuchTransaction || isRetryableWriteCode(code));
+    if (transient) return ['TransientTransactionError'];
   }
   const retryableWrite = txnNumber && !inTransaction;
   if (retryableWrite || (inTransaction && commitOrAbort)) {
