@@ -13,20 +13,37 @@ export const ServerErrorCode = {
   TypeMismatch: 14,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
+  IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
+  DollarPrefixedFieldName: 52,
   CommandNotFound: 59,
   WriteConcernFailed: 64,
+  ImmutableField: 66,
+  CannotCreateIndex: 67,
   InvalidOptions: 72,
   FailPointSetFailed: 74,
+  InvalidNamespace: 73,
   NoReplicationEnabled: 76,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
   ShutdownInProgress: 91,
+  DocumentValidationFailure: 121,
+  InvalidIndexSpecificationOption: 197,
   PrimarySteppedDown: 189,
   TransactionTooOld: 225,
+  AmbiguousIndexKeyPattern: 359,
   NotImplemented: 238,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
   ExceededTimeLimit: 262,
+  OperationNotSupportedInTransaction: 263,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
+  MergeStageNoMatchingDocument: 13113,
   NotWritablePrimary: 10107,
   InterruptedDueToReplStateChange: 11602,
   NotPrimaryNoSecondaryOk: 13435,
@@ -46,17 +63,14 @@ for (const [code, name] of [
   [11, 'UserNotFound'],
   [18, 'AuthenticationFailed'],
   [24, 'LockTimeout'],
-  [50, 'MaxTimeMSExpired'],
   [63, 'StaleShardVersion'],
   [89, 'NetworkTimeout'],
-  [112, 'WriteConflict'],
   [133, 'FailedToSatisfyReadPreference'],
   [134, 'ReadConcernMajorityNotAvailableYet'],
   [150, 'StaleEpoch'],
   [216, 'ElectionInProgress'],
   [234, 'RetryChangeStream'],
   [246, 'SnapshotUnavailable'],
-  [251, 'NoSuchTransaction'],
   [9001, 'SocketException'],
   [11600, 'InterruptedAtShutdown'],
   [11601, 'Interrupted'],
@@ -78,7 +92,7 @@ export class CommandError extends Error {
   readonly codeName: string;
   /**
    * Labels that replace whatever the server would add (a failCommand fail point's `errorLabels`);
-   * `[]` means none. Null: the server's own labels.
+   * `[]` means none. Null: the server's own labels (error-labels.ts).
    */
   labelsOverride: readonly string[] | null = null;
   constructor(
@@ -90,21 +104,19 @@ export class CommandError extends Error {
     this.codeName = codeNames.get(code) ?? `Location${code}`;
   }
 
-  /** The `ok: 0` reply; `retryableWrite` adds the label mongod adds for a retryable write. */
-  toReply(options: { retryableWrite?: boolean } = {}): Document {
-    const reply: Document = {
+  /**
+   * The `ok: 0` reply (labels are added on the way out: see error-labels.ts, which keeps labels a
+   * reply already has, such as a fail point's).
+   */
+  toReply(): Document {
+    return {
       ok: 0,
       errmsg: this.message,
       code: this.code,
       codeName: this.codeName,
       ...this.extra,
+      ...(this.labelsOverride === null ? {} : { errorLabels: [...this.labelsOverride] }),
     };
-    if (this.labelsOverride !== null) {
-      if (this.labelsOverride.length > 0) reply['errorLabels'] = [...this.labelsOverride];
-    } else if (options.retryableWrite === true && RETRYABLE_WRITE_CODES.has(this.code)) {
-      reply['errorLabels'] = ['RetryableWriteError'];
-    }
-    return reply;
   }
 }
 

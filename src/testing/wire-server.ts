@@ -34,6 +34,7 @@ import {
   type FaultEvent,
   type FaultSpec,
 } from './faults.js';
+import { withErrorLabels } from './error-labels.js';
 import { FAIL_COMMAND_MESSAGE } from './fail-command.js';
 import { FailPointTable, type ActiveFailPoint, type FailPointEvent } from './fail-points.js';
 import { CloseConnectionError, CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
@@ -470,23 +471,18 @@ export class WireServer {
       await request.latency();
       const error = new CommandError(rule.errorCode, FAIL_COMMAND_MESSAGE);
       error.labelsOverride = rule.errorLabels;
-      return this.#errorReply(request, error);
+      return withoutEmptyLabels(this.#errorReply(request, error));
     }
     const reply = await this.#handler.handle(request);
     const writeConcernError = rule.writeConcernError;
     if (writeConcernError === null || reply['ok'] !== 1) return reply;
-    // The labels and topologyVersion the server gives an error with this code, as mongod derives
-    // them for a write concern error.
-    const probe = new CommandError(
-      Number(writeConcernError['code']),
-      String(writeConcernError['errmsg'] ?? ''),
-    );
-    probe.labelsOverride = rule.errorLabels;
-    const shaped = this.#errorReply(request, probe);
-    const result: Document = { ...reply, writeConcernError: { ...writeConcernError } };
-    if (shaped['errorLabels'] !== undefined) result['errorLabels'] = shaped['errorLabels'];
-    if (shaped['topologyVersion'] !== undefined) result['topologyVersion'] = shaped['topologyVersion'];
-    return result;
+    let result: Document = { ...reply, writeConcernError: { ...writeConcernError } };
+    if (rule.errorLabels === null) result = withErrorLabels(request.commandName, request.command, result);
+    else result['errorLabels'] = [...rule.errorLabels];
+    // A not-primary code carries the server's topologyVersion here too, as in an error reply.
+    const probe = this.#errorReply(request, new CommandError(Number(writeConcernError['code']), ''));
+    if (probe['topologyVersion'] !== undefined) result['topologyVersion'] = probe['topologyVersion'];
+    return withoutEmptyLabels(result);
   }
 
   #errorReply(request: WireRequest, error: CommandError): Document {
@@ -554,6 +550,14 @@ export class WireServer {
       // A listener's bug must not break the server.
     }
   }
+}
+
+/** A fail point's `errorLabels: []` means no labels: mongod then sends no `errorLabels` field. */
+function withoutEmptyLabels(reply: Document): Document {
+  const labels: unknown = reply['errorLabels'];
+  if (!Array.isArray(labels) || labels.length > 0) return reply;
+  const { errorLabels: _none, ...rest } = reply;
+  return rest;
 }
 
 /** Closes a connection (FIN); over TLS, the TLS socket first, so that it ends cleanly. */
