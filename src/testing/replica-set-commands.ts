@@ -122,6 +122,8 @@ async function dispatch(
       return { config: replicaSetConfig(set.view()), ok: 1 };
     case 'replSetStepDown':
       return stepDownCommand(set.elections, member, request);
+    case 'replSetFreeze':
+      return freezeCommand(member, request);
   }
   if ((member.role === 'REMOVED' || member.role === 'ARBITER') && isCrudCommand(name)) {
     throw new CommandError(
@@ -152,6 +154,29 @@ async function dispatch(
   const crud = crudCommand(node, request);
   if (crud) return crud;
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+}
+
+/**
+ * `replSetFreeze: 0` (unfreeze) succeeds on a member that is not primary, as on mongod; nothing is
+ * ever frozen, since a freeze for a positive number of seconds is not simulated.
+ */
+function freezeCommand(member: ReplicaSetMember, request: WireRequest): Document {
+  const seconds: unknown = request.command['replSetFreeze'];
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds))
+    throw new CommandError(ServerErrorCode.TypeMismatch, "'replSetFreeze' must be a number of seconds");
+  if (member.role === 'PRIMARY') {
+    throw new CommandError(
+      ServerErrorCode.NotSecondary,
+      'cannot freeze node when primary or running for election. state: Primary',
+    );
+  }
+  if (seconds > 0) {
+    throw new CommandError(
+      ServerErrorCode.NotImplemented,
+      'the simulator does not support replSetFreeze for a positive number of seconds (use priorities, reconfigure() or elect())',
+    );
+  }
+  return { info: 'unfreezing', ok: 1 };
 }
 
 function stepDownCommand(

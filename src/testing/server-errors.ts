@@ -26,6 +26,7 @@ export const ServerErrorCode = {
   FailPointSetFailed: 74,
   InvalidNamespace: 73,
   NoReplicationEnabled: 76,
+  NotSecondary: 135,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   WriteConflict: 112,
