@@ -37,6 +37,7 @@ import {
 import { withErrorLabels } from './error-labels.js';
 import { FAIL_COMMAND_MESSAGE } from './fail-command.js';
 import { FailPointTable, type ActiveFailPoint, type FailPointEvent } from './fail-points.js';
+import { withServerTime } from './server-time.js';
 import { CloseConnectionError, CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
 import { WaitAbortedError, type TimerRegistry } from './timer-registry.js';
 import type { TlsTerminator } from './tls-terminator.js';
@@ -432,7 +433,7 @@ export class WireServer {
       if (request.commandName === 'configureFailPoint') return this.failPoints.configure(request);
       const failPoint = this.failPoints.evaluate(request);
       if (failPoint) return await this.#runFailed(connection, request, failPoint);
-      return await this.#handler.handle(request);
+      return await this.#handle(request);
     } catch (error) {
       if (error instanceof WaitAbortedError || request.signal.aborted) return null;
       if (error instanceof CommandError) return error.toReply();
@@ -473,7 +474,7 @@ export class WireServer {
       error.labelsOverride = rule.errorLabels;
       return withoutEmptyLabels(this.#errorReply(request, error));
     }
-    const reply = await this.#handler.handle(request);
+    const reply = await this.#handle(request);
     const writeConcernError = rule.writeConcernError;
     if (writeConcernError === null || reply['ok'] !== 1) return reply;
     let result: Document = { ...reply, writeConcernError: { ...writeConcernError } };
@@ -483,6 +484,13 @@ export class WireServer {
     const probe = this.#errorReply(request, new CommandError(Number(writeConcernError['code']), ''));
     if (probe['topologyVersion'] !== undefined) result['topologyVersion'] = probe['topologyVersion'];
     return withoutEmptyLabels(result);
+  }
+
+  /** Runs the handler, then holds the reply for the server time the command spent (a $where's sleep). */
+  async #handle(request: WireRequest): Promise<Document> {
+    const { value, spentMS } = await withServerTime(() => this.#handler.handle(request));
+    if (spentMS > 0) await this.#timers.delay(spentMS, request.signal);
+    return value;
   }
 
   #errorReply(request: WireRequest, error: CommandError): Document {
