@@ -116,6 +116,8 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   protected readonly timers = new TimerRegistry();
   protected readonly servers = new Map<Address, WireServer>();
   #closing: Promise<void> | null = null;
+  /** Fail points set with failCommand(), turned off by close(). */
+  #failPoints = new Set<ActiveFailPoint>();
   #kind: string;
   #tls: TlsTerminator | null;
 
@@ -207,6 +209,7 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
     const { rule, mode } = ruleFromOptions(options);
     const failPoint = new ActiveFailPoint(address ?? null, rule, mode);
     for (const server of servers) server.failPoints.add(failPoint);
+    this.#failPoints.add(failPoint);
     return failPoint;
   }
 
@@ -291,6 +294,8 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.beforeClose();
+      for (const failPoint of this.#failPoints) failPoint.off();
+      this.#failPoints.clear();
       this.timers.close();
       await Promise.all([...this.servers.values()].map((server) => server.close()));
       // A listener's handle finishes closing in the loop's close phase, after its 'close' event:

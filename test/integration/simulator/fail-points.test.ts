@@ -454,11 +454,12 @@ describe('failCommand() in code', () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const local = await SimulatedStandalone.start();
     const conn = await RawClient.connect(local.address);
-    local.failCommand({ commands: ['ping'], blockMS: 600_000 });
+    const failPoint = local.failCommand({ commands: ['ping'], blockMS: 600_000 });
     const blocked = local.waitFor('failPoint');
     conn.sendCommand({ ping: 1 });
     expect(await blocked).toMatchObject({ blockMS: 600_000 });
     await local.close();
+    expect(failPoint.active).toBe(false);
     expect((await conn.closed).errorCode).toBeNull();
     expect(conn.received.length).toBe(0);
     const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
