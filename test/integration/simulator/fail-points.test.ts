@@ -432,6 +432,32 @@ describe('failCommand() in code', () => {
     expect(await theirs.countDocuments()).toBe(1);
   });
 
+  it('a TransientTransactionError label makes withTransaction retry the whole transaction once', async () => {
+    const c = client();
+    const orders = c.db('shop').collection<Order>('orders');
+    await orders.insertOne({ _id: 0 });
+    const fp = rs.failCommand({
+      commands: ['insert'],
+      times: 1,
+      errorCode: 112,
+      errorLabels: ['TransientTransactionError'],
+    });
+    const session = c.startSession();
+    let attempts = 0;
+    try {
+      await session.withTransaction(async () => {
+        attempts++;
+        await orders.insertOne({ _id: 1 }, { session });
+        await orders.insertOne({ _id: 2 }, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    expect(attempts).toBe(2);
+    expect(fp.hits).toBe(1);
+    expect(await orders.find().toArray()).toEqual([{ _id: 0 }, { _id: 1 }, { _id: 2 }]);
+  });
+
   it('rejects bad options with a TypeError naming the option', () => {
     const bad: [unknown, RegExp][] = [
       [{ commands: [], errorCode: 2 }, /'commands'/],
