@@ -459,6 +459,17 @@ function checkInvariants(
 
 // ---- the properties -----------------------------------------------------------------------
 
+/**
+ * `npm run fuzz` runs these properties at depth: WASPNEST_PROPERTY_SCALE multiplies every run
+ * count (50 gives 1,000,000 sequences), WASPNEST_PROPERTY_SEED fixes fast-check's seed.
+ */
+const scale = Number(process.env['WASPNEST_PROPERTY_SCALE'] ?? '1');
+const seedOption =
+  process.env['WASPNEST_PROPERTY_SEED'] === undefined
+    ? {}
+    : { seed: Number(process.env['WASPNEST_PROPERTY_SEED']) };
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)), ...seedOption });
+
 describe('SDAM core properties (5-member deployment)', () => {
   const sequence = (regime: Regime, withGarbage: boolean) =>
     fc.tuple(start, fc.array(step(regime, withGarbage), { minLength: 1, maxLength: 30 }));
@@ -472,7 +483,7 @@ describe('SDAM core properties (5-member deployment)', () => {
       fc.property(sequence(regime, false), ([{ seeds, options }, steps]) =>
         run(seeds, options, steps, regime),
       ),
-      { numRuns },
+      runs(numRuns),
     );
   });
 
@@ -481,7 +492,7 @@ describe('SDAM core properties (5-member deployment)', () => {
       fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
         run(seeds, options, steps, 'mixed'),
       ),
-      { numRuns: 3000 },
+      runs(3000),
     );
     fc.assert(
       fc.property(malformedReply('mixed'), (reply) => {
@@ -489,7 +500,7 @@ describe('SDAM core properties (5-member deployment)', () => {
         expect(Object.isFrozen(sd)).toBe(true);
         if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
       }),
-      { numRuns: 2000 },
+      runs(2000),
     );
   });
 });
