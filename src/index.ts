@@ -60,6 +60,7 @@ export {
   TopologyOptionsError,
   WaspnestError,
   WireProtocolError,
+  type ServerSelectionErrorOptions,
   type ServerSelectionReadPreference,
   type ServerSelectionServerSummary,
 } from './errors.js';
