@@ -5,7 +5,9 @@
  *
  *   npm run test:unified [-- <path substring>] [--file X] [--test "name"]
  *                        [--topology single|replicaset|sharded] [--verbose] [--json out.json]
- *                        [--timeout ms] [--allow-missing]
+ *                        [--timeout ms] [--lanes n] [--allow-missing]
+ *
+ * `--lanes n`: simulated deployments per topology running pairs side by side (default 2).
  *
  * Reads UNIFIED_TESTS_DIR, else `shared/unified-tests` beside the checkout or a parent folder.
  *
@@ -42,6 +44,7 @@ const { values, positionals } = parseArgs({
     verbose: { type: 'boolean', default: false },
     json: { type: 'string' },
     timeout: { type: 'string' },
+    lanes: { type: 'string' },
     'allow-missing': { type: 'boolean', default: false },
   },
 });
@@ -72,6 +75,7 @@ const startedAt = Date.now();
 const run = await runMatrix(files, {
   topologies,
   timeoutMS,
+  lanesPerTopology: values.lanes ? Number(values.lanes) : 2,
   ...(pathFilter !== undefined ? { pathFilter } : {}),
   ...(values.test !== undefined ? { testFilter: values.test } : {}),
   onResult: (r) => {

@@ -82,10 +82,6 @@ function createClient(spec: Document, ctx: EntityFactoryContext): ClientEntity {
       if (names.has(e.name)) list.push({ name: e.name, observedAt: Date.now() / 1000, ...e.event });
     });
   }
-  // Connect now, as drivers that connect eagerly do, so SDAM and pool events flow even before the
-  // first operation (waitForEvent may come first). Not awaited: a connection failure surfaces in
-  // the operations, and a client the servers refuse must not stall the test here.
-  client.connect().catch(() => undefined);
   return { kind: 'client', client, events, topology };
 }
 

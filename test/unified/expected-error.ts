@@ -97,7 +97,9 @@ export function assertExpectedError(expected: ExpectedError, thrown: unknown, en
     assertMatches(expected.errorResponse, top.errorResponse, { entities, root: true });
   }
   if (expected.expectResult !== undefined) {
-    const result = toResultValue(error.partialResult ?? error.result);
+    // A client bulk write reports what succeeded as partialResult only; other bulk errors as result.
+    const raw = error.name === 'MongoClientBulkWriteError' ? error.partialResult : error.result;
+    const result = toResultValue(raw);
     assertMatches(expected.expectResult, result, { entities, root: true });
   }
 }

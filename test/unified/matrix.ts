@@ -29,6 +29,8 @@ export interface MatrixOptions {
   readonly testFilter?: string;
   /** Per-pair time limit. */
   readonly timeoutMS: number;
+  /** Deployments per topology, each running pairs one at a time (default 1). */
+  readonly lanesPerTopology?: number;
   /** Called after each pair (progress). */
   readonly onResult?: (result: PairResult) => void;
 }
@@ -76,55 +78,80 @@ export async function runMatrix(files: readonly LoadedFile[], options: MatrixOpt
       ...f.content.tests.map((t) => t.runOnRequirements),
     ]),
   );
-  const lanes = await Promise.all(options.topologies.map((t) => DeploymentLane.start(t, parameterNames)));
+  const perTopology = Math.max(1, options.lanesPerTopology ?? 1);
+  const lanes = await Promise.all(
+    options.topologies.flatMap((t) =>
+      Array.from({ length: perTopology }, () => DeploymentLane.start(t, parameterNames)),
+    ),
+  );
   try {
     await Promise.all(
-      lanes.map(async (lane) => {
-        const pairs: PlannedPair[] = [];
-        for (const file of readable) {
-          for (const test of file.content.tests) {
-            if (options.testFilter && !String(test.description).includes(options.testFilter)) continue;
-            const base = {
-              file: file.path,
-              area: file.area,
-              test: String(test.description),
-              topology: lane.topology,
-            };
-            const decision = decidePair(file.content.runOnRequirements, test.runOnRequirements, lane.facts);
-            if (decision.kind === 'absent') continue;
-            if (decision.kind === 'skip') {
-              report({ ...base, status: 'skipped', reason: decision.reason });
-            } else if (decision.kind === 'fail') {
-              report({ ...base, status: 'failed', reason: decision.reason });
-            } else if (test.skipReason !== undefined) {
-              report({ ...base, status: 'skipped', reason: `skipReason in the file: ${test.skipReason}` });
-            } else {
-              const schemaProblem = schemaVersionProblem(file.content.schemaVersion);
-              if (schemaProblem) report({ ...base, status: 'failed', reason: `runner: ${schemaProblem}` });
-              else pairs.push({ file, test });
+      options.topologies.map(async (topology) => {
+        const mine = lanes.filter((lane) => lane.topology === topology);
+        const pairs = planPairs(readable, mine[0]!.facts, options, report);
+        // The lanes of a topology take the next pair from one queue.
+        await Promise.all(
+          mine.map(async (lane) => {
+            for (let next = pairs.shift(); next; next = pairs.shift()) {
+              const { file, test } = next;
+              const run = await runPair(file.content, test, lane, options.timeoutMS);
+              report({
+                file: file.path,
+                area: file.area,
+                test: String(test.description),
+                topology,
+                status: run.passed ? 'passed' : 'failed',
+                ms: run.ms,
+                ...(run.reason !== undefined ? { reason: run.reason } : {}),
+              });
             }
-          }
-        }
-        for (const { file, test } of pairs) {
-          const run = await runPair(file.content, test, lane, options.timeoutMS);
-          report({
-            file: file.path,
-            area: file.area,
-            test: String(test.description),
-            topology: lane.topology,
-            status: run.passed ? 'passed' : 'failed',
-            ms: run.ms,
-            ...(run.reason !== undefined ? { reason: run.reason } : {}),
-          });
-        }
+          }),
+        );
       }),
     );
   } finally {
     await Promise.all(lanes.map((lane) => lane.close().catch(() => undefined)));
   }
+  const order = (r: PairResult) => `${r.file}\u0000${r.test}\u0000${r.topology}`;
+  results.sort((a, b) => order(a).localeCompare(order(b)));
   return {
     results,
     facts: new Map(lanes.map((lane) => [lane.topology, lane.facts])),
     deploymentRestarts: lanes.reduce((n, lane) => n + lane.restarts, 0),
   };
+}
+
+/** The pairs of one topology to run; skipped and unrunnable pairs are reported at once. */
+function planPairs(
+  files: readonly (LoadedFile & { content: UnifiedFile })[],
+  facts: ServerFacts,
+  options: MatrixOptions,
+  report: (result: PairResult) => void,
+): PlannedPair[] {
+  const pairs: PlannedPair[] = [];
+  for (const file of files) {
+    for (const test of file.content.tests) {
+      if (options.testFilter && !String(test.description).includes(options.testFilter)) continue;
+      const base = {
+        file: file.path,
+        area: file.area,
+        test: String(test.description),
+        topology: facts.topology,
+      };
+      const decision = decidePair(file.content.runOnRequirements, test.runOnRequirements, facts);
+      if (decision.kind === 'absent') continue;
+      if (decision.kind === 'skip') {
+        report({ ...base, status: 'skipped', reason: decision.reason });
+      } else if (decision.kind === 'fail') {
+        report({ ...base, status: 'failed', reason: decision.reason });
+      } else if (test.skipReason !== undefined) {
+        report({ ...base, status: 'skipped', reason: `skipReason in the file: ${test.skipReason}` });
+      } else {
+        const schemaProblem = schemaVersionProblem(file.content.schemaVersion);
+        if (schemaProblem) report({ ...base, status: 'failed', reason: `runner: ${schemaProblem}` });
+        else pairs.push({ file, test });
+      }
+    }
+  }
+  return pairs;
 }

@@ -36,6 +36,11 @@ function isResultModel(value: object): boolean {
 
 export function toResultValue(value: unknown): unknown {
   if (value instanceof Map) return mapToDocument(value);
+  if (isDocument(value) && 'didUpsert' in value) {
+    // A client bulk write's UpdateResult: the driver's didUpsert flag is not part of the model.
+    const { didUpsert: _didUpsert, upsertedId, ...rest } = value;
+    return upsertedId === undefined || upsertedId === null ? rest : { ...rest, upsertedId };
+  }
   if (Array.isArray(value)) return value.map(toResultValue);
   if (value !== null && typeof value === 'object' && isResultModel(value)) {
     const out: Document = {};
@@ -46,9 +51,10 @@ export function toResultValue(value: unknown): unknown {
     return out;
   }
   if (isDocument(value) && value.constructor === Object && 'acknowledged' in value) {
-    // InsertOneResult, UpdateResult, DeleteResult...: plain objects; drop the unset optional ones.
+    // InsertOneResult, UpdateResult, DeleteResult, client bulk write results: plain objects (with
+    // Maps inside for the verbose client results); the unset optional fields are dropped.
     const out: Document = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = v;
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = toResultValue(v);
     return out;
   }
   return value;

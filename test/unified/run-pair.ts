@@ -33,6 +33,15 @@ export function describeFailure(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+/** Names the step of the test an error came from. */
+async function phase<T>(name: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw Object.assign(new Error(`${name}: ${describeFailure(err)}`), { cause: err });
+  }
+}
+
 function usesFailPoints(test: UnifiedTest): boolean {
   return JSON.stringify(test.operations).includes('"configureFailPoint"');
 }
@@ -62,7 +71,7 @@ export async function runPair(
   let failure: string | undefined;
   try {
     const body = async () => {
-      if (file.initialData) await loadInitialData(lane.internal, file.initialData);
+      if (file.initialData) await phase('initialData', loadInitialData(lane.internal, file.initialData));
       const clusterTime: Document | null = lane.topology === 'sharded' ? await lane.clusterTime() : null;
       const context: TestContext = {
         entities,
@@ -74,7 +83,7 @@ export async function runPair(
         deadline: started + timeoutMS,
         execute: (operation, propagate) => executeOperation(operation, context, propagate),
       };
-      await createEntities(file.createEntities ?? [], context);
+      await phase('createEntities', createEntities(file.createEntities ?? [], context));
       test.operations.forEach((op, i) => {
         if (op === null || typeof op !== 'object') throw new RunnerError(`operation ${i} is not a document`);
       });
@@ -97,7 +106,7 @@ export async function runPair(
         throw new RunnerError('expectLogMessages: log message assertions are not implemented by the runner');
       if (test.expectTracingMessages)
         throw new RunnerError('expectTracingMessages: tracing assertions are not implemented by the runner');
-      if (test.outcome) await checkOutcome(lane.internal, test.outcome);
+      if (test.outcome) await phase('outcome', checkOutcome(lane.internal, test.outcome));
     };
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimedOut(`timed out after ${timeoutMS} ms`)), timeoutMS);

@@ -44,6 +44,17 @@ async function waitUntil(
   });
 }
 
+/**
+ * The driver connects on the first operation. A test that waits for monitoring events before any
+ * operation needs the monitoring started: connect then (not awaited; failures surface later).
+ * Connecting checks a connection out and in, so it is done only here, never at creation, where
+ * it would add pool events that tests counting connections do not expect.
+ */
+function startMonitoring(client: ClientEntity): void {
+  if (!(client.client as unknown as { topology?: unknown }).topology)
+    client.client.connect().catch(() => undefined);
+}
+
 function sessionOf(args: OperationArguments, ctx: TestContext) {
   return ctx.entities.getKind(args.required('session'), 'session');
 }
@@ -214,6 +225,7 @@ export const runnerOperations: Readonly<Record<string, RunnerOperation>> = {
     const client = ctx.entities.getKind(args.required('client'), 'client');
     const event = args.requiredDocument('event');
     const count = Number(args.required('count'));
+    startMonitoring(client);
     await waitUntil(
       client.events,
       () => countMatching(client.events, event, ctx.entities) >= count,
@@ -249,6 +261,7 @@ export const runnerOperations: Readonly<Record<string, RunnerOperation>> = {
     const client = ctx.entities.getKind(args.required('client'), 'client');
     const prior = ctx.entities.getKind(args.required('priorTopologyDescription'), 'topologyDescription');
     const before = primaryOf(prior.description);
+    startMonitoring(client);
     const limit = args.has('timeoutMS') ? Number(args.optional('timeoutMS')) : WAIT_LIMIT_MS;
     await waitUntil(
       client.events,
