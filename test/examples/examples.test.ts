@@ -65,7 +65,7 @@ describe('examples', () => {
     expect(Number(checks?.[2])).toBeLessThan(10);
   });
 
-  it('failover.test.ts passes under vitest, run as its header says', async () => {
+  it('the vitest examples (failover.test.ts, fail-points.test.ts) pass, run as their headers say', async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -78,8 +78,6 @@ describe('examples', () => {
       { cwd: root, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-      numTotalTests: number;
-      numPassedTests: number;
       success: boolean;
       testResults: { name: string; assertionResults: { status: string }[] }[];
     };
@@ -93,6 +91,7 @@ describe('examples', () => {
       ]),
     );
     expect(perFile.get('failover.test.ts')).toEqual(['passed', 'passed', 'passed']);
+    expect(perFile.get('fail-points.test.ts')).toEqual(['passed', 'passed', 'passed']);
     const files = readdirSync(new URL('../../examples', import.meta.url)).filter((f) =>
       f.endsWith('.test.ts'),
     );
