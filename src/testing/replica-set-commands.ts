@@ -112,6 +112,11 @@ async function dispatch(
     cursors: member.cursors,
     readableStore: (req) => readableStore(member, req),
     write: (req, execute) => write(set.replication, member, req, receivedEpoch, receivedAsPrimary, execute),
+    writeViaPrimary: (req, execute) => {
+      const primary = set.elections.primary;
+      if (primary === member || !primary) return node.write(req, execute);
+      return write(set.replication, primary, req, primary.roleEpoch, true, execute);
+    },
   };
   const crud = crudCommand(node, request);
   if (crud) return crud;

@@ -121,6 +121,24 @@ describe('aggregation across collections', () => {
     expect(union.map((row) => row['_id'])).toEqual([1, 2, 3, 10, 11, 12]);
   });
 
+  it('$out sent to a secondary reads there and writes through the primary, as mongod 5.0+', async () => {
+    const driver = await start();
+    await shop(driver);
+    const db = driver.db('shop');
+    const secondaries = new Set(rs?.secondaries);
+    const servedBy: string[] = [];
+    rs?.on('command', (event) => {
+      if (event.commandName === 'aggregate') servedBy.push(event.address);
+    });
+    await db
+      .collection('orders')
+      .aggregate([{ $match: { user: 1 } }, { $out: 'ones' }], { readPreference: ReadPreference.SECONDARY })
+      .toArray();
+    expect(servedBy.length).toBe(1);
+    expect(secondaries.has(servedBy[0] ?? '')).toBe(true);
+    expect(await db.collection('ones').countDocuments()).toBe(2);
+  });
+
   it('$out and $merge write through the primary and replicate', async () => {
     const driver = await start();
     await shop(driver);
@@ -205,6 +223,23 @@ describe('collection commands', () => {
     expect([refused.code, refused.codeName]).toEqual([121, 'DocumentValidationFailure']);
     await items.insertOne({ _id: 2, price: -1 }, { bypassDocumentValidation: true });
     expect(await items.countDocuments()).toBe(1);
+  });
+
+  it('reads views through their pipeline and refuses writes to them', async () => {
+    const driver = await start();
+    await shop(driver);
+    const db = driver.db('shop');
+    await db.createCollection('bigOrders', {
+      viewOn: 'orders',
+      pipeline: [{ $match: { total: { $gt: 2 } } }],
+    });
+    const view = db.collection<Row>('bigOrders');
+    expect(await view.estimatedDocumentCount()).toBe(2);
+    expect((await view.find().sort({ _id: 1 }).toArray()).map((order) => order._id)).toEqual([10, 11]);
+    const [info] = await db.listCollections({ name: 'bigOrders' }).toArray();
+    expect(info).toMatchObject({ type: 'view', options: { viewOn: 'orders' } });
+    const refused = await failure(view.insertOne({ _id: 99, total: 100 }));
+    expect([refused.code, refused.codeName]).toEqual([166, 'CommandNotSupportedOnView']);
   });
 
   it('honours collation strength 2 and let variables', async () => {
