@@ -16,6 +16,7 @@ export const ServerErrorCode = {
   IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
   DollarPrefixedFieldName: 52,
   CommandNotFound: 59,
   WriteConcernFailed: 64,
@@ -26,6 +27,8 @@ export const ServerErrorCode = {
   NoReplicationEnabled: 76,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
   ShutdownInProgress: 91,
   DocumentValidationFailure: 121,
   ViewDepthLimitExceeded: 149,
@@ -36,7 +39,10 @@ export const ServerErrorCode = {
   TransactionTooOld: 225,
   AmbiguousIndexKeyPattern: 359,
   NotImplemented: 238,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
   ExceededTimeLimit: 262,
+  OperationNotSupportedInTransaction: 263,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
   MergeStageNoMatchingDocument: 13113,
@@ -73,19 +79,15 @@ export class CommandError extends Error {
     this.codeName = codeNames.get(code) ?? `Location${code}`;
   }
 
-  /** The `ok: 0` reply; `retryableWrite` adds the label mongod adds for a retryable write. */
-  toReply(options: { retryableWrite?: boolean } = {}): Document {
-    const reply: Document = {
+  /** The `ok: 0` reply (labels are added on the way out: see error-labels.ts). */
+  toReply(): Document {
+    return {
       ok: 0,
       errmsg: this.message,
       code: this.code,
       codeName: this.codeName,
       ...this.extra,
     };
-    if (options.retryableWrite === true && RETRYABLE_WRITE_CODES.has(this.code)) {
-      reply['errorLabels'] = ['RetryableWriteError'];
-    }
-    return reply;
   }
 }
 
