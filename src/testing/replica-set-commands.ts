@@ -136,6 +136,11 @@ async function dispatch(
     cursors: member.cursors,
     readableStore: (req) => readableStore(member, req),
     write: (req, execute) => write(set, member, req, receivedEpoch, receivedAsPrimary, execute),
+    writeViaPrimary: (req, execute) => {
+      const primary = set.elections.primary;
+      if (primary === member || !primary) return node.write(req, execute);
+      return write(set, primary, req, primary.roleEpoch, true, execute);
+    },
   };
   const transaction = transactionCommand(
     {
