@@ -3,7 +3,14 @@
  * retried by withTransaction, aborts by a step-down, an unknown commit result after a crash, and
  * pinning to a mongos.
  */
-import { Long, MongoClient, MongoServerError, type ClientSession, type MongoClientOptions } from 'mongodb';
+import {
+  Long,
+  MongoClient,
+  UUID,
+  MongoServerError,
+  type ClientSession,
+  type MongoClientOptions,
+} from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet, SimulatedShardedCluster } from '../../../src/testing/index.js';
 import { driverClientOptions } from './driver-client.js';
@@ -167,7 +174,7 @@ describe('transactions on SimulatedReplicaSet', () => {
     const [rs, client] = await replicaSet();
     const raw = await RawClient.connect(rs.primary ?? '');
     cleanups.push(() => raw.close());
-    const lsid = { id: new (await import('bson')).UUID() };
+    const lsid = { id: new UUID() };
     const txn = { lsid, txnNumber: Long.fromNumber(1), autocommit: false };
     const insert = { insert: 'items', documents: [{ _id: 1 }], $db: 'app', ...txn, startTransaction: true };
     expect((await raw.command(insert)).document).toMatchObject({ ok: 1, n: 1 });
@@ -188,12 +195,12 @@ describe('transactions on SimulatedReplicaSet', () => {
       });
     }
   });
+
   it('a write error inside a transaction aborts it; a plain write held past its maxTimeMS fails', async () => {
     const [rs, client] = await replicaSet();
-    await client.db('app').collection('items').insertOne({ _id: 1 });
+    await client.db('app').collection<Item>('items').insertOne({ _id: 1 });
     const raw = await RawClient.connect(rs.primary ?? '');
     cleanups.push(() => raw.close());
-    const { UUID } = await import('bson');
     const txn = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
     const duplicate = (
       await raw.command({
