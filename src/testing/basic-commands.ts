@@ -4,7 +4,7 @@
  */
 import * as os from 'node:os';
 import type { Document } from 'bson';
-import { buildInfoReply, SIMULATED_SERVER_VERSION } from './server-constants.js';
+import { buildInfoReply, SIMULATED_FCV, SIMULATED_SERVER_VERSION } from './server-constants.js';
 import { CommandError } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
 
@@ -61,7 +61,7 @@ export function basicCommand(request: WireRequest, info: ServerInfo): Document |
     case 'connectionStatus':
       return { authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 };
     case 'getParameter':
-      return { featureCompatibilityVersion: { version: '7.0' }, ok: 1 };
+      return { featureCompatibilityVersion: { version: SIMULATED_FCV }, ok: 1 };
     case 'saslStart':
     case 'saslContinue':
     case 'authenticate':
