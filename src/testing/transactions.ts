@@ -317,22 +317,23 @@ export class TransactionCatalog {
     return transaction;
   }
 
-  /** Decides a commitTransaction: commit the open transaction, or succeed again for a committed one. */
+  /**
+   * Decides a commitTransaction: commit the open transaction, or succeed again for a committed
+   * one. A committed transaction is known to every router (a router that did not run it recovers
+   * the decision with the recovery token); an open one only to its own router.
+   */
   commitDecision(request: WireRequest, records: TxnTable, owner?: string): CommitDecision {
     const fields = this.#commitOrAbortFields(request);
     const latest = this.#latestNumber(fields.sessionKey, records);
     this.#checkNotTooOld(fields, latest);
     const previous = this.#latest.get(fields.sessionKey);
     const record = records.get(fields.sessionKey);
-    if (
-      previous?.txnNumber !== fields.txnNumber &&
-      record?.txnNumber === fields.txnNumber &&
-      record.committedTransaction === true
-    ) {
-      return { kind: 'alreadyCommitted' };
-    }
-    const transaction = this.#known(fields, previous, owner);
-    return transaction.state === 'committed' ? { kind: 'alreadyCommitted' } : { kind: 'commit', transaction };
+    const committed =
+      previous?.txnNumber === fields.txnNumber
+        ? previous.state === 'committed'
+        : record?.txnNumber === fields.txnNumber && record.committedTransaction === true;
+    if (committed) return { kind: 'alreadyCommitted' };
+    return { kind: 'commit', transaction: this.#known(fields, previous, owner) };
   }
 
   /** Runs abortTransaction. */

@@ -330,5 +330,16 @@ describe('transactions on SimulatedShardedCluster', () => {
     await session.commitTransaction();
     expect(commits).toEqual([pinned]);
     expect(await items.countDocuments()).toBe(6);
+    // Once committed, any router answers a retried commit (it recovers the decision).
+    const retried = (
+      await raw.command({
+        commitTransaction: 1,
+        $db: 'admin',
+        lsid: session.id,
+        txnNumber: session.serverSession?.txnNumber,
+        autocommit: false,
+      })
+    ).document;
+    expect(retried).toMatchObject({ ok: 1, recoveryToken: { recoveryShardId: 'shard0' } });
   });
 });
