@@ -64,7 +64,7 @@ describe('examples', () => {
     expect(Number(checks?.[2])).toBeLessThan(10);
   });
 
-  it('failover.test.ts passes under vitest, run as its header says', async () => {
+  it('the vitest examples (failover.test.ts, transactions.test.ts) pass, run as their headers say', async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -82,7 +82,7 @@ describe('examples', () => {
       success: boolean;
     };
     expect(report.success).toBe(true);
-    expect(report.numTotalTests).toBe(3);
-    expect(report.numPassedTests).toBe(3);
+    expect(report.numTotalTests).toBe(5);
+    expect(report.numPassedTests).toBe(5);
   });
 });
