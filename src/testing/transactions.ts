@@ -565,8 +565,9 @@ export function transactionCommand(
 ): Promise<Document> | undefined {
   const name = request.commandName;
   const commitOrAbort = name === 'commitTransaction' || name === 'abortTransaction';
-  if (!commitOrAbort && request.command['autocommit'] === undefined) {
-    server.catalog.retryableWriteStarts(request.command);
+  const command = request.command;
+  if (!commitOrAbort && command['autocommit'] === undefined && command['startTransaction'] === undefined) {
+    server.catalog.retryableWriteStarts(command);
     return undefined;
   }
   return Promise.resolve().then(async () => {
