@@ -21,7 +21,8 @@ import {
 } from '../../src/description/topology-description.js';
 import { ServerType, TopologyType } from '../../src/description/server-type.js';
 import { NetworkError, NetworkTimeoutError, ServerReplyError } from '../../src/errors.js';
-import type { Address, TopologyDescription } from '../../src/description/types.js';
+import type { Address, ServerDescription, TopologyDescription } from '../../src/description/types.js';
+import { compareTopologyVersion } from '../../src/description/topology-version.js';
 
 const ADDRESSES = ['a:27017', 'b:27017', 'c:27017', 'd:27017', 'e:27017'] as const;
 
@@ -261,6 +262,7 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
                 { now },
               );
       snapshot = applyServerDescription(snapshot, description);
+      checkReplaced(previous, snapshot, description);
       // A repeated reply converges: it may act once more (a member's reply that turned the set
       // into ReplicaSetNoPrimary adds its hosts the next time), then changes nothing that counts.
       const twice = applyServerDescription(snapshot, description);
@@ -268,6 +270,32 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
     }
     checkStep(previous, snapshot, regime);
     checkInvariants(snapshot, seeds, options);
+  }
+}
+
+/**
+ * Every check's description replaces the one held (the specification: "even if the new server
+ * description compares equal"), unless the server is no longer in the topology or the reply's
+ * topologyVersion is older. The server then holds that very description, or an Unknown with an
+ * error the core gave it (a stale primary, a set name that does not match).
+ */
+function checkReplaced(
+  previous: TopologyDescription,
+  next: TopologyDescription,
+  description: ServerDescription,
+): void {
+  const before = previous.servers.get(description.address);
+  if (
+    before === undefined ||
+    compareTopologyVersion(before.topologyVersion, description.topologyVersion) > 0
+  ) {
+    assert.equal(next, previous, 'an ignored outcome leaves the snapshot as it was');
+    return;
+  }
+  if (before !== description) assert.notEqual(next, previous, 'every check makes a new snapshot');
+  const held = next.servers.get(description.address);
+  if (held !== undefined && held !== description) {
+    assert.ok(held.type === ServerType.Unknown && held.error !== null, 'replaced by a core-made Unknown');
   }
 }
 
@@ -431,6 +459,19 @@ function checkInvariants(
 
 // ---- the properties -----------------------------------------------------------------------
 
+/**
+ * `npm run fuzz` runs these properties at depth: WASPNEST_PROPERTY_SCALE multiplies every run
+ * count (50 gives 1,000,000 sequences), WASPNEST_PROPERTY_SEED fixes fast-check's seed.
+ */
+const scale = Number(process.env['WASPNEST_PROPERTY_SCALE'] ?? '1');
+const seedOption =
+  process.env['WASPNEST_PROPERTY_SEED'] === undefined
+    ? {}
+    : { seed: Number(process.env['WASPNEST_PROPERTY_SEED']) };
+/** CPU-bound, not waiting: on a busy 2-core machine a run of thousands of sequences takes a while. */
+const PROPERTY_TIMEOUT_MS = scale > 1 ? 0 : 300_000;
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)), ...seedOption });
+
 describe('SDAM core properties (5-member deployment)', () => {
   const sequence = (regime: Regime, withGarbage: boolean) =>
     fc.tuple(start, fc.array(step(regime, withGarbage), { minLength: 1, maxLength: 30 }));
@@ -439,29 +480,37 @@ describe('SDAM core properties (5-member deployment)', () => {
     ['6.0+ servers: (electionId, setVersion) order', 'modern' as const, 6000],
     ['pre-6.0 servers: (setVersion, electionId) order', 'legacy' as const, 6000],
     ['any wire version', 'mixed' as const, 5000],
-  ])('%s', (_name, regime, numRuns) => {
-    fc.assert(
-      fc.property(sequence(regime, false), ([{ seeds, options }, steps]) =>
-        run(seeds, options, steps, regime),
-      ),
-      { numRuns },
-    );
-  });
+  ])(
+    '%s',
+    (_name, regime, numRuns) => {
+      fc.assert(
+        fc.property(sequence(regime, false), ([{ seeds, options }, steps]) =>
+          run(seeds, options, steps, regime),
+        ),
+        runs(numRuns),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('malformed replies never throw and give Unknown servers with an error', () => {
-    fc.assert(
-      fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
-        run(seeds, options, steps, 'mixed'),
-      ),
-      { numRuns: 3000 },
-    );
-    fc.assert(
-      fc.property(malformedReply('mixed'), (reply) => {
-        const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
-        expect(Object.isFrozen(sd)).toBe(true);
-        if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
-      }),
-      { numRuns: 2000 },
-    );
-  });
+  it(
+    'malformed replies never throw and give Unknown servers with an error',
+    () => {
+      fc.assert(
+        fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
+          run(seeds, options, steps, 'mixed'),
+        ),
+        runs(3000),
+      );
+      fc.assert(
+        fc.property(malformedReply('mixed'), (reply) => {
+          const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
+          expect(Object.isFrozen(sd)).toBe(true);
+          if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
+        }),
+        runs(2000),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
