@@ -310,6 +310,8 @@ describe('writes, reads and failover errors', () => {
     const lsid = session();
     const autocommitTrue = (await client.command(retryableInsert({ lsid, autocommit: true }))).document;
     expect(autocommitTrue).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
+    const noAutocommit = (await client.command(retryableInsert({ lsid, startTransaction: true }))).document;
+    expect(noAutocommit).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
     const count = (
       await client.command({
         count: 'c',
