@@ -235,6 +235,11 @@ function upsertDocument(
   return idFirst(engine.update(base, update, { inserting: true }));
 }
 
+/** The `update` a replace op records: the client's update, unless it was a replacement document. */
+function updateField(update: Document | readonly Document[]): { update?: Document | readonly Document[] } {
+  return Array.isArray(update) || isOperatorDocument(update as Document) ? { update } : {};
+}
+
 function updateCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   const statements = arrayArg(request.command, 'updates');
@@ -264,7 +269,7 @@ function updateCommand(node: DataNode, request: WireRequest): Promise<Document> 
         for (const target of targets) {
           const updated = node.engine.update(target, update, { arrayFilters, inserting: false });
           if (valueKey(updated) !== valueKey(target)) {
-            apply({ op: 'replace', ns, document: updated });
+            apply({ op: 'replace', ns, document: updated, ...updateField(update) });
             modified++;
           }
         }
@@ -355,7 +360,8 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
     const change = update as Document | readonly Document[];
     if (target) {
       const updated = node.engine.update(target, change, { arrayFilters, inserting: false });
-      if (valueKey(updated) !== valueKey(target)) apply({ op: 'replace', ns, document: updated });
+      if (valueKey(updated) !== valueKey(target))
+        apply({ op: 'replace', ns, document: updated, ...updateField(change) });
       return {
         lastErrorObject: { n: 1, updatedExisting: true },
         value: project(node.engine, returnNew ? updated : target, fields),
@@ -400,7 +406,12 @@ function dropCommand(node: DataNode, request: WireRequest): Promise<Document> {
 
 function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Document> {
   return node.write(request, (store, apply) => {
-    if (store.databaseNames().includes(request.db)) apply({ op: 'dropDatabase', db: request.db });
+    // As mongod's oplog: each collection's drop, then the database's.
+    if (!store.databaseNames().includes(request.db)) return { dropped: request.db, ok: 1 };
+    for (const collection of store.collectionNames(request.db)) {
+      apply({ op: 'drop', ns: { db: request.db, collection } });
+    }
+    apply({ op: 'dropDatabase', db: request.db });
     return { dropped: request.db, ok: 1 };
   });
 }

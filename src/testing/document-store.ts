@@ -12,11 +12,21 @@ export interface Namespace {
   readonly collection: string;
 }
 
-/** One change to a store; the unit of replication. */
+/**
+ * One change to a store; the unit of replication. What the oplog adds for change streams:
+ * `before`, the document as it was (stored documents are immutable, so this is a reference, not a
+ * copy), and on a `replace` made by an update (not a replacement), the client's `update`.
+ */
 export type StoreOp =
   | { readonly op: 'insert'; readonly ns: Namespace; readonly document: Document }
-  | { readonly op: 'replace'; readonly ns: Namespace; readonly document: Document }
-  | { readonly op: 'delete'; readonly ns: Namespace; readonly id: unknown }
+  | {
+      readonly op: 'replace';
+      readonly ns: Namespace;
+      readonly document: Document;
+      readonly before?: Document;
+      readonly update?: Document | readonly Document[];
+    }
+  | { readonly op: 'delete'; readonly ns: Namespace; readonly id: unknown; readonly before?: Document }
   | { readonly op: 'create'; readonly ns: Namespace }
   | { readonly op: 'drop'; readonly ns: Namespace }
   | { readonly op: 'dropDatabase'; readonly db: string };

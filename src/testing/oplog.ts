@@ -5,7 +5,7 @@
  * instead of writing twice (mongod keeps the same record in config.transactions).
  */
 import { Binary, type Document, type Timestamp } from 'bson';
-import type { StoreOp } from './document-store.js';
+import type { DocumentStore, StoreOp } from './document-store.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 export interface TxnRecord {
@@ -20,6 +20,8 @@ export interface OplogEntry {
   readonly wall: Date;
   readonly ops: readonly StoreOp[];
   readonly txn: (TxnRecord & { readonly sessionKey: string }) | null;
+  /** Set on a committed multi-document transaction's entry: `lsid` as the client sent it. */
+  readonly transaction?: { readonly lsid: Document; readonly txnNumber: number };
 }
 
 /** Sessions' records of their latest retryable write: session key → record. */
@@ -75,4 +77,14 @@ export function previousReply(
     );
   }
   return null;
+}
+
+/**
+ * The op as the oplog records it: a replace or delete carries the document it replaced or deleted
+ * (`before`), read from `store` just before the op is applied there.
+ */
+export function withPreImage(store: DocumentStore, op: StoreOp): StoreOp {
+  if (op.op !== 'replace' && op.op !== 'delete') return op;
+  const before = store.findById(op.ns, op.op === 'replace' ? op.document['_id'] : op.id);
+  return before === undefined ? op : { ...op, before };
 }

@@ -5,10 +5,11 @@
  */
 import type { Document } from 'bson';
 import { basicCommand, rejectTransactions } from './basic-commands.js';
+import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
 import { crudCommand, isCrudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
 import type { DocumentStore, StoreOp } from './document-store.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf } from './oplog.js';
+import { previousReply, retryableWriteOf, withPreImage } from './oplog.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
 import type { ReplicaSetElections } from './replica-set-elections.js';
 import {
@@ -107,6 +108,8 @@ async function dispatch(
       'node is not in primary or recovering state',
     );
   }
+  const stream = changeStreamCommand(changeStreamNode(set, member), request);
+  if (stream) return stream;
   const node: DataNode = {
     engine: set.engine,
     cursors: member.cursors,
@@ -116,6 +119,22 @@ async function dispatch(
   const crud = crudCommand(node, request);
   if (crud) return crud;
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+}
+
+/** The member as change streams see it: the oplog it applied, up to the majority-committed point. */
+function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): ChangeStreamNode {
+  const replication = set.replication;
+  return {
+    kind: 'replica-set member',
+    engine: set.engine,
+    cursors: member.cursors,
+    progress: replication.progress,
+    oplog: replication.oplog,
+    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
+    appliedCount: () => member.applied,
+    readableStore: (request) => readableStore(member, request),
+    store: () => member.store,
+  };
 }
 
 function stepDownCommand(
@@ -176,8 +195,8 @@ async function write(
   let reply: Document;
   try {
     reply = execute(member.store, (op) => {
+      ops.push(withPreImage(member.store, op));
       member.store.apply(op);
-      ops.push(op);
     });
   } catch (error) {
     if (ops.length > 0) replication.append(member, ops, null);

@@ -5,12 +5,14 @@
  */
 import type { Document } from 'bson';
 import { basicCommand, rejectTransactions } from './basic-commands.js';
+import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
 import type { ClusterClock } from './cluster-clock.js';
 import { CursorRegistry } from './cursor-registry.js';
 import { crudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
-import { DocumentStore } from './document-store.js';
+import { DocumentStore, type StoreOp } from './document-store.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, type TxnTable } from './oplog.js';
+import { previousReply, retryableWriteOf, withPreImage, type OplogEntry, type TxnTable } from './oplog.js';
+import { ProgressSignal } from './progress-signal.js';
 import type { QueryEngine } from './query-engine.js';
 import { commonHelloFields, helloLimits } from './server-constants.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
@@ -18,12 +20,23 @@ import type { TimerRegistry } from './timer-registry.js';
 import { awaitTopologyChange, TopologyVersionClock } from './topology-version-clock.js';
 import type { WireRequest, WireRequestHandler, WireServer } from './wire-server.js';
 
-/** The one copy of the data, and the retryable-write records, shared by a deployment's servers. */
+/**
+ * The one copy of the data, the retryable-write records and, behind mongos routers, the oplog that
+ * change streams read, shared by a deployment's servers.
+ */
 export class SharedData {
   readonly store = new DocumentStore();
   readonly txns: TxnTable = new Map();
+  /** Every write's ops (mongos only: a standalone has no oplog). */
+  readonly oplog: OplogEntry[] = [];
+  readonly progress: ProgressSignal;
   /** Timestamps of writes (mongos replies' operationTime); null for a standalone. */
-  constructor(readonly clock: ClusterClock | null) {}
+  constructor(
+    readonly clock: ClusterClock | null,
+    timers: TimerRegistry,
+  ) {
+    this.progress = new ProgressSignal(timers);
+  }
 }
 
 export class SingleCopyNode implements WireRequestHandler {
@@ -88,6 +101,8 @@ export class SingleCopyNode implements WireRequestHandler {
         throw new CommandError(ServerErrorCode.NoReplicationEnabled, 'not running with --replSet');
       throw new CommandError(ServerErrorCode.CommandNotFound, `no such cmd: ${name}`);
     }
+    const stream = changeStreamCommand(this.#changeStreamNode(), request);
+    if (stream) return stream;
     const node: DataNode = {
       engine: this.engine,
       cursors: this.cursors,
@@ -97,6 +112,21 @@ export class SingleCopyNode implements WireRequestHandler {
     const crud = crudCommand(node, request);
     if (crud) return crud;
     throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+  }
+
+  #changeStreamNode(): ChangeStreamNode {
+    const data = this.data;
+    return {
+      kind: this.kind,
+      engine: this.engine,
+      cursors: this.cursors,
+      progress: data.progress,
+      oplog: data.oplog,
+      visibleCount: () => data.oplog.length,
+      appliedCount: () => data.oplog.length,
+      readableStore: () => data.store,
+      store: () => data.store,
+    };
   }
 
   #write(request: WireRequest, execute: (store: DocumentStore, apply: ApplyOp) => Document): Document {
@@ -111,10 +141,24 @@ export class SingleCopyNode implements WireRequestHandler {
       const previous = previousReply(this.data.txns, retryable);
       if (previous) return previous;
     }
-    const store = this.data.store;
-    const reply = execute(store, (op) => store.apply(op));
+    const { store, clock, oplog } = this.data;
+    const ops: StoreOp[] = [];
+    let reply: Document;
+    try {
+      reply = execute(store, (op) => {
+        if (clock) ops.push(withPreImage(store, op));
+        store.apply(op);
+      });
+    } finally {
+      if (clock) {
+        this.#lastOpTime = clock.tick();
+        if (ops.length > 0) {
+          oplog.push({ ts: this.#lastOpTime, term: 1, wall: new Date(), ops, txn: null });
+          this.data.progress.notify();
+        }
+      }
+    }
     if (retryable) this.data.txns.set(retryable.sessionKey, { txnNumber: retryable.txnNumber, reply });
-    if (this.data.clock) this.#lastOpTime = this.data.clock.tick();
     return reply;
   }
 }
