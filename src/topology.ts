@@ -1004,6 +1004,7 @@ export class Topology extends TopologyEventEmitter {
       },
       snapshot.type,
       servers,
+      { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
     );
   }
 }
