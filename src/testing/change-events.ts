@@ -132,6 +132,26 @@ export function changeEventsOf(
       const event = { ...head('dropDatabase'), ns: { db: op.db } };
       return target.kind === 'database' ? withInvalidate(event) : one(event);
     }
+    case 'rename': {
+      // A collection stream on either name sees the rename, and ends with it.
+      if (!watches(target, op.ns) && !watches(target, op.to)) return [];
+      const event: Document = { ...head('rename'), ns: nsDocument(op.ns), to: nsDocument(op.to) };
+      if (options.showExpandedEvents) event['operationDescription'] = { to: nsDocument(op.to) };
+      return target.kind === 'collection' ? withInvalidate(event) : one(event);
+    }
+    case 'createIndexes':
+    case 'dropIndexes':
+      if (!options.showExpandedEvents || !watches(target, op.ns)) return [];
+      return one({
+        ...head(op.op),
+        ns: nsDocument(op.ns),
+        operationDescription: {
+          indexes: op.op === 'createIndexes' ? op.indexes : op.names.map((name) => ({ name })),
+        },
+      });
+    case 'collMod':
+      if (!options.showExpandedEvents || !watches(target, op.ns)) return [];
+      return one({ ...head('modify'), ns: nsDocument(op.ns), operationDescription: { ...op.options } });
   }
 }
 

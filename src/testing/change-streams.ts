@@ -390,7 +390,10 @@ function checkTokenInHistory(oplog: readonly OplogEntry[], position: StreamPosit
 function eventSource(node: ChangeStreamNode): EventSource {
   return {
     lookup: (ns, id) => node.store().findById(ns, id),
-    recordsImages: () => false,
+    recordsImages: (ns) => {
+      const option: unknown = node.store().collectionOptions(ns)['changeStreamPreAndPostImages'];
+      return isPlainDocument(option) && option['enabled'] === true;
+    },
   };
 }
 

@@ -4,12 +4,13 @@
  * retryable-write replays, write concern). Every reply gossips `$clusterTime` and `operationTime`.
  */
 import type { Document } from 'bson';
-import { basicCommand, rejectTransactions } from './basic-commands.js';
+import { basicCommand } from './basic-commands.js';
 import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
-import { crudCommand, isCrudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
-import type { DocumentStore, StoreOp } from './document-store.js';
+import { crudCommand, isCrudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
+import type { DocumentStore } from './document-store.js';
+import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, withPreImage } from './oplog.js';
+import { committedTransactionFields, previousReply, retryableWriteOf, withPreImage } from './oplog.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
 import type { ReplicaSetElections } from './replica-set-elections.js';
 import {
@@ -20,9 +21,10 @@ import {
   type ReplicaSetView,
 } from './replica-set-member.js';
 import type { ReplicaSetReplication } from './replica-set-replication.js';
-import { CommandError, isRetryableWriteCode, ServerErrorCode } from './server-errors.js';
+import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { TimerRegistry } from './timer-registry.js';
 import { awaitTopologyChange } from './topology-version-clock.js';
+import { sessionCommand, transactionCommand, writeOutsideTransactions } from './transactions.js';
 import type { WireRequest } from './wire-server.js';
 
 /** What a member's commands reach in its set. */
@@ -58,11 +60,10 @@ export async function handleMemberRequest(
     reply = await dispatch(set, member, request, receivedEpoch, receivedAsPrimary);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
-    const retryableWrite =
-      WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-    reply = error.toReply({ retryableWrite });
+    reply = error.toReply();
     if (STATE_CHANGE_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
   }
+  reply = withErrorLabels(request.commandName, request.command, reply);
   if (member.role === 'REMOVED') return reply;
   const clock = set.replication.clusterClock;
   return {
@@ -84,7 +85,8 @@ async function dispatch(
     await awaitTopologyChange(member.clock, request, set.timers);
     return memberHello(member, set.view(), request);
   }
-  rejectTransactions(request);
+  const sessions = sessionCommand(member.transactions, request);
+  if (sessions) return sessions;
   const basic = basicCommand(request, {
     process: 'mongod',
     address: member.address,
@@ -108,14 +110,28 @@ async function dispatch(
       'node is not in primary or recovering state',
     );
   }
-  const stream = changeStreamCommand(changeStreamNode(set, member), request);
-  if (stream) return stream;
   const node: DataNode = {
     engine: set.engine,
     cursors: member.cursors,
     readableStore: (req) => readableStore(member, req),
-    write: (req, execute) => write(set.replication, member, req, receivedEpoch, receivedAsPrimary, execute),
+    write: (req, execute) => write(set, member, req, receivedEpoch, receivedAsPrimary, execute),
   };
+  const transaction = transactionCommand(
+    {
+      catalog: member.transactions,
+      records: member.txns,
+      engine: set.engine,
+      cursors: member.cursors,
+      node,
+      assertCanRun: () => assertWritablePrimary(member, receivedEpoch, receivedAsPrimary),
+      awaitWriteConcern: () =>
+        set.replication.awaitWriteConcern(member, request, receivedEpoch, member.applied),
+    },
+    request,
+  );
+  if (transaction) return transaction;
+  const stream = changeStreamCommand(changeStreamNode(set, member), request);
+  if (stream) return stream;
   const crud = crudCommand(node, request);
   if (crud) return crud;
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
@@ -169,14 +185,11 @@ function readableStore(member: ReplicaSetMember, request: WireRequest): Document
   throw new CommandError(ServerErrorCode.NotPrimaryOrSecondary, 'node is not in primary or recovering state');
 }
 
-async function write(
-  replication: ReplicaSetReplication,
+function assertWritablePrimary(
   member: ReplicaSetMember,
-  request: WireRequest,
   receivedEpoch: number,
   receivedAsPrimary: boolean,
-  execute: (store: DocumentStore, apply: ApplyOp) => Document,
-): Promise<Document> {
+): void {
   if (member.role !== 'PRIMARY' || member.roleEpoch !== receivedEpoch) {
     if (receivedAsPrimary) {
       throw new CommandError(
@@ -186,38 +199,56 @@ async function write(
     }
     throw new CommandError(ServerErrorCode.NotWritablePrimary, 'not primary');
   }
+}
+
+/**
+ * The write path: a plain write (waiting for open transactions holding what it touches), a
+ * retryable write (replayed from its record), or a transaction's commit (one oplog entry).
+ */
+async function write(
+  set: MemberCommandContext,
+  member: ReplicaSetMember,
+  request: WireRequest,
+  receivedEpoch: number,
+  receivedAsPrimary: boolean,
+  execute: (store: DocumentStore, apply: ApplyOp) => Document,
+): Promise<Document> {
+  assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
+  const replication = set.replication;
   const retryable = retryableWriteOf(request.command);
   if (retryable) {
     const previous = previousReply(member.txns, retryable);
     if (previous) return previous;
   }
-  const ops: StoreOp[] = [];
-  let reply: Document;
-  try {
-    reply = execute(member.store, (op) => {
-      ops.push(withPreImage(member.store, op));
-      member.store.apply(op);
-    });
-  } catch (error) {
-    if (ops.length > 0) replication.append(member, ops, null);
-    throw error;
+  const result = await writeOutsideTransactions(
+    member.transactions,
+    request,
+    set.timers,
+    () => {
+      assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
+      return member.store;
+    },
+    // The oplog records what each replace and delete replaced (change streams' pre-images).
+    (store, apply) => execute(store, (op) => apply(withPreImage(store, op))),
+  );
+  if (!result.ok) {
+    if (result.ops.length > 0) replication.append(member, result.ops, null);
+    throw result.error;
   }
-  if (ops.length > 0 || retryable)
+  const { reply, ops } = result;
+  if (request.commandName === 'commitTransaction') {
+    if (ops.length > 0) {
+      const { txn, transaction } = committedTransactionFields(request.command, reply);
+      replication.append(member, ops, txn, transaction);
+    }
+  } else if (ops.length > 0 || retryable) {
     replication.append(member, ops, retryable ? { ...retryable, reply } : null);
+  }
   const writeConcernError = await replication.awaitWriteConcern(
     member,
     request,
     receivedEpoch,
     member.applied,
   );
-  if (!writeConcernError) return reply;
-  const result: Document = { ...reply, writeConcernError };
-  if (
-    retryable &&
-    typeof writeConcernError['code'] === 'number' &&
-    isRetryableWriteCode(writeConcernError['code'])
-  ) {
-    result['errorLabels'] = ['RetryableWriteError'];
-  }
-  return result;
+  return writeConcernError ? { ...reply, writeConcernError } : reply;
 }

@@ -52,14 +52,23 @@ export class ReplicaSetReplication {
     for (const member of this.#host.members()) if (member.dataBearing) member.applyEntry(initiate);
   }
 
-  /** Appends an entry written on `primary` (whose store already has the ops) and replicates it. */
-  append(primary: ReplicaSetMember, ops: readonly StoreOp[], txn: OplogEntry['txn']): OplogEntry {
+  /**
+   * Appends an entry written on `primary` (whose store already has the ops) and replicates it;
+   * `transaction` marks a committed transaction's entry (see oplog.ts).
+   */
+  append(
+    primary: ReplicaSetMember,
+    ops: readonly StoreOp[],
+    txn: OplogEntry['txn'],
+    transaction?: OplogEntry['transaction'],
+  ): OplogEntry {
     const entry: OplogEntry = {
       ts: this.clusterClock.tick(),
       term: this.#host.term(),
       wall: new Date(),
       ops,
       txn,
+      ...(transaction ? { transaction } : {}),
     };
     this.oplog.push(entry);
     primary.applyEntry(entry, true);

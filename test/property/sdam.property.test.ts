@@ -21,7 +21,8 @@ import {
 } from '../../src/description/topology-description.js';
 import { ServerType, TopologyType } from '../../src/description/server-type.js';
 import { NetworkError, NetworkTimeoutError, ServerReplyError } from '../../src/errors.js';
-import type { Address, TopologyDescription } from '../../src/description/types.js';
+import type { Address, ServerDescription, TopologyDescription } from '../../src/description/types.js';
+import { compareTopologyVersion } from '../../src/description/topology-version.js';
 
 const ADDRESSES = ['a:27017', 'b:27017', 'c:27017', 'd:27017', 'e:27017'] as const;
 
@@ -261,6 +262,7 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
                 { now },
               );
       snapshot = applyServerDescription(snapshot, description);
+      checkReplaced(previous, snapshot, description);
       // A repeated reply converges: it may act once more (a member's reply that turned the set
       // into ReplicaSetNoPrimary adds its hosts the next time), then changes nothing that counts.
       const twice = applyServerDescription(snapshot, description);
@@ -268,6 +270,32 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
     }
     checkStep(previous, snapshot, regime);
     checkInvariants(snapshot, seeds, options);
+  }
+}
+
+/**
+ * Every check's description replaces the one held (the specification: "even if the new server
+ * description compares equal"), unless the server is no longer in the topology or the reply's
+ * topologyVersion is older. The server then holds that very description, or an Unknown with an
+ * error the core gave it (a stale primary, a set name that does not match).
+ */
+function checkReplaced(
+  previous: TopologyDescription,
+  next: TopologyDescription,
+  description: ServerDescription,
+): void {
+  const before = previous.servers.get(description.address);
+  if (
+    before === undefined ||
+    compareTopologyVersion(before.topologyVersion, description.topologyVersion) > 0
+  ) {
+    assert.equal(next, previous, 'an ignored outcome leaves the snapshot as it was');
+    return;
+  }
+  if (before !== description) assert.notEqual(next, previous, 'every check makes a new snapshot');
+  const held = next.servers.get(description.address);
+  if (held !== undefined && held !== description) {
+    assert.ok(held.type === ServerType.Unknown && held.error !== null, 'replaced by a core-made Unknown');
   }
 }
 

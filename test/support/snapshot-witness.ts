@@ -27,6 +27,13 @@ const SAMPLED_ON = [
 export interface SelectionSettings {
   readonly heartbeatFrequencyMS: number;
   readonly localThresholdMS?: number;
+  /**
+   * Accept versions the witness never saw, standing in the newest earlier one it saw. Sound only
+   * when the events it listens to fire for every change that matters: a swap that emits no event
+   * changed no field the spec compares, only RTT and times, which decide suitability only under
+   * maxStalenessSeconds (so a read preference with it is still checked strictly).
+   */
+  readonly metricOnlyGaps?: boolean;
 }
 
 export class InvariantViolation extends Error {
@@ -70,8 +77,14 @@ export class SnapshotWitness {
     settings: SelectionSettings,
   ): void {
     const rp = toReadPreference(readPreference);
+    const gapsAllowed = settings.metricOnlyGaps === true && rp.maxStalenessSeconds === null;
+    let standIn: TopologyDescription | undefined;
+    for (let earlier = from; earlier >= 0 && standIn === undefined; earlier--)
+      standIn = this.#snapshots.get(earlier);
     for (let version = from; version <= to; version++) {
-      const snapshot = this.#snapshots.get(version);
+      const seen = this.#snapshots.get(version);
+      if (seen !== undefined) standIn = seen;
+      const snapshot = seen ?? (gapsAllowed ? standIn : undefined);
       if (snapshot === undefined) {
         throw new InvariantViolation(
           `incomplete evidence: snapshot v${version} (between v${from} and v${to}) was never seen`,
