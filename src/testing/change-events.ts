@@ -4,7 +4,8 @@
  * `updateDescription`), replace, delete, drop, rename, dropDatabase and the invalidate that ends a
  * collection stream (drop, rename) or a database stream (dropDatabase).
  */
-import type { Document } from 'bson';
+import { createHash } from 'node:crypto';
+import { UUID, type Document } from 'bson';
 import type { Namespace, StoreOp } from './document-store.js';
 import type { OplogEntry } from './oplog.js';
 import { encodeResumeToken, type StreamPosition } from './resume-token.js';
@@ -58,6 +59,19 @@ function watches(target: StreamTarget, ns: Namespace): boolean {
 
 const nsDocument = (ns: Namespace): Document => ({ db: ns.db, coll: ns.collection });
 
+const sameNamespace = (a: Namespace, b: Namespace): boolean => a.db === b.db && a.collection === b.collection;
+
+/**
+ * A collection's UUID in expanded events. The simulator keeps no catalog UUIDs: this one is derived
+ * from the namespace, so every member agrees on it (a collection dropped and created again keeps it).
+ */
+function collectionUuid(ns: Namespace): UUID {
+  const bytes = createHash('sha256').update(`${ns.db}.${ns.collection}`).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  return new UUID(bytes);
+}
+
 /** The events one op of `entry` gives a stream on `target` (none, one, or one and an invalidate). */
 export function changeEventsOf(
   entry: OplogEntry,
@@ -69,11 +83,12 @@ export function changeEventsOf(
   const op = entry.ops[opIndex];
   if (!op) return [];
   const position: StreamPosition = { ts: entry.ts, opIndex, invalidate: false };
-  const head = (operationType: string): Document => ({
+  const head = (operationType: string, ns?: Namespace): Document => ({
     _id: encodeResumeToken(position),
     operationType,
     clusterTime: entry.ts,
     wallTime: entry.wall,
+    ...(options.showExpandedEvents && ns ? { collectionUUID: collectionUuid(ns) } : {}),
   });
   const tail: Document = entry.transaction
     ? { lsid: entry.transaction.lsid, txnNumber: entry.transaction.txnNumber }
@@ -102,7 +117,7 @@ export function changeEventsOf(
     case 'insert':
       if (!watches(target, op.ns)) return [];
       return one({
-        ...head('insert'),
+        ...head('insert', op.ns),
         fullDocument: op.document,
         ns: nsDocument(op.ns),
         documentKey: { _id: op.document['_id'] as unknown },
@@ -113,17 +128,24 @@ export function changeEventsOf(
     case 'delete':
       if (!watches(target, op.ns)) return [];
       return one({
-        ...head('delete'),
+        ...head('delete', op.ns),
         ns: nsDocument(op.ns),
         documentKey: { _id: op.id },
         ...beforeChange(op.ns, op.before, options, source),
       });
     case 'create':
       if (!options.showExpandedEvents || !watches(target, op.ns)) return [];
-      return one({ ...head('create'), ns: nsDocument(op.ns), nsType: 'collection' });
+      return one({
+        ...head('create', op.ns),
+        ns: nsDocument(op.ns),
+        operationDescription: { idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+      });
     case 'drop': {
+      // rename's dropTarget: mongod logs one rename entry, which carries the drop.
+      const next = entry.ops[opIndex + 1];
+      if (next?.op === 'rename' && sameNamespace(next.to, op.ns)) return [];
       if (!watches(target, op.ns)) return [];
-      const event = { ...head('drop'), ns: nsDocument(op.ns) };
+      const event = { ...head('drop', op.ns), ns: nsDocument(op.ns) };
       return target.kind === 'collection' ? withInvalidate(event) : one(event);
     }
     case 'dropDatabase': {
@@ -135,15 +157,22 @@ export function changeEventsOf(
     case 'rename': {
       // A collection stream on either name sees the rename, and ends with it.
       if (!watches(target, op.ns) && !watches(target, op.to)) return [];
-      const event: Document = { ...head('rename'), ns: nsDocument(op.ns), to: nsDocument(op.to) };
-      if (options.showExpandedEvents) event['operationDescription'] = { to: nsDocument(op.to) };
+      const event: Document = { ...head('rename', op.ns), ns: nsDocument(op.ns), to: nsDocument(op.to) };
+      const previous = entry.ops[opIndex - 1];
+      const droppedTarget = previous?.op === 'drop' && sameNamespace(previous.ns, op.to);
+      if (options.showExpandedEvents) {
+        event['operationDescription'] = {
+          to: nsDocument(op.to),
+          ...(droppedTarget ? { dropTarget: collectionUuid(op.to) } : {}),
+        };
+      }
       return target.kind === 'collection' ? withInvalidate(event) : one(event);
     }
     case 'createIndexes':
     case 'dropIndexes':
       if (!options.showExpandedEvents || !watches(target, op.ns)) return [];
       return one({
-        ...head(op.op),
+        ...head(op.op, op.ns),
         ns: nsDocument(op.ns),
         operationDescription: {
           indexes: op.op === 'createIndexes' ? op.indexes : op.names.map((name) => ({ name })),
@@ -151,14 +180,18 @@ export function changeEventsOf(
       });
     case 'collMod':
       if (!options.showExpandedEvents || !watches(target, op.ns)) return [];
-      return one({ ...head('modify'), ns: nsDocument(op.ns), operationDescription: { ...op.options } });
+      return one({
+        ...head('modify', op.ns),
+        ns: nsDocument(op.ns),
+        operationDescription: { ...op.options },
+      });
   }
 }
 
 /** An update or replace event. */
 function documentChange(
   op: Extract<StoreOp, { op: 'replace' }>,
-  head: (operationType: string) => Document,
+  head: (operationType: string, ns?: Namespace) => Document,
   options: EventOptions,
   source: EventSource,
 ): Document {
@@ -166,12 +199,12 @@ function documentChange(
   const documentKey = { _id: op.document['_id'] as unknown };
   const before = beforeChange(op.ns, op.before, options, source);
   if (op.update === undefined) {
-    return { ...head('replace'), fullDocument: op.document, ns, documentKey, ...before };
+    return { ...head('replace', op.ns), fullDocument: op.document, ns, documentKey, ...before };
   }
   const description = describeUpdate(op.before ?? {}, op.document, op.update);
   const { disambiguatedPaths, ...plain } = description;
   const updateDescription: Document = options.showExpandedEvents ? { ...plain, disambiguatedPaths } : plain;
-  const event = head('update');
+  const event = head('update', op.ns);
   switch (options.fullDocument) {
     case 'default':
       break;

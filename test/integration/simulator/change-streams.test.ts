@@ -283,6 +283,65 @@ describe('change streams on SimulatedReplicaSet', () => {
     });
   });
 
+  it('reports pre- and post-images once the collection records them (collMod changeStreamPreAndPostImages)', async () => {
+    const [, client] = await replicaSet();
+    const db = client.db('app');
+    const accounts = db.collection<{ _id: string; balance: number }>('accounts');
+    await accounts.insertOne({ _id: 'a', balance: 10 });
+    const images = { fullDocument: 'required', fullDocumentBeforeChange: 'required' } as const;
+
+    const refused = await started(accounts.watch([], { ...quick, ...images }));
+    await accounts.updateOne({ _id: 'a' }, { $inc: { balance: 5 } });
+    await expect(refused.next()).rejects.toMatchObject({ code: 47, codeName: 'NoMatchingDocument' });
+
+    await db.command({ collMod: 'accounts', changeStreamPreAndPostImages: { enabled: true } });
+    const stream = await started(accounts.watch([], { ...quick, ...images }));
+    await accounts.updateOne({ _id: 'a' }, { $inc: { balance: 5 } });
+    await accounts.deleteOne({ _id: 'a' });
+    const [update, remove] = await take(stream, 2);
+    expect(update).toMatchObject({
+      operationType: 'update',
+      fullDocument: { _id: 'a', balance: 20 },
+      fullDocumentBeforeChange: { _id: 'a', balance: 15 },
+    });
+    expect(remove).toMatchObject({
+      operationType: 'delete',
+      fullDocumentBeforeChange: { _id: 'a', balance: 20 },
+    });
+  });
+
+  it('shows DDL events with showExpandedEvents: create, createIndexes, modify, rename over a dropped target', async () => {
+    const [, client] = await replicaSet();
+    const db = client.db('app');
+    const stream = await started(db.watch([], { ...quick, showExpandedEvents: true }));
+    await db.createCollection('staging');
+    await db.collection('staging').createIndex({ sku: 1 }, { name: 'sku_1' });
+    await db.command({ collMod: 'staging' });
+    await db.createCollection('live');
+    await db.collection('staging').rename('live', { dropTarget: true });
+
+    const events = (await take(stream, 5)) as Document[];
+    expect(events.map((event) => event['operationType'])).toEqual([
+      'create',
+      'createIndexes',
+      'modify',
+      'create',
+      'rename',
+    ]);
+    expect(events[1]?.['operationDescription']).toMatchObject({
+      indexes: [{ name: 'sku_1', key: { sku: 1 } }],
+    });
+    expect(events[4]).toMatchObject({
+      ns: { db: 'app', coll: 'staging' },
+      to: { db: 'app', coll: 'live' },
+      operationDescription: { to: { db: 'app', coll: 'live' } },
+    });
+    expect(events[4]?.['operationDescription']).toHaveProperty('dropTarget');
+    expect(events[0]?.['collectionUUID']).toBeDefined();
+    // The target's drop is part of the rename (one oplog entry in mongod), not an event of its own.
+    expect(events.every((event) => event['operationType'] !== 'drop')).toBe(true);
+  });
+
   it('refuses a resume token that names an op the oplog does not hold, as after a rollback', async () => {
     const [, client] = await replicaSet();
     const collection = client.db('app').collection<Doc>('items');
