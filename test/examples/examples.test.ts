@@ -78,6 +78,8 @@ describe('examples', () => {
       { cwd: root, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      numTotalTests: number;
+      numPassedTests: number;
       success: boolean;
       testResults: { name: string; assertionResults: { status: string }[] }[];
     };
