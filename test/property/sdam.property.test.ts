@@ -151,6 +151,35 @@ function malformedReply(regime: Regime) {
   );
 }
 
+/** Values of a type each checked field cannot have. */
+const wrongType: Record<string, fc.Arbitrary<unknown>> = {
+  hosts: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  setName: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string())),
+  setVersion: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer())),
+  electionId: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.integer())),
+  me: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string())),
+  tags: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  maxWireVersion: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer())),
+  lastWrite: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  topologyVersion: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+};
+
+function certainlyMalformedReply(regime: Regime): fc.Arbitrary<{ reply: unknown; field: string | null }> {
+  return fc.oneof(
+    fc
+      .oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()))
+      .map((reply) => ({ reply, field: null })),
+    fc
+      .tuple(helloReply(regime), fc.constantFrom(...Object.keys(wrongType)))
+      .chain(([reply, field]) =>
+        (wrongType[field] as fc.Arbitrary<unknown>).map((value) => ({
+          reply: { ...reply, [field]: value },
+          field,
+        })),
+      ),
+  );
+}
+
 type Step =
   | { kind: 'reply'; address: Address; reply: unknown }
   | { kind: 'failure'; address: Address; timeout: boolean }
@@ -271,13 +300,32 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
   }
 }
 
+/** The events between two snapshots say exactly which servers came, went and changed. */
+function checkEvents(previous: TopologyDescription, next: TopologyDescription): void {
+  const events = sdamEventsBetween(previous, next);
+  const addresses = (type: string) =>
+    events.flatMap((e) => (e.type === type && 'address' in e ? [e.address] : [])).sort();
+  const added = [...next.servers.keys()].filter((a) => !previous.servers.has(a)).sort();
+  const removed = [...previous.servers.keys()].filter((a) => !next.servers.has(a)).sort();
+  assert.deepEqual(addresses('serverOpening'), added, 'serverOpening for each new server');
+  assert.deepEqual(addresses('serverClosed'), removed, 'serverClosed for each removed server');
+  for (const e of events) {
+    if (e.type !== 'serverDescriptionChanged') continue;
+    assert.equal(e.previousDescription, previous.servers.get(e.address), 'changed: previous description');
+    assert.equal(e.newDescription, next.servers.get(e.address), 'changed: new description');
+  }
+  const topologyChanged = events.filter((e) => e.type === 'topologyDescriptionChanged');
+  if (added.length + removed.length > 0 || previous.type !== next.type)
+    assert.equal(topologyChanged.length, 1, 'topologyDescriptionChanged when servers or the type change');
+}
+
 function checkStep(previous: TopologyDescription, next: TopologyDescription, regime: Regime): void {
   if (next === previous) {
     assert.deepEqual(sdamEventsBetween(previous, next), [], 'no events without a new snapshot');
     return;
   }
   assert.equal(next.version, previous.version + 1, 'version + 1');
-  sdamEventsBetween(previous, next);
+  checkEvents(previous, next);
   if (regime === 'modern') {
     // 6.0+: primaries are ordered by (electionId, setVersion); the greatest pair never goes back,
     // although maxSetVersion alone may (a newer election resets it).
@@ -429,7 +477,7 @@ describe('SDAM core properties (5-member deployment)', () => {
     );
   });
 
-  it('malformed replies never throw and give Unknown servers with an error', () => {
+  it('malformed replies never throw and give Unknown servers with an error naming the field', () => {
     fc.assert(
       fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
         run(seeds, options, steps, 'mixed'),
@@ -441,6 +489,16 @@ describe('SDAM core properties (5-member deployment)', () => {
         const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
         expect(Object.isFrozen(sd)).toBe(true);
         if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
+      }),
+      { numRuns: 2000 },
+    );
+    // Replies that are certainly malformed (anything above may happen to be valid): not a
+    // document, or one checked field of a good reply given a value of the wrong type.
+    fc.assert(
+      fc.property(certainlyMalformedReply('mixed'), ({ reply, field }) => {
+        const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
+        expect(sd.type).toBe(ServerType.Unknown);
+        expect(sd.error?.message).toContain(field === null ? 'not a document' : `"${field}`);
       }),
       { numRuns: 2000 },
     );
