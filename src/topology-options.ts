@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from './clock.js';
 import type { Address } from './description/types.js';
 import { TopologyOptionsError } from './errors.js';
+import { didYouMean } from './nearest-name.js';
 import type {
   LookupFunction,
   ServerMonitorFactory,
@@ -77,7 +78,54 @@ export interface TopologyOptions {
   random?: () => number;
   /** Warn when more than this many topologies to one deployment are open in the process (default 10). */
   maxTopologiesPerDeployment?: number;
+  /**
+   * Receives each warning about the connection string or the SRV host's TXT record: an unknown
+   * option (with the nearest known name) or an invalid value, which is ignored as the
+   * specification requires. Default: a process warning (`WASPNEST_CONNECTION_STRING`), once per
+   * message per process.
+   */
+  onWarning?: (message: string) => void;
 }
+
+/** Every key of TopologyOptions: the constructor rejects any other, so a misspelling cannot pass unnoticed. */
+export const topologyOptionNames = Object.freeze([
+  'heartbeatFrequencyMS',
+  'minHeartbeatFrequencyMS',
+  'serverSelectionTimeoutMS',
+  'localThresholdMS',
+  'connectTimeoutMS',
+  'serverMonitoringMode',
+  'directConnection',
+  'replicaSet',
+  'loadBalanced',
+  'appName',
+  'tls',
+  'tlsCAFile',
+  'tlsCertificateKeyFile',
+  'tlsCA',
+  'tlsCertificateKey',
+  'tlsAllowInvalidCertificates',
+  'tlsAllowInvalidHostnames',
+  'tlsInsecure',
+  'srvMaxHosts',
+  'srvServiceName',
+  'rescanSRVIntervalMS',
+  'lookup',
+  'lazy',
+  'clock',
+  'monitorFactory',
+  'srvResolver',
+  'random',
+  'maxTopologiesPerDeployment',
+  'onWarning',
+] as const satisfies readonly (keyof TopologyOptions)[]);
+// Fails to compile when an option is added to TopologyOptions but not to the list above.
+const _everyOptionListed: [Exclude<keyof TopologyOptions, (typeof topologyOptionNames)[number]>] extends [
+  never,
+]
+  ? true
+  : never = true;
+const knownOptionNames: ReadonlySet<string> = new Set(topologyOptionNames);
 
 /**
  * The options this file reads from a parsed connection string (or a TXT record), by their
@@ -138,6 +186,7 @@ export interface TopologySettings {
   readonly srvResolver: SrvResolver | undefined;
   readonly random: () => number;
   readonly maxTopologiesPerDeployment: number;
+  readonly onWarning: (message: string) => void;
 }
 
 export const DEFAULTS = {
@@ -164,6 +213,7 @@ export function resolveTopologySettings(
   options: TopologyOptions,
   txtOptions: UriTopologyOptions = {},
 ): TopologySettings {
+  rejectUnknownOptions(options);
   const pick = <K extends keyof UriTopologyOptions & keyof TopologyOptions>(key: K) =>
     options[key] ?? uriOptions[key] ?? txtOptions[key];
 
@@ -261,7 +311,7 @@ export function resolveTopologySettings(
     throw new TopologyOptionsError('srvMaxHosts cannot be combined with loadBalanced=true');
   }
 
-  for (const name of ['lookup', 'monitorFactory', 'random'] as const) {
+  for (const name of ['lookup', 'monitorFactory', 'random', 'onWarning'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== 'function') {
       throw new TopologyOptionsError(`${name} must be a function, got ${describe(value)}`);
@@ -301,7 +351,34 @@ export function resolveTopologySettings(
       options.maxTopologiesPerDeployment,
       DEFAULTS.maxTopologiesPerDeployment,
     ),
+    onWarning: options.onWarning ?? emitProcessWarning,
   });
+}
+
+/** A copy of the constructor's options, after checking that it is an object with known keys only. */
+export function copyOptions(options: unknown): TopologyOptions {
+  rejectUnknownOptions(options);
+  return { ...(options as TopologyOptions) };
+}
+
+function rejectUnknownOptions(options: unknown): asserts options is object {
+  if (typeof options !== 'object' || options === null) {
+    throw new TopologyOptionsError(`the options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!knownOptionNames.has(key)) {
+      throw new TopologyOptionsError(`unknown option '${key}'${didYouMean(key, topologyOptionNames)}`);
+    }
+  }
+}
+
+const warnedMessages = new Set<string>();
+
+/** The default onWarning: each message once per process, as Node does for deprecations. */
+function emitProcessWarning(message: string): void {
+  if (warnedMessages.has(message)) return;
+  warnedMessages.add(message);
+  process.emitWarning(message, { code: 'WASPNEST_CONNECTION_STRING' });
 }
 
 function tlsSettings(

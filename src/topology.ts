@@ -56,6 +56,7 @@ import { failsFast, selectServers, type SelectionResult } from './selection/sele
 import { SelectionWait, selectionKey, type SelectionCriteria } from './selection-wait.js';
 import { resolveInitialSeedList, SrvPoller, systemSrvResolver } from './srv-poller.js';
 import {
+  copyOptions,
   resolveTopologySettings,
   type SeedSource,
   type TopologyOptions,
@@ -183,19 +184,22 @@ export class Topology extends TopologyEventEmitter {
    * @param uri a `mongodb://` or `mongodb+srv://` connection string.
    * @param options override the connection string's options; see {@link TopologyOptions}.
    * @throws ConnectionStringError for a connection string that cannot be used.
-   * @throws TopologyOptionsError for an invalid option or combination.
+   * @throws TopologyOptionsError for an invalid option or combination, or an unknown option key
+   *   (the message names the nearest known one). Unknown connection-string options are ignored
+   *   with a warning instead, as the specification requires (see {@link TopologyOptions.onWarning}).
    */
   constructor(uri: string, options: TopologyOptions = {}) {
     super();
     const parsed = parseConnectionString(uri);
     this.redactedUri = parsed.redacted;
     this.#uriOptions = parsed.options;
-    this.#constructorOptions = { ...options };
+    this.#constructorOptions = copyOptions(options);
     this.#settings = resolveTopologySettings(
       { scheme: parsed.scheme, hosts: parsed.hosts, srvHost: parsed.srvHost },
       this.#uriOptions,
       this.#constructorOptions,
     );
+    for (const warning of parsed.warnings) this.#settings.onWarning(warning);
     this.#clock = this.#settings.clock;
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
@@ -601,6 +605,7 @@ export class Topology extends TopologyEventEmitter {
         this.#constructorOptions,
         resolved.txtOptions,
       );
+      for (const warning of resolved.warnings) this.#settings.onWarning(warning);
       this.#state = 'open';
       const initial = this.#initialDescription(this.#settings);
       this.#swap(renumbered(initial, this.#snapshot.version + 1));
@@ -1004,6 +1009,7 @@ export class Topology extends TopologyEventEmitter {
       },
       snapshot.type,
       servers,
+      { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
     );
   }
 }

@@ -3,18 +3,11 @@
  * `waspnest`: the command-line entry point. `waspnest demo` (what `npm start` runs) and
  * `waspnest watch <uri>`; see `waspnest --help` and docs/cli.md.
  */
-import { readFileSync } from 'node:fs';
 import { parseCliArgs, usage, UsageError } from './args.js';
 import { runDemo } from './demo.js';
 import { runWatch } from './watch.js';
 import { ExitCode } from './exit-code.js';
-
-function packageVersion(): string {
-  // The same relative path from src/cli/main.ts (tsx) and from dist/cli/main.js (the bin).
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  const version: unknown = (JSON.parse(text) as { version?: unknown }).version;
-  return typeof version === 'string' ? version : 'unknown';
-}
+import { packageVersion } from '../package-version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let command;
@@ -30,7 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${usage}\n`);
       return ExitCode.ok;
     case 'version':
-      process.stdout.write(`waspnest ${packageVersion()}\n`);
+      process.stdout.write(`waspnest ${packageVersion}\n`);
       return ExitCode.ok;
     case 'demo':
       return runDemo(command.options, { stdout: process.stdout, stderr: process.stderr });

@@ -4,10 +4,11 @@
  * handshake specification: OP_MSG `hello` when a server API version or load-balanced mode asks
  * for it, otherwise legacy `isMaster` over OP_QUERY with `helloOk: true`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { calculateObjectSize, Long, type Document } from 'bson';
 import { WaspnestError } from '../errors.js';
+import { packageVersion } from '../package-version.js';
 import { faasMetadata, type Environment } from '../monitor/faas-environment.js';
 
 /** The Stable API version to declare on every command. */
@@ -46,19 +47,6 @@ export const MAX_METADATA_BYTES = 512;
 /** `client.application.name` may not exceed this many UTF-8 bytes. */
 export const MAX_APP_NAME_BYTES = 128;
 
-function packageVersion(): string {
-  try {
-    // src/net and dist/net are both two levels below the package root.
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-const driverVersion = packageVersion();
-
 /** Throws a clear error when `appName` cannot be sent (too long for the server). */
 export function validateAppName(appName: string): void {
   const bytes = Buffer.byteLength(appName, 'utf8');
@@ -81,7 +69,7 @@ function checkedDelimiterFree(value: string, what: string): string {
 export function buildClientMetadata(options: ClientMetadataOptions = {}): Document {
   const env = options.env ?? process.env;
   let driverName = 'waspnest';
-  let version = driverVersion;
+  let version = packageVersion;
   let platform = `Node.js ${process.version}, ${os.endianness()}`;
   for (const info of options.driverInfo ?? []) {
     driverName += `|${checkedDelimiterFree(info.name, 'name')}`;

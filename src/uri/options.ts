@@ -7,6 +7,7 @@
 import { ConnectionStringError } from '../errors.js';
 import type { ServerMonitoringMode } from '../monitor/server-monitor-types.js';
 import type { ReadPreferenceMode, TagSet } from '../selection/read-preference.js';
+import { didYouMean } from '../nearest-name.js';
 import { percentDecode } from './percent-encoding.js';
 
 export type CompressorName = 'snappy' | 'zlib' | 'zstd';
@@ -391,7 +392,7 @@ export function parseOptions(query: string): ParsedOptions {
   const occurrences = new Map<OptionName, { key: string; value: string }[]>();
   for (const pair of splitOptionPairs(query)) {
     if (pair.name === undefined) {
-      warnings.push(`Unsupported option '${pair.key}' (ignored)`);
+      warnings.push(`Unsupported option '${pair.key}' (ignored)${didYouMean(pair.key, knownOptionNames)}`);
       continue;
     }
     const value = percentDecode(pair.rawValue, `The value of option '${pair.key}'`);
