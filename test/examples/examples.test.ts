@@ -3,6 +3,7 @@
  * Each one runs as a user would run it (a child process through tsx, or vitest for the test example).
  */
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -88,9 +89,21 @@ describe('examples', () => {
       numTotalTests: number;
       numPassedTests: number;
       success: boolean;
+      testResults: { name: string; assertionResults: { status: string }[] }[];
     };
     expect(report.success).toBe(true);
-    expect(report.numTotalTests).toBe(3);
-    expect(report.numPassedTests).toBe(3);
+    expect(report.numPassedTests).toBe(report.numTotalTests);
+    // Every example test file ran and passed all its tests; failover.test.ts has three.
+    const perFile = new Map(
+      report.testResults.map((file) => [
+        file.name.slice(file.name.lastIndexOf('/') + 1),
+        file.assertionResults.map((a) => a.status),
+      ]),
+    );
+    expect(perFile.get('failover.test.ts')).toEqual(['passed', 'passed', 'passed']);
+    const files = readdirSync(new URL('../../examples', import.meta.url)).filter((f) =>
+      f.endsWith('.test.ts'),
+    );
+    expect([...perFile.keys()].sort()).toEqual(files.sort());
   });
 });
