@@ -12,6 +12,11 @@ export interface MemberRow {
   readonly roundTripTimeMS: number | null;
   /** How long ago the last heartbeat (success or failure) was seen, null if none yet. */
   readonly lastHeartbeatAgeMS: number | null;
+  /**
+   * The server holds a streaming (awaitable) hello: it answers as soon as anything changes, so a
+   * growing age since its last reply is no sign of trouble.
+   */
+  readonly streaming: boolean;
   readonly tags: Readonly<Record<string, string>>;
   /** hello/isMaster commands the server received (known only for simulated servers). */
   readonly checks: number | null;
@@ -74,6 +79,7 @@ export interface LiveView {
 /** What the shell knows per server beyond the snapshot. */
 export interface MemberExtras {
   readonly lastHeartbeatAt?: number | undefined;
+  readonly streaming?: boolean | undefined;
   readonly checks?: number | null | undefined;
   readonly fault?: string | null | undefined;
 }
@@ -95,6 +101,7 @@ function memberRow(
     isPrimary: server.address === primary,
     roundTripTimeMS: server.roundTripTime,
     lastHeartbeatAgeMS: heartbeatAt === undefined ? null : Math.max(0, now - heartbeatAt),
+    streaming: extras?.streaming ?? false,
     tags: server.tags,
     checks: extras?.checks ?? null,
     fault: extras?.fault ?? null,

@@ -129,7 +129,11 @@ function memberLines(members: readonly MemberRow[], paint: ReturnType<typeof sty
       m.address,
       paint(m.type, ...typeStyle(m)),
       formatRtt(m.roundTripTimeMS),
-      m.lastHeartbeatAgeMS === null ? '-' : `${formatDuration(m.lastHeartbeatAgeMS)} ago`,
+      m.streaming
+        ? 'streaming'
+        : m.lastHeartbeatAgeMS === null
+          ? '-'
+          : `${formatDuration(m.lastHeartbeatAgeMS)} ago`,
       ...(showChecks ? [String(m.checks ?? '-')] : []),
       formatTags(m.tags),
       note === '' ? '' : paint(note, m.fault === null ? 'red' : 'yellow'),
@@ -213,8 +217,11 @@ export interface RunSummary {
   readonly members: readonly MemberRow[];
 }
 
-/** The summary printed when a run ends. */
-export function renderSummary(summary: RunSummary, options: RenderOptions): string[] {
+/**
+ * The summary printed when a run ends. Its lines are never cut to the terminal's width: nothing
+ * redraws them, so a long line may wrap, and every word of it is kept.
+ */
+export function renderSummary(summary: RunSummary, options: Pick<RenderOptions, 'color'>): string[] {
   const paint = styler(options.color);
   const detected = summary.failovers.filter((f) => f.detectionMS !== null);
   const lines: string[] = [];
@@ -244,5 +251,5 @@ export function renderSummary(summary: RunSummary, options: RenderOptions): stri
       lines.push(`  ${m.address} ${m.type}${m.error === null ? '' : ` — ${m.error}`}`);
     }
   }
-  return lines.map((l) => truncateLine(l, options.width));
+  return lines;
 }
