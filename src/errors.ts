@@ -96,6 +96,13 @@ export interface ServerSelectionReadPreference {
  * machine-readable cause from the selection (`noPrimary`, `allUnknown`, `tagsUnmatched`, ...),
  * `servers` a JSON-safe summary of every server the topology knew at the deadline.
  */
+/** Optional details of a ServerSelectionError. */
+export interface ServerSelectionErrorOptions {
+  readonly cause?: unknown;
+  readonly timedOut?: boolean;
+  readonly snapshotVersion?: number;
+}
+
 export class ServerSelectionError extends WaspnestError {
   override name = 'ServerSelectionError';
   constructor(
@@ -104,10 +111,17 @@ export class ServerSelectionError extends WaspnestError {
     readonly readPreference: ServerSelectionReadPreference,
     readonly topologyType: string,
     readonly servers: readonly ServerSelectionServerSummary[],
-    options?: { cause?: unknown },
+    options?: ServerSelectionErrorOptions,
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.timedOut = options?.timedOut ?? false;
+    this.snapshotVersion = options?.snapshotVersion ?? null;
   }
+
+  /** True when the call waited until its deadline; false when it failed at once (waiting could not help). */
+  readonly timedOut: boolean;
+  /** The `version` of the snapshot the call was refused on (null when not known). */
+  readonly snapshotVersion: number | null;
 
   /** Plain data for logs: `JSON.stringify(error)` keeps the reason and the servers. */
   toJSON(): Record<string, unknown> {
@@ -118,6 +132,8 @@ export class ServerSelectionError extends WaspnestError {
       readPreference: this.readPreference,
       topologyType: this.topologyType,
       servers: this.servers,
+      timedOut: this.timedOut,
+      snapshotVersion: this.snapshotVersion,
     };
   }
 }

@@ -60,6 +60,7 @@ export {
   TopologyOptionsError,
   WaspnestError,
   WireProtocolError,
+  type ServerSelectionErrorOptions,
   type ServerSelectionReadPreference,
   type ServerSelectionServerSummary,
 } from './errors.js';
@@ -98,11 +99,7 @@ export {
   primaryOf,
   type TopologyOptions as InitialTopologyOptions,
 } from './description/topology-description.js';
-export {
-  applyServerDescription,
-  replaceSeedList,
-  type ApplyOptions,
-} from './description/apply-server-description.js';
+export { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
 export {
   applyApplicationError,
   type ApplicationErrorContext,

@@ -1009,6 +1009,7 @@ export class Topology extends TopologyEventEmitter {
       },
       snapshot.type,
       servers,
+      { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
     );
   }
 }

@@ -11,7 +11,7 @@ import type {
   TopologyDescription,
   TopologyVersion,
 } from '../description/types.js';
-import { countsAsUnchanged } from '../description/server-description-equality.js';
+import { sameDescriptionValues } from '../description/server-description-equality.js';
 import { ServerMap } from '../description/server-map.js';
 import { ServerType, TopologyType } from '../description/server-type.js';
 
@@ -146,10 +146,11 @@ export function serverDescriptionFromDriver(server: DriverServerDescription): Se
 }
 
 /**
- * The next snapshot after `previous` for the driver's `description`. A server description that
- * counts as unchanged (the same rule as the core's state machine: the specification's equality,
- * and a round-trip time within 1 ms) is shared, not copied; when nothing at all changed the
- * result is `previous` itself (the same object), otherwise a new frozen snapshot with `version + 1`.
+ * The next snapshot after `previous` for the driver's `description`. Every server description the
+ * driver holds replaces ours (as in the core's state machine, round-trip times and write dates
+ * are the driver's current ones); a converted description whose every field equals the one we
+ * hold is shared, not copied. When nothing at all differs the result is `previous` itself (the
+ * same object), otherwise a new frozen snapshot with `version + 1`.
  */
 export function snapshotFromDriver(
   previous: TopologyDescription,
@@ -160,7 +161,7 @@ export function snapshotFromDriver(
   for (const driverServer of description.servers.values()) {
     const converted = serverDescriptionFromDriver(driverServer);
     const before = previous.servers.get(converted.address);
-    if (before !== undefined && countsAsUnchanged(before, converted)) {
+    if (before !== undefined && sameDescriptionValues(before, converted)) {
       descriptions.push(before);
     } else {
       descriptions.push(freeze(converted, true));

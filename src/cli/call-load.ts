@@ -8,8 +8,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { ServerDescription } from '../description/types.js';
+import { ServerSelectionError, TopologyClosedError } from '../errors.js';
 import { seededRandom } from '../seeded-random.js';
-import type { CallStats } from './live-view.js';
+import type { CallKindOutcomes, CallStats } from './live-view.js';
 
 /** A read preference as the Topology accepts it. */
 export type DemoReadPreference =
@@ -62,19 +63,43 @@ export interface CallLoadOptions {
   readonly mix?: readonly CallKind[];
   readonly random?: () => number;
   /** Told about every call that waited or failed, for the event log. */
-  readonly onOutcome?: (
-    outcome: 'waited' | 'failedFast' | 'timedOut',
-    kind: CallKind,
-    waitedMS: number,
-  ) => void;
+  readonly onOutcome?: (outcome: CallOutcome) => void;
+}
+
+/** What happened to one call that did not find a server at once. */
+export interface CallOutcome {
+  readonly kind: CallKind;
+  readonly outcome: 'waited' | 'failedFast' | 'timedOut' | 'topologyClosed' | 'otherError';
+  /** How long the call waited, ms (0 for a call that failed fast). */
+  readonly waitedMS: number;
+  /** The error the call ended with, if any. */
+  readonly error?: unknown;
+}
+
+type MutableOutcomes = { -readonly [K in keyof CallKindOutcomes]: CallKindOutcomes[K] };
+
+function emptyOutcomes(label: string): MutableOutcomes {
+  return {
+    label,
+    immediate: 0,
+    waited: 0,
+    maxWaitMS: 0,
+    failedFast: 0,
+    timedOut: 0,
+    topologyClosed: 0,
+    otherErrors: 0,
+  };
+}
+
+/** Which count an error of a waiting call belongs to. */
+function classifyFailure(error: unknown): 'failedFast' | 'timedOut' | 'topologyClosed' | 'otherError' {
+  if (error instanceof ServerSelectionError) return error.timedOut ? 'timedOut' : 'failedFast';
+  if (error instanceof TopologyClosedError) return 'topologyClosed';
+  return 'otherError';
 }
 
 export class CallLoad {
-  private immediate = 0;
-  private waited = 0;
-  private maxWaitMS = 0;
-  private failedFast = 0;
-  private timedOut = 0;
+  private readonly byKind: Map<CallKind, MutableOutcomes>;
   private readonly abort = new AbortController();
   private readonly timers = new Set<{ handle: TimerHandle; resolve: () => void }>();
   private workers: Promise<void>[] = [];
@@ -89,6 +114,7 @@ export class CallLoad {
     this.random = options.random ?? seededRandom(42);
     this.mix = options.mix ?? demoCallMix;
     this.totalWeight = this.mix.reduce((sum, k) => sum + k.weight, 0);
+    this.byKind = new Map(this.mix.map((kind) => [kind, emptyOutcomes(kind.label)]));
   }
 
   start(): void {
@@ -98,14 +124,19 @@ export class CallLoad {
   }
 
   stats(): CallStats {
-    return {
-      callers: this.options.callers,
-      immediate: this.immediate,
-      waited: this.waited,
-      maxWaitMS: this.maxWaitMS,
-      failedFast: this.failedFast,
-      timedOut: this.timedOut,
-    };
+    const byKind = [...this.byKind.values()].map((outcomes) => ({ ...outcomes }));
+    const total = emptyOutcomes('all');
+    for (const kind of byKind) {
+      total.immediate += kind.immediate;
+      total.waited += kind.waited;
+      total.maxWaitMS = Math.max(total.maxWaitMS, kind.maxWaitMS);
+      total.failedFast += kind.failedFast;
+      total.timedOut += kind.timedOut;
+      total.topologyClosed += kind.topologyClosed;
+      total.otherErrors += kind.otherErrors;
+    }
+    const { label: _all, ...totals } = total;
+    return { callers: this.options.callers, ...totals, byKind };
   }
 
   /** Stops every caller: pending waits are aborted, pauses cut short. Resolves when all ended. */
@@ -146,32 +177,47 @@ export class CallLoad {
   private async worker(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
-      const kind = this.pick();
-      if (this.topology.selectServerNow(kind.readPreference) !== undefined) {
-        this.immediate++;
-      } else if (kind.failFast) {
-        this.failedFast++;
-        this.options.onOutcome?.('failedFast', kind, 0);
-      } else {
-        const started = this.options.clock.now();
-        try {
-          await this.topology.selectServer(kind.readPreference, {
-            timeoutMS: this.options.selectionTimeoutMS,
-            signal,
-          });
-          const waitedMS = this.options.clock.now() - started;
-          this.waited++;
-          this.maxWaitMS = Math.max(this.maxWaitMS, waitedMS);
-          this.options.onOutcome?.('waited', kind, waitedMS);
-        } catch {
-          // Aborted by stop() or the topology closing: not an outcome of the demo.
-          if (signal.aborted) break;
-          this.timedOut++;
-          this.options.onOutcome?.('timedOut', kind, this.options.clock.now() - started);
-        }
-      }
-      if (signal.aborted) break;
+      const ended = await this.call(this.pick(), signal);
+      // A closed topology does not reopen: this caller has nothing more to do.
+      if (ended === 'aborted' || ended === 'topologyClosed' || signal.aborted) break;
       await this.pause();
     }
+  }
+
+  /** One call, counted under its kind; says how it ended. */
+  private async call(
+    kind: CallKind,
+    signal: AbortSignal,
+  ): Promise<CallOutcome['outcome'] | 'immediate' | 'aborted'> {
+    const counts = this.byKind.get(kind) as MutableOutcomes;
+    const started = this.options.clock.now();
+    let outcome: CallOutcome['outcome'];
+    let error: unknown;
+    try {
+      if (this.topology.selectServerNow(kind.readPreference) !== undefined) {
+        counts.immediate++;
+        return 'immediate';
+      }
+      if (kind.failFast) {
+        outcome = 'failedFast';
+      } else {
+        await this.topology.selectServer(kind.readPreference, {
+          timeoutMS: this.options.selectionTimeoutMS,
+          signal,
+        });
+        outcome = 'waited';
+      }
+    } catch (caught) {
+      // Aborted by stop(): not an outcome of the demo.
+      if (signal.aborted) return 'aborted';
+      outcome = classifyFailure(caught);
+      error = caught;
+    }
+    const waitedMS = outcome === 'failedFast' && error === undefined ? 0 : this.options.clock.now() - started;
+    if (outcome === 'waited') counts.maxWaitMS = Math.max(counts.maxWaitMS, waitedMS);
+    if (outcome === 'otherError') counts.otherErrors++;
+    else counts[outcome]++;
+    this.options.onOutcome?.({ kind, outcome, waitedMS, ...(error === undefined ? {} : { error }) });
+    return outcome;
   }
 }

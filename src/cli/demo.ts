@@ -190,6 +190,18 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
     clock: systemClock,
     selectionTimeoutMS: 2000,
     thinkTimeMS: [20, 60],
+    // With --json, every call that waited over a second or failed while waiting is one line, so a
+    // long wait can be laid beside the topology events around it.
+    onOutcome: ({ kind, outcome, waitedMS, error }) => {
+      if (outcome === 'failedFast' || (outcome === 'waited' && waitedMS <= 1000)) return;
+      output.json('demoSlowCall', {
+        kind: kind.label,
+        outcome,
+        waitedMS: Math.round(waitedMS),
+        snapshotVersion: topology.snapshot.version,
+        ...(error === undefined ? {} : { error: error instanceof Error ? error.message : String(error) }),
+      });
+    },
   });
   const view = () =>
     tracker.view({

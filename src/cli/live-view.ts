@@ -41,18 +41,36 @@ export interface FailoverRow {
   readonly withoutPrimaryMS: number | null;
 }
 
-export interface CallStats {
-  readonly callers: number;
+/** What happened to the calls of one kind (read preference and fail-fast choice), or to all. */
+export interface CallOutcomes {
   /** Calls that found a server in the snapshot at once. */
   readonly immediate: number;
   /** Calls that found none, waited for a refresh and then got a server. */
   readonly waited: number;
   /** The longest such wait, ms. */
   readonly maxWaitMS: number;
-  /** Calls that chose to fail fast (selectServerNow) and found no server. */
+  /**
+   * Calls that failed without waiting: they chose to fail fast (selectServerNow) and found no
+   * server, or the topology refused at once because waiting could not help.
+   */
   readonly failedFast: number;
-  /** Calls that waited until their deadline without a server. */
+  /** Calls that waited until their deadline without a server (ServerSelectionError, timedOut). */
   readonly timedOut: number;
+  /** Calls ended because the topology closed under them (TopologyClosedError). */
+  readonly topologyClosed: number;
+  /** Calls that failed in any other way (a bug to look at: the demo expects none). */
+  readonly otherErrors: number;
+}
+
+/** The outcomes of one kind of call, named by its label (e.g. "read secondary dc=west"). */
+export interface CallKindOutcomes extends CallOutcomes {
+  readonly label: string;
+}
+
+export interface CallStats extends CallOutcomes {
+  readonly callers: number;
+  /** The same counts per kind of call, in the order of the call mix. */
+  readonly byKind: readonly CallKindOutcomes[];
 }
 
 export interface LogLine {

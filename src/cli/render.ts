@@ -2,7 +2,7 @@
  * Pure rendering: a LiveView (or a summary) becomes lines of text. Colours are ANSI SGR codes and
  * appear only when asked for (the caller asks only on a TTY); nothing here moves the cursor.
  */
-import type { CallStats, FailoverRow, LiveView, LogLine, MemberRow } from './live-view.js';
+import type { CallOutcomes, CallStats, FailoverRow, LiveView, LogLine, MemberRow } from './live-view.js';
 
 export interface RenderOptions {
   /** Emit ANSI colours. */
@@ -160,12 +160,24 @@ export function formatFailover(f: FailoverRow): string {
   return `failover #${f.number} (${f.cause}): ${from} → ${f.current}; ${detection}${gap}`;
 }
 
-export function formatCalls(c: CallStats): string {
+/** Outcomes of calls in one line: the counts that are zero in a healthy run appear only when not. */
+export function formatCalls(c: CallOutcomes): string {
   return (
     `${c.immediate} served at once · ${c.waited} waited for a refresh` +
     (c.waited > 0 ? ` (longest ${formatDuration(c.maxWaitMS)})` : '') +
-    ` · ${c.failedFast} failed fast · ${c.timedOut} timed out`
+    ` · ${c.failedFast} failed fast · ${c.timedOut} timed out` +
+    (c.topologyClosed > 0 ? ` · ${c.topologyClosed} ended by close` : '') +
+    (c.otherErrors > 0 ? ` · ${c.otherErrors} other errors` : '')
   );
+}
+
+/** One line per kind of call: which read preferences waited, for how long, and which timed out. */
+export function formatCallsByKind(calls: CallStats): string[] {
+  const width = Math.max(0, ...calls.byKind.map((k) => k.label.length));
+  return calls.byKind.map((k) => {
+    const total = k.immediate + k.waited + k.failedFast + k.timedOut + k.topologyClosed + k.otherErrors;
+    return `${k.label.padEnd(width)}  ${total} calls: ${formatCalls(k)}`;
+  });
 }
 
 function logLines(log: readonly LogLine[], max: number): string[] {
@@ -245,7 +257,10 @@ export function renderSummary(summary: RunSummary, options: Pick<RenderOptions, 
       `  hello checks received: ${summary.checks.map((c) => `${c.address} ${c.count}`).join(', ')} (total ${total})`,
     );
   }
-  if (summary.calls !== null) lines.push(`  application calls: ${formatCalls(summary.calls)}`);
+  if (summary.calls !== null) {
+    lines.push(`  application calls: ${formatCalls(summary.calls)}`);
+    for (const line of formatCallsByKind(summary.calls)) lines.push(`    ${line}`);
+  }
   if (summary.checks === null) {
     for (const m of summary.members) {
       lines.push(`  ${m.address} ${m.type}${m.error === null ? '' : ` — ${m.error}`}`);

@@ -4,9 +4,12 @@
  * (updateUnknownWithStandalone, updateRSWithoutPrimary, updateRSWithPrimaryFromMember,
  * updateRSFromPrimary, checkIfHasPrimary, remove). Pure: time comes in the descriptions.
  *
- * Returns the same snapshot object when nothing counted changed (see
- * server-description-equality.ts for what counts), so callers can compare references to know
- * whether to publish anything.
+ * Every description applied replaces the server's current one, even when it compares equal by
+ * the specification's (=) fields (the specification requires it, so round-trip times,
+ * lastUpdateTime and lastWriteDate are current). The same snapshot object comes back only when
+ * the description is ignored (a removed server, an older topologyVersion, anything but a
+ * LoadBalancer in a LoadBalanced topology) or is the very object already held. Whether events
+ * are due is decided apart, by the (=) fields (sdam-events.ts).
  */
 import { addressProblem, normalizeAddress } from './address.js';
 import { unknownServerDescription, unknownWithError, withType } from './server-description.js';
@@ -15,18 +18,12 @@ import { TopologyEdit } from './topology-edit.js';
 import { compareTopologyVersion } from './topology-version.js';
 import type { Address, ServerDescription, TopologyDescription } from './types.js';
 
-export interface ApplyOptions {
-  /** How far (ms) a server's round-trip time may move without counting as a change; default 1. */
-  readonly rttToleranceMS?: number;
-}
-
 /** The maxWireVersion from which primaries are ordered by (electionId, setVersion): MongoDB 6.0. */
 const ELECTION_ID_FIRST_WIRE_VERSION = 17;
 
 export function applyServerDescription(
   snapshot: TopologyDescription,
   description: ServerDescription,
-  options: ApplyOptions = {},
 ): TopologyDescription {
   const address = description.address;
   const current = snapshot.servers.get(address);
@@ -81,7 +78,7 @@ export function applyServerDescription(
       else edit.checkIfHasPrimary();
       break;
   }
-  return edit.commit(options.rttToleranceMS);
+  return edit.commit();
 }
 
 /**

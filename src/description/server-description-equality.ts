@@ -6,26 +6,14 @@
  * marks (=): type, error, wire versions, me, hosts/passives/arbiters (as sets), tags, setName,
  * setVersion, electionId, primary, logicalSessionTimeoutMinutes and topologyVersion.
  *
- * `countsAsUnchanged` decides whether a new snapshot is due at all. It is that equality plus a
- * round-trip time that moved by no more than a tolerance. Design choice: RTT moves on every
- * heartbeat, so counting every wobble would make a new snapshot per heartbeat and defeat the
- * "unchanged input returns the same object" rule the Wasp's Nest pattern relies on; server
- * selection's latency window is 15 ms by default and tolerates a 1 ms drift. lastUpdateTime,
- * lastWriteDate and opTime move on every check of a live set, so they do not count one by one;
- * what max staleness needs of them is the server's replication lag as seen at its check
- * (lastUpdateTime - lastWriteDate), and that counts once it moved by the staleness tolerance
- * (default 10 s, the servers' idle write period: the resolution staleness can be known to anyway,
- * against a smallest maxStalenessSeconds of 90). So a secondary that stops replicating is seen
- * growing stale, while a healthy idle set does not make a snapshot per heartbeat.
+ * It never decides whether a description is replaced: every new description replaces the old one
+ * (the specification requires it "even if the new server description compares equal to the
+ * previous one"), so round-trip times, lastUpdateTime and lastWriteDate are always current.
+ * `sameDescriptionValues` is for converters that rebuild descriptions from another source (the
+ * driver adapter): a rebuilt description with every field equal may share the old object.
  */
 import type { ServerDescription, ServerErrorInfo } from './types.js';
 import { sameTopologyVersion } from './topology-version.js';
-
-/** The default RTT tolerance in ms for {@link countsAsUnchanged}. */
-export const DEFAULT_RTT_TOLERANCE_MS = 1;
-
-/** The default replication-lag tolerance in ms for {@link countsAsUnchanged} (the idle write period). */
-export const DEFAULT_STALENESS_TOLERANCE_MS = 10_000;
 
 export function serverDescriptionsEqual(a: ServerDescription, b: ServerDescription): boolean {
   if (a === b) return true;
@@ -50,32 +38,24 @@ export function serverDescriptionsEqual(a: ServerDescription, b: ServerDescripti
 }
 
 /**
- * Whether replacing `previous` by `next` changes nothing a snapshot counts: the specification's
- * equality, and round-trip times (average and minimum) within `rttToleranceMS` of each other.
+ * Whether two descriptions hold the same values in every field, the measured ones included
+ * (round-trip times, lastUpdateTime, lastWriteDate, opTime): replacing one by the other changes
+ * nothing anyone could observe.
  */
-export function countsAsUnchanged(
-  previous: ServerDescription,
-  next: ServerDescription,
-  rttToleranceMS: number = DEFAULT_RTT_TOLERANCE_MS,
-  stalenessToleranceMS: number = DEFAULT_STALENESS_TOLERANCE_MS,
-): boolean {
-  if (previous === next) return true;
+export function sameDescriptionValues(a: ServerDescription, b: ServerDescription): boolean {
+  if (a === b) return true;
   return (
-    closeEnough(previous.roundTripTime, next.roundTripTime, rttToleranceMS) &&
-    closeEnough(replicationLag(previous), replicationLag(next), stalenessToleranceMS - 1) &&
-    closeEnough(previous.minRoundTripTime, next.minRoundTripTime, rttToleranceMS) &&
-    serverDescriptionsEqual(previous, next)
+    a.roundTripTime === b.roundTripTime &&
+    a.minRoundTripTime === b.minRoundTripTime &&
+    a.lastUpdateTime === b.lastUpdateTime &&
+    a.lastWriteDate === b.lastWriteDate &&
+    a.opTime === b.opTime && // a server's own document: compared by reference
+    a.helloOk === b.helloOk &&
+    a.maxBsonObjectSize === b.maxBsonObjectSize &&
+    a.maxMessageSizeBytes === b.maxMessageSizeBytes &&
+    a.maxWriteBatchSize === b.maxWriteBatchSize &&
+    serverDescriptionsEqual(a, b)
   );
-}
-
-/** How far behind its own check the server's last write was, or null without lastWrite. */
-function replicationLag(description: ServerDescription): number | null {
-  return description.lastWriteDate === null ? null : description.lastUpdateTime - description.lastWriteDate;
-}
-
-function closeEnough(a: number | null, b: number | null, tolerance: number): boolean {
-  if (a === null || b === null) return a === b;
-  return Math.abs(a - b) <= tolerance;
 }
 
 function sameErrors(a: ServerErrorInfo | null, b: ServerErrorInfo | null): boolean {

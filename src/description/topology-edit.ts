@@ -1,11 +1,13 @@
 /**
  * A pending change to a snapshot, as an overlay on it: the state machine reads and writes the
- * overlay (plain objects, no immer draft), and `commit` turns it into a new snapshot only when
- * something counted changed. So the common case, a heartbeat that changes nothing, costs no
- * draft, no copy and no allocation beyond the overlay, and returns the very same snapshot.
+ * overlay (plain objects, no immer draft), and `commit` turns it into a new snapshot. Every
+ * description written replaces the one it is written over, even when it compares equal to it
+ * (the specification requires this, so round-trip times and write dates stay current); only an
+ * edit that wrote nothing new (or wrote back the very same description objects) returns the base.
+ * The common case, a heartbeat that changes no (=) field, is made cheap rather than rare: the new
+ * snapshot shares the address index and every other description, and keeps the derived fields.
  */
 import { freeze } from 'immer';
-import { countsAsUnchanged, DEFAULT_RTT_TOLERANCE_MS } from './server-description-equality.js';
 import { ServerMap } from './server-map.js';
 import { ServerType, TopologyType } from './server-type.js';
 import { compatibilityOf, logicalSessionTimeoutOf } from './topology-derived-fields.js';
@@ -106,16 +108,16 @@ export class TopologyEdit {
   }
 
   /**
-   * The base snapshot when nothing counted changed, else a new snapshot (version + 1): a frozen
-   * shallow copy of the base, sharing every server description that was not rewritten.
+   * The base snapshot when nothing was removed, no topology field changed and every description
+   * written is the very object already held; else a new snapshot (version + 1): a frozen shallow
+   * copy of the base, sharing every server description that was not rewritten.
    */
-  commit(rttToleranceMS: number = DEFAULT_RTT_TOLERANCE_MS): TopologyDescription {
+  commit(): TopologyDescription {
     const base = this.#base;
     let serversChanged = this.#removed.size > 0;
     if (!serversChanged) {
       for (const [address, description] of this.#written) {
-        const before = this.#baseServers.get(address);
-        if (before === undefined || !countsAsUnchanged(before, description, rttToleranceMS)) {
+        if (this.#baseServers.get(address) !== description) {
           serversChanged = true;
           break;
         }
@@ -142,8 +144,8 @@ export class TopologyEdit {
         logicalSessionTimeoutMinutes: logicalSessionTimeoutOf(servers),
       };
     }
-    // The snapshot is built directly rather than through an immer draft (a snapshot per RTT move
-    // makes this a per-heartbeat path). Only what is new gets frozen: the rewritten descriptions
+    // The snapshot is built directly rather than through an immer draft (a snapshot per heartbeat
+    // makes this a hot path). Only what is new gets frozen: the rewritten descriptions
     // (deeply; those made by the core are frozen already) and the snapshot object. The server map
     // shares its address index with the base, so the cost barely grows with the number of members.
     let servers: ServerMap = this.#baseServers;

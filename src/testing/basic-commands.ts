@@ -1,12 +1,11 @@
 /**
  * Commands every simulated server answers the same way: ping, buildInfo, session bookkeeping,
- * serverStatus/hostInfo basics. Also the guard that refuses multi-document transactions, which the
- * simulator does not implement (retryable writes, which use txnNumber alone, are supported).
+ * serverStatus/hostInfo basics. (Sessions' transactions: see transactions.ts.)
  */
 import * as os from 'node:os';
 import type { Document } from 'bson';
-import { buildInfoReply, SIMULATED_SERVER_VERSION } from './server-constants.js';
-import { CommandError, ServerErrorCode } from './server-errors.js';
+import { buildInfoReply, SIMULATED_FCV, SIMULATED_SERVER_VERSION } from './server-constants.js';
+import { CommandError } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
 
 export interface ServerInfo {
@@ -62,7 +61,7 @@ export function basicCommand(request: WireRequest, info: ServerInfo): Document |
     case 'connectionStatus':
       return { authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 };
     case 'getParameter':
-      return { featureCompatibilityVersion: { version: '7.0' }, ok: 1 };
+      return { featureCompatibilityVersion: { version: SIMULATED_FCV }, ok: 1 };
     case 'saslStart':
     case 'saslContinue':
     case 'authenticate':
@@ -70,24 +69,7 @@ export function basicCommand(request: WireRequest, info: ServerInfo): Document |
         18,
         'Authentication failed: the simulator has no users (connect without credentials)',
       );
-    case 'commitTransaction':
-    case 'abortTransaction':
-      throw transactionsUnsupported();
     default:
       return undefined;
-  }
-}
-
-function transactionsUnsupported(): CommandError {
-  return new CommandError(
-    ServerErrorCode.IllegalOperation,
-    'the simulator does not support multi-document transactions (retryable writes are supported)',
-  );
-}
-
-/** Throws for a command that starts or continues a multi-document transaction. */
-export function rejectTransactions(request: WireRequest): void {
-  if (request.command['startTransaction'] === true || request.command['autocommit'] === false) {
-    throw transactionsUnsupported();
   }
 }

@@ -1,8 +1,15 @@
 /**
- * The replication log of a simulated replica set, and the retryable-write bookkeeping that travels
- * with it: each entry records the StoreOps of one write command and, for a retryable write, the
- * session, txnNumber and reply, so a retry on any member that has the entry returns the first reply
- * instead of writing twice (mongod keeps the same record in config.transactions).
+ * The replication log of a simulated replica set, and the session bookkeeping that travels with
+ * it. Each entry records the StoreOps of one write command, or of one whole committed transaction:
+ * - a plain write: `ops`, `txn: null`;
+ * - a retryable write: `ops` and `txn` = the session, txnNumber and reply, so a retry on any
+ *   member that has the entry returns the first reply instead of writing twice (mongod keeps the
+ *   same record in config.transactions);
+ * - a committed multi-document transaction: ONE entry holding every op of the transaction in
+ *   order (mongod's applyOps entry), `transaction` = the client's `lsid` and `txnNumber`, and
+ *   `txn` = the session record with `committedTransaction: true`, so a retried commitTransaction
+ *   on any member that has the entry succeeds again. Secondaries and change streams see the whole
+ *   transaction at once; an aborted or read-only transaction writes no entry.
  */
 import { Binary, type Document, type Timestamp } from 'bson';
 import type { StoreOp } from './document-store.js';
@@ -11,6 +18,8 @@ import { CommandError, ServerErrorCode } from './server-errors.js';
 export interface TxnRecord {
   readonly txnNumber: number;
   readonly reply: Document;
+  /** The session's transaction `txnNumber` committed (a retried commit succeeds again). */
+  readonly committedTransaction?: boolean;
 }
 
 export interface OplogEntry {
@@ -20,6 +29,8 @@ export interface OplogEntry {
   readonly wall: Date;
   readonly ops: readonly StoreOp[];
   readonly txn: (TxnRecord & { readonly sessionKey: string }) | null;
+  /** Set on a committed multi-document transaction's entry: `lsid` as the client sent it. */
+  readonly transaction?: { readonly lsid: Document; readonly txnNumber: number };
 }
 
 /** Sessions' records of their latest retryable write: session key → record. */
@@ -50,8 +61,28 @@ export function txnNumberOf(command: Document): number | null {
   return null;
 }
 
-/** The session and txnNumber of a retryable write, or null for a plain write. */
+/**
+ * The `txn` and `transaction` fields of a committed transaction's entry, from its
+ * commitTransaction command (whose lsid and txnNumber the transaction checked).
+ */
+export function committedTransactionFields(
+  command: Document,
+  reply: Document,
+): { txn: OplogEntry['txn']; transaction: NonNullable<OplogEntry['transaction']> } {
+  const sessionKey = sessionKeyOf(command) ?? '';
+  const txnNumber = txnNumberOf(command) ?? 0;
+  return {
+    txn: { sessionKey, txnNumber, reply, committedTransaction: true },
+    transaction: { lsid: command['lsid'] as Document, txnNumber },
+  };
+}
+
+/**
+ * The session and txnNumber of a retryable write, or null for a plain write or a statement of a
+ * transaction (which carries `autocommit`).
+ */
 export function retryableWriteOf(command: Document): { sessionKey: string; txnNumber: number } | null {
+  if (command['autocommit'] !== undefined) return null;
   const sessionKey = sessionKeyOf(command);
   const txnNumber = txnNumberOf(command);
   return sessionKey !== null && txnNumber !== null ? { sessionKey, txnNumber } : null;

@@ -7,9 +7,21 @@
  * missing package.
  */
 import { deserialize, EJSON, serialize, type Document } from 'bson';
+import { collateFilter, sortCollation } from './collation.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
-export interface FindSpec {
+/**
+ * What a query may refer to besides its documents: `let` variables (already evaluated), a
+ * collation (checked by `collation.ts`), and the other collections of the database, for $lookup,
+ * $graphLookup and $unionWith.
+ */
+export interface QueryContext {
+  readonly variables?: Document | undefined;
+  readonly collation?: Document | undefined;
+  readonly resolveCollection?: ((name: string) => Document[]) | undefined;
+}
+
+export interface FindSpec extends QueryContext {
   readonly filter: Document;
   readonly sort?: Document | undefined;
   readonly projection?: Document | undefined;
@@ -21,14 +33,23 @@ export interface FindSpec {
 /** The query operations the CRUD commands need. Every failure is a CommandError. */
 export interface QueryEngine {
   readonly name: 'mingo' | 'basic';
-  matches(document: Document, filter: Document): boolean;
+  matches(document: Document, filter: Document, context?: QueryContext): boolean;
   find(documents: readonly Document[], spec: FindSpec): Document[];
   /** The updated copy of `document` (never mutated); `inserting` applies $setOnInsert. */
   update(document: Document, update: Document | readonly Document[], options: UpdateOptions): Document;
-  aggregate(documents: readonly Document[], pipeline: readonly Document[]): Document[];
+  aggregate(
+    documents: readonly Document[],
+    pipeline: readonly Document[],
+    context?: QueryContext,
+  ): Document[];
+  /**
+   * Evaluates each field of `expressions` as an aggregation expression against `root` (default
+   * `{}`): a command's `let`, $merge's `let`.
+   */
+  evaluate(expressions: Document, root?: Document, context?: QueryContext): Document;
 }
 
-export interface UpdateOptions {
+export interface UpdateOptions extends QueryContext {
   readonly arrayFilters?: readonly Document[] | undefined;
   readonly inserting: boolean;
 }
@@ -78,6 +99,23 @@ export function isPlainDocument(value: unknown): value is Document {
   return prototype === Object.prototype || prototype === null;
 }
 
+/**
+ * The values at a dotted path, through arrays as mongod's indexes and `distinct` see them: an
+ * array on the way or at the end contributes each element; a missing path gives none.
+ */
+export function valuesAtPath(document: unknown, path: string): unknown[] {
+  return valuesAt(document, path.split('.'));
+}
+
+function valuesAt(document: unknown, path: readonly string[]): unknown[] {
+  if (path.length === 0) return Array.isArray(document) ? document : [document];
+  if (Array.isArray(document)) return document.flatMap((item) => valuesAt(item, path));
+  if (!isPlainDocument(document)) return [];
+  const [head, ...rest] = path;
+  if (head === undefined || !(head in document)) return [];
+  return valuesAt(document[head], rest);
+}
+
 /** Puts `_id` first, as mongod stores and returns documents. */
 export function idFirst(document: Document): Document {
   if (!('_id' in document) || Object.keys(document)[0] === '_id') return document;
@@ -120,47 +158,69 @@ interface MingoModule {
   update(document: Document, modifier: Document, arrayFilters?: Document[]): string[];
 }
 
+/** mingo's options for a query context. */
+function mingoOptions(context: QueryContext | undefined): Document {
+  if (!context) return {};
+  const options: Document = {};
+  if (context.variables) options['variables'] = context.variables;
+  const collation = sortCollation(context.collation);
+  if (collation) options['collation'] = collation;
+  if (context.resolveCollection) options['collectionResolver'] = context.resolveCollection;
+  return options;
+}
+
+/** Applies the collation to every $match of a pipeline (and of its sub-pipelines' $match stages). */
+function collatePipeline(pipeline: readonly Document[], collation: Document | undefined): Document[] {
+  if (collation === undefined) return [...pipeline];
+  return pipeline.map((stage) =>
+    isPlainDocument(stage['$match']) ? { $match: collateFilter(stage['$match'], collation) } : stage,
+  );
+}
+
 function mingoEngine(mingo: MingoModule): QueryEngine {
-  const query = (filter: Document) => {
+  const query = (filter: Document, context?: QueryContext) => {
     try {
-      return new mingo.Query(filter, {});
+      return new mingo.Query(collateFilter(filter, context?.collation), mingoOptions(context));
+    } catch (error) {
+      throw badQuery(error);
+    }
+  };
+  const run = (pipeline: readonly Document[], documents: Document[], context?: QueryContext): Document[] => {
+    try {
+      return new mingo.Aggregator(collatePipeline(pipeline, context?.collation), mingoOptions(context)).run(
+        documents,
+      );
     } catch (error) {
       throw badQuery(error);
     }
   };
   return {
     name: 'mingo',
-    matches(document, filter) {
+    matches(document, filter, context) {
       try {
-        return query(filter).test(document);
+        return query(filter, context).test(document);
       } catch (error) {
         throw badQuery(error);
       }
     },
     find(documents, spec) {
       try {
-        let cursor = query(spec.filter).find([...documents]);
+        let cursor = query(spec.filter, spec).find([...documents]);
         if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) cursor = cursor.sort(spec.sort);
         if (spec.skip !== undefined && spec.skip > 0) cursor = cursor.skip(spec.skip);
         if (spec.limit !== undefined && spec.limit > 0) cursor = cursor.limit(spec.limit);
         const found = cursor.all();
         if (spec.projection === undefined || Object.keys(spec.projection).length === 0) return found;
         // Project after sorting, so a sort may use fields the projection drops.
-        return new mingo.Query({}, {}).find(found, spec.projection).all().map(idFirst);
+        return new mingo.Query({}, mingoOptions(spec)).find(found, spec.projection).all().map(idFirst);
       } catch (error) {
         throw badQuery(error);
       }
     },
     update(document, update, options) {
       if (Array.isArray(update)) {
-        try {
-          const [result] = new mingo.Aggregator([...(update as Document[])], {}).run([
-            cloneDocument(document),
-          ]);
-          return replaceDocument(document, result ?? {});
-        } catch (error) {
-          throw badQuery(error);
-        }
+        const [result] = run(update as Document[], [cloneDocument(document)], options);
+        return replaceDocument(document, result ?? {});
       }
       const modifier = update as Document;
       if (!isOperatorDocument(modifier)) return replaceDocument(document, modifier);
@@ -187,12 +247,13 @@ function mingoEngine(mingo: MingoModule): QueryEngine {
       }
       return idFirst(copy);
     },
-    aggregate(documents, pipeline) {
-      try {
-        return new mingo.Aggregator([...pipeline], {}).run([...documents]);
-      } catch (error) {
-        throw badQuery(error);
-      }
+    aggregate(documents, pipeline, context) {
+      return run(pipeline, [...documents], context);
+    },
+    evaluate(expressions, root = {}, context) {
+      if (Object.keys(expressions).length === 0) return {};
+      const [values] = run([{ $replaceWith: expressions }], [root], context);
+      return values ?? {};
     },
   };
 }
@@ -232,10 +293,21 @@ function basicMatches(document: Document, filter: Document): boolean {
   return basicFilter(filter).every(([field, wanted]) => valueKey(document[field]) === wanted);
 }
 
+/** The basic engine has no variables, collations or other collections. */
+function basicContext(context: QueryContext | undefined): void {
+  if (context?.variables !== undefined && Object.keys(context.variables).length > 0)
+    throw unsupported("use 'let' variables");
+  if (context?.collation !== undefined) throw unsupported("honour a 'collation'");
+}
+
 const basicEngine: QueryEngine = {
   name: 'basic',
-  matches: basicMatches,
+  matches(document, filter, context) {
+    basicContext(context);
+    return basicMatches(document, filter);
+  },
   find(documents, spec) {
+    basicContext(spec);
     if (spec.sort !== undefined && Object.keys(spec.sort).length > 0) throw unsupported('sort');
     if (spec.projection !== undefined && Object.keys(spec.projection).length > 0)
       throw unsupported('project');
@@ -248,6 +320,7 @@ const basicEngine: QueryEngine = {
     return found.slice(start, end);
   },
   update(document, update, options) {
+    basicContext(options);
     if (Array.isArray(update)) throw unsupported('run pipeline updates');
     const modifier = update as Document;
     if (!isOperatorDocument(modifier)) return replaceDocument(document, modifier);
@@ -271,7 +344,12 @@ const basicEngine: QueryEngine = {
     }
     return copy;
   },
-  aggregate(documents, pipeline) {
+  evaluate(expressions) {
+    if (Object.keys(expressions).length > 0) throw unsupported("use 'let' variables");
+    return {};
+  },
+  aggregate(documents, pipeline, context) {
+    basicContext(context);
     // countDocuments: [{ $match }, { $skip }?, { $limit }?, { $group: { _id: 1, n: { $sum: 1 } } }]
     let rows: Document[] = [...documents];
     for (const stage of pipeline) {

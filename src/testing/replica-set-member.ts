@@ -10,6 +10,7 @@ import { DocumentStore } from './document-store.js';
 import type { OplogEntry, TxnTable } from './oplog.js';
 import { commonHelloFields, helloLimits } from './server-constants.js';
 import { TopologyVersionClock } from './topology-version-clock.js';
+import { TransactionCatalog } from './transactions.js';
 import type { WireRequest, WireServer } from './wire-server.js';
 
 /** A member's role, as its hello reports it. `REMOVED`: no longer in the config but still running. */
@@ -40,6 +41,8 @@ export class ReplicaSetMember {
   readonly cursors = new CursorRegistry();
   store = new DocumentStore();
   txns: TxnTable = new Map();
+  /** Sessions' open transactions (only a primary has any: losing that role aborts them). */
+  readonly transactions = new TransactionCatalog(() => this.store);
   /** How many oplog entries this member has applied. */
   applied = 0;
   lastOpTime: OpTime | null = null;
@@ -75,8 +78,15 @@ export class ReplicaSetMember {
     return this.server.up && !this.server.partitioned;
   }
 
+  /** Cancels this member's scheduled replication, if any. */
+  stopReplication(): void {
+    this.cancelReplication?.();
+    this.cancelReplication = null;
+  }
+
   setRole(role: MemberRole): void {
     if (this.role === role) return;
+    if (this.role === 'PRIMARY') this.transactions.abortAll();
     this.role = role;
     this.roleEpoch++;
   }
@@ -84,8 +94,10 @@ export class ReplicaSetMember {
   /** Applies a replicated entry; `alreadyInStore` for the primary, whose write changed the store directly. */
   applyEntry(entry: OplogEntry, alreadyInStore = false): void {
     if (!alreadyInStore) for (const op of entry.ops) this.store.apply(op);
-    if (entry.txn)
-      this.txns.set(entry.txn.sessionKey, { txnNumber: entry.txn.txnNumber, reply: entry.txn.reply });
+    if (entry.txn) {
+      const { sessionKey, ...record } = entry.txn;
+      this.txns.set(sessionKey, record);
+    }
     this.applied++;
     this.lastOpTime = { ts: entry.ts, t: entry.term };
     this.lastWriteDate = entry.wall;
@@ -103,6 +115,7 @@ export class ReplicaSetMember {
 
   /** The process restarted: new processId, no cursors. */
   restarted(): void {
+    this.transactions.reset();
     this.clock.restart();
     this.cursors.clear();
     this.startedAt = Date.now();

@@ -9,21 +9,40 @@ export const ServerErrorCode = {
   InternalError: 1,
   BadValue: 2,
   FailedToParse: 9,
+  Unauthorized: 13,
   TypeMismatch: 14,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
+  IndexNotFound: 27,
   CursorNotFound: 43,
   NamespaceExists: 48,
+  MaxTimeMSExpired: 50,
+  DollarPrefixedFieldName: 52,
   CommandNotFound: 59,
   WriteConcernFailed: 64,
+  ImmutableField: 66,
+  CannotCreateIndex: 67,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
   NoReplicationEnabled: 76,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
   ShutdownInProgress: 91,
+  DocumentValidationFailure: 121,
+  InvalidIndexSpecificationOption: 197,
   PrimarySteppedDown: 189,
   TransactionTooOld: 225,
+  AmbiguousIndexKeyPattern: 359,
   NotImplemented: 238,
+  NoSuchTransaction: 251,
+  TransactionCommitted: 256,
   ExceededTimeLimit: 262,
+  OperationNotSupportedInTransaction: 263,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
+  MergeStageNoMatchingDocument: 13113,
   NotWritablePrimary: 10107,
   InterruptedDueToReplStateChange: 11602,
   NotPrimaryNoSecondaryOk: 13435,
@@ -57,19 +76,15 @@ export class CommandError extends Error {
     this.codeName = codeNames.get(code) ?? `Location${code}`;
   }
 
-  /** The `ok: 0` reply; `retryableWrite` adds the label mongod adds for a retryable write. */
-  toReply(options: { retryableWrite?: boolean } = {}): Document {
-    const reply: Document = {
+  /** The `ok: 0` reply (labels are added on the way out: see error-labels.ts). */
+  toReply(): Document {
+    return {
       ok: 0,
       errmsg: this.message,
       code: this.code,
       codeName: this.codeName,
       ...this.extra,
     };
-    if (options.retryableWrite === true && RETRYABLE_WRITE_CODES.has(this.code)) {
-      reply['errorLabels'] = ['RetryableWriteError'];
-    }
-    return reply;
   }
 }
 

@@ -1,49 +1,29 @@
 /**
  * A replica set on loopback that any MongoDB client can use, with failover on command.
  *
- * Model, in short:
- * - Members are WireServers on 127.0.0.1. One global oplog; the primary applies a write at once and
- *   each secondary applies it `replicationLagMS` later (0 = at once). Arbiters hold no data.
- * - Elections are deterministic: among the running, reachable, electable members (priority > 0,
- *   not hidden, not an arbiter) of a set that still has a majority of votes, the highest priority
- *   wins, then the lowest address. The winner first catches up from the freshest reachable member;
- *   entries no reachable member holds are rolled back (their holders resync when they return).
- * - When the primary is killed or partitioned and `autoElect` is on (the default), a new election
- *   runs `electionDelayMS` later. stepDown() always elects another member.
- * - Every role or config change bumps the topologyVersion of every running member, which wakes
- *   awaitable hellos at once.
- * - Writes reach only the primary; a secondary answers NotWritablePrimary (10107), a write that
- *   was received by a primary that stepped down before running it fails with
- *   InterruptedDueToReplStateChange (11602), both labelled RetryableWriteError for retryable writes.
- *   Retryable writes are recorded per session in the oplog, so a retry on the new primary returns
- *   the first reply instead of writing twice.
+ * This file holds the set's public controls and its members; the rest lives in one module each:
+ * - replica-set-replication.ts: the one global oplog, lagged secondaries, majority, write concern;
+ * - replica-set-elections.ts: deterministic elections, step-down, catch-up and rollback;
+ * - replica-set-commands.ts: a member's command routing and write path;
+ * - replica-set-member.ts: one member's state and the replies describing it.
+ * When the primary is killed or partitioned and `autoElect` is on (the default), a new election
+ * runs `electionDelayMS` later. stepDown() always elects another member.
  */
-import { type Document, type ObjectId } from 'bson';
 import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
-import { basicCommand, rejectTransactions } from './basic-commands.js';
-import { ClusterClock } from './cluster-clock.js';
-import { crudCommand, isCrudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
-import type { DocumentStore, StoreOp } from './document-store.js';
-import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, type OplogEntry } from './oplog.js';
-import { basicQueryEngine, isPlainDocument, loadQueryEngine, type QueryEngine } from './query-engine.js';
+import { basicQueryEngine, loadQueryEngine, type QueryEngine } from './query-engine.js';
+import { handleMemberRequest, type MemberCommandContext } from './replica-set-commands.js';
+import { ReplicaSetElections, versionEvent } from './replica-set-elections.js';
 import {
-  electionIdForTerm,
-  memberHello,
-  replicaSetConfig,
-  replicaSetStatus,
   ReplicaSetMember,
   type MemberConfig,
   type MemberRole,
   type ReplicaSetView,
 } from './replica-set-member.js';
-import { CommandError, isRetryableWriteCode, ServerErrorCode } from './server-errors.js';
-import { SimulatedDeployment, type PrimaryLostEvent, type WaitForOptions } from './simulated-deployment.js';
+import { ReplicaSetReplication } from './replica-set-replication.js';
+import { SimulatedDeployment, type WaitForOptions } from './simulated-deployment.js';
 import { WaitAbortedError } from './timer-registry.js';
-import { awaitTopologyChange } from './topology-version-clock.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
-import type { WireRequest } from './wire-server.js';
 
 /** One member's configuration at start (all optional). */
 export interface ReplicaSetMemberOptions {
@@ -125,25 +105,6 @@ export interface MemberState {
   readonly topologyVersion: { readonly processId: string; readonly counter: number };
 }
 
-const STATE_CHANGE_CODES: ReadonlySet<number> = new Set([
-  ServerErrorCode.NotWritablePrimary,
-  ServerErrorCode.NotPrimaryNoSecondaryOk,
-  ServerErrorCode.NotPrimaryOrSecondary,
-  ServerErrorCode.InterruptedDueToReplStateChange,
-  ServerErrorCode.PrimarySteppedDown,
-  ServerErrorCode.ShutdownInProgress,
-]);
-
-function compareAddresses(a: Address, b: Address): number {
-  const split = (address: Address): [string, number] => {
-    const colon = address.lastIndexOf(':');
-    return [address.slice(0, colon), Number(address.slice(colon + 1))];
-  };
-  const [hostA, portA] = split(a);
-  const [hostB, portB] = split(b);
-  return hostA === hostB ? portA - portB : hostA < hostB ? -1 : 1;
-}
-
 function checkMs(name: string, value: number): number {
   if (!(Number.isFinite(value) && value >= 0))
     throw new TypeError(`${name} must be a number of ms >= 0, got ${value}`);
@@ -174,21 +135,12 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   #members: ReplicaSetMember[] = [];
   /** Removed members kept running (they answer hello as REMOVED). */
   #ghosts: ReplicaSetMember[] = [];
-  #primary: ReplicaSetMember | null = null;
-  #term = 0;
   #setVersion = 1;
-  #electionId: ObjectId | null = null;
-  #oplog: OplogEntry[] = [];
-  #clusterClock = new ClusterClock();
-  #engine: QueryEngine;
-  #electionDelayMS: number;
-  #autoElect: boolean;
+  #replication: ReplicaSetReplication;
+  #elections: ReplicaSetElections;
+  #commands: MemberCommandContext;
   #defaultLagMS: number;
   #defaultLatencyMS: number;
-  #pendingElection: (() => void) | null = null;
-  /** Members that just stepped down, not electable in the next election (mongod's stepdown period). */
-  #ineligible = new Set<Address>();
-  #replicationWaiters = new Set<() => void>();
   #nextMemberId = 0;
 
   private constructor(options: SimulatedReplicaSetOptions, engine: QueryEngine) {
@@ -196,9 +148,32 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     this.setName = options.setName ?? 'rs0';
     if (this.setName === '' || /[/\s,]/.test(this.setName))
       throw new TypeError(`invalid setName ${JSON.stringify(this.setName)}`);
-    this.#engine = engine;
-    this.#electionDelayMS = checkMs('electionDelayMS', options.electionDelayMS ?? 10);
-    this.#autoElect = options.autoElect ?? true;
+    const electionDelayMS = checkMs('electionDelayMS', options.electionDelayMS ?? 10);
+    const autoElect = options.autoElect ?? true;
+    const members = (): readonly ReplicaSetMember[] => this.#members;
+    this.#replication = new ReplicaSetReplication({
+      timers: this.timers,
+      members,
+      primary: () => this.#elections.primary,
+      term: () => this.#elections.term,
+      replicated: (event) => this.notify('replicated', event),
+    });
+    this.#elections = new ReplicaSetElections({
+      timers: this.timers,
+      replication: this.#replication,
+      notify: this.notify.bind(this),
+      electionDelayMS,
+      autoElect,
+      members,
+      allMembers: () => [...this.#members, ...this.#ghosts],
+    });
+    this.#commands = {
+      engine,
+      timers: this.timers,
+      replication: this.#replication,
+      elections: this.#elections,
+      view: () => this.#view(),
+    };
     this.#defaultLagMS = checkMs('replicationLagMS', options.replicationLagMS ?? 0);
     this.#defaultLatencyMS = checkMs('latencyMS', options.latencyMS ?? 0);
   }
@@ -214,17 +189,8 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     try {
       const configs = memberOptions.map((member) => memberConfig(rs.#nextMemberId++, member));
       await Promise.all(configs.map((config, index) => rs.#startMember(config, memberOptions[index] ?? {})));
-      // The set's first oplog entry (replSetInitiate), applied everywhere.
-      const initiate: OplogEntry = {
-        ts: rs.#clusterClock.tick(),
-        term: 0,
-        wall: new Date(),
-        ops: [],
-        txn: null,
-      };
-      rs.#oplog.push(initiate);
-      for (const member of rs.#members) if (member.dataBearing) member.applyEntry(initiate);
-      rs.#runElection();
+      rs.#replication.initiate();
+      rs.#elections.run();
     } catch (error) {
       await rs.close();
       throw error;
@@ -270,7 +236,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
 
   /** The primary's address, or undefined while there is none. */
   get primary(): Address | undefined {
-    return this.#primary?.address;
+    return this.#elections.primary?.address;
   }
 
   /** Running secondaries' addresses. */
@@ -283,7 +249,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   }
 
   get term(): number {
-    return this.#term;
+    return this.#elections.term;
   }
 
   /** A URI for one member alone (`directConnection=true`, and `tls=true` when started with TLS). */
@@ -318,7 +284,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   /** Resolves with the primary's address, at once or when one is elected. */
   async waitForPrimary(options: WaitForOptions = {}): Promise<Address> {
     this.assertOpen();
-    if (this.#primary) return this.#primary.address;
+    if (this.#elections.primary) return this.#elections.primary.address;
     return (await this.waitFor('primaryElected', undefined, options)).address;
   }
 
@@ -329,12 +295,11 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
    */
   async stepDown(options: WaitForOptions = {}): Promise<Address> {
     this.assertOpen();
-    const old = this.#primary;
+    const old = this.#elections.primary;
     if (!old) throw new WaspnestError('there is no primary to step down');
-    this.#assertSuccessorExists(old);
+    this.#elections.assertSuccessorExists(old);
     const elected = this.waitFor('primaryElected', undefined, options);
-    this.#ineligible.add(old.address);
-    this.#losePrimary('stepDown', true);
+    this.#elections.stepDown(old);
     return (await elected).address;
   }
 
@@ -349,12 +314,12 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       if (!forced.electable)
         throw new WaspnestError(`${forced.address} cannot be primary (priority 0, hidden or arbiter)`);
       if (!forced.reachable) throw new WaspnestError(`${forced.address} is down or partitioned`);
-      if (this.#primary === forced) return forced.address;
+      if (this.#elections.primary === forced) return forced.address;
     }
-    this.#losePrimary('elect', false);
-    this.#cancelPendingElection();
-    const winner = this.#runElection(forced);
-    if (!winner) throw new WaspnestError(`no member can be elected: ${this.#whyNoElection()}`);
+    this.#elections.losePrimary('elect', false);
+    this.#elections.cancelPending();
+    const winner = this.#elections.run(forced);
+    if (!winner) throw new WaspnestError(`no member can be elected: ${this.#elections.whyNoElection()}`);
     return winner.address;
   }
 
@@ -362,7 +327,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   setReplicationLag(address: Address, ms: number): void {
     const member = this.#member(address);
     member.lagMS = checkMs('replication lag', ms);
-    this.#replicate(member);
+    this.#replication.replicate(member);
   }
 
   /** Adds a member (a new process, synced from the oplog); setVersion rises. Resolves with its address. */
@@ -370,9 +335,9 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     this.assertOpen();
     const member = await this.#startMember(memberConfig(this.#nextMemberId++, options), options);
     this.#setVersion++;
-    this.#replicate(member);
-    this.#bumpAll();
-    this.#scheduleElection();
+    this.#replication.replicate(member);
+    this.#elections.bumpAll();
+    this.#elections.schedule();
     this.notify('memberAdded', { address: member.address });
     this.notify('reconfigured', { setVersion: this.#setVersion, members: this.members });
     return member.address;
@@ -385,12 +350,11 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
    */
   async removeMember(address: Address, options: { keepRunning?: boolean } = {}): Promise<void> {
     const member = this.#member(address);
-    if (member === this.#primary)
+    if (member === this.#elections.primary)
       throw new WaspnestError(`${address} is the primary: step it down before removing it`);
     this.#members = this.#members.filter((m) => m !== member);
     this.#setVersion++;
-    member.cancelReplication?.();
-    member.cancelReplication = null;
+    member.stopReplication();
     if (options.keepRunning === true) {
       member.setRole('REMOVED');
       this.#ghosts.push(member);
@@ -398,9 +362,9 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       this.servers.delete(address);
       await member.server.close();
     }
-    this.#bumpAll();
-    this.#notifyReplication();
-    this.#scheduleElection();
+    this.#elections.bumpAll();
+    this.#replication.notifyProgress();
+    this.#elections.schedule();
     this.notify('memberRemoved', { address });
     this.notify('reconfigured', { setVersion: this.#setVersion, members: this.members });
   }
@@ -417,9 +381,10 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     });
     member.config = next;
     this.#setVersion++;
-    this.#bumpAll();
+    this.#elections.bumpAll();
     // A primary that can no longer be primary steps down, as mongod does on such a reconfig.
-    if (member === this.#primary && !member.electable) this.#losePrimary('stepDown', true);
+    if (member === this.#elections.primary && !member.electable)
+      this.#elections.losePrimary('stepDown', true);
     this.notify('reconfigured', { setVersion: this.#setVersion, members: this.members });
   }
 
@@ -427,51 +392,52 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
 
   protected override beforeKill(address: Address): void {
     const member = this.#member(address, true);
-    member.cancelReplication?.();
-    member.cancelReplication = null;
+    member.stopReplication();
   }
 
   protected override afterKill(address: Address): void {
     const member = this.#member(address, true);
     member.cursors.clear();
-    if (member === this.#primary && this.#autoElect) this.#losePrimary('killed', true);
-    this.#notifyReplication();
+    if (member === this.#elections.primary && this.#elections.autoElect)
+      this.#elections.losePrimary('killed', true);
+    this.#replication.notifyProgress();
   }
 
   protected override afterRestart(address: Address): void {
     const member = this.#member(address, true);
     member.restarted();
     // A restarted mongod comes back as a secondary, whatever it was.
-    if (member === this.#primary) this.#losePrimary('restarted', this.#autoElect);
+    if (member === this.#elections.primary)
+      this.#elections.losePrimary('restarted', this.#elections.autoElect);
     if (member.needsResync) member.resetData();
-    this.#replicate(member);
-    this.#scheduleElection();
+    this.#replication.replicate(member);
+    this.#elections.schedule();
     // State first, events last: a listener that throws cannot leave the set half-changed.
-    this.notify('topologyVersionChanged', this.#versionEvent(member));
+    this.notify('topologyVersionChanged', versionEvent(member));
   }
 
   protected override afterPartition(address: Address): void {
     const member = this.#member(address, true);
-    member.cancelReplication?.();
-    member.cancelReplication = null;
-    if (member === this.#primary && this.#autoElect) this.#losePrimary('partitioned', true);
-    this.#notifyReplication();
+    member.stopReplication();
+    if (member === this.#elections.primary && this.#elections.autoElect)
+      this.#elections.losePrimary('partitioned', true);
+    this.#replication.notifyProgress();
   }
 
   protected override afterHeal(address: Address): void {
     const member = this.#member(address, true);
     if (member.needsResync) member.resetData();
-    this.#replicate(member);
-    this.#scheduleElection();
+    this.#replication.replicate(member);
+    this.#elections.schedule();
   }
 
   protected override beforeClose(): void {
-    this.#cancelPendingElection();
+    this.#elections.cancelPending();
     for (const member of [...this.#members, ...this.#ghosts]) {
       member.cancelReplication = null;
       member.cursors.clear();
     }
-    this.#notifyReplication();
+    this.#replication.notifyProgress();
   }
 
   // ---- members and requests ----------------------------------------------------------------
@@ -491,7 +457,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       {
         handle: (request) => {
           if (!member) throw new WaitAbortedError('member not ready');
-          return this.#handle(member, request);
+          return handleMemberRequest(this.#commands, member, request);
         },
       },
       options.port ?? 0,
@@ -509,417 +475,11 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     return {
       setName: this.setName,
       setVersion: this.#setVersion,
-      term: this.#term,
-      primary: this.#primary,
-      electionId: this.#electionId,
+      term: this.#elections.term,
+      primary: this.#elections.primary,
+      electionId: this.#elections.electionId,
       members: this.#members,
-      majority: this.#majorityPoint(),
+      majority: this.#replication.majorityPoint(),
     };
-  }
-
-  async #handle(member: ReplicaSetMember, request: WireRequest): Promise<Document> {
-    const receivedEpoch = member.roleEpoch;
-    const receivedAsPrimary = member.role === 'PRIMARY';
-    await request.latency();
-    let reply: Document;
-    try {
-      reply = await this.#dispatch(member, request, receivedEpoch, receivedAsPrimary);
-    } catch (error) {
-      if (!(error instanceof CommandError)) throw error;
-      const retryableWrite =
-        WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-      reply = error.toReply({ retryableWrite });
-      if (STATE_CHANGE_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
-    }
-    if (member.role === 'REMOVED') return reply;
-    return {
-      ...reply,
-      $clusterTime: this.#clusterClock.clusterTimeDocument(),
-      operationTime: member.lastOpTime?.ts ?? this.#clusterClock.current(),
-    };
-  }
-
-  async #dispatch(
-    member: ReplicaSetMember,
-    request: WireRequest,
-    receivedEpoch: number,
-    receivedAsPrimary: boolean,
-  ): Promise<Document> {
-    const name = request.commandName;
-    if (isHelloCommand(name)) return this.#hello(member, request);
-    rejectTransactions(request);
-    const basic = basicCommand(request, {
-      process: 'mongod',
-      address: member.address,
-      startedAt: member.startedAt,
-      connections: member.server.connectionCount,
-    });
-    if (basic) return basic;
-    switch (name) {
-      case 'replSetGetStatus':
-        if (member.role === 'REMOVED')
-          throw new CommandError(94, 'Our replica set config is invalid or we are not a member of it');
-        return replicaSetStatus(member, this.#view());
-      case 'replSetGetConfig':
-        return { config: replicaSetConfig(this.#view()), ok: 1 };
-      case 'replSetStepDown':
-        return this.#stepDownCommand(member, request);
-    }
-    if ((member.role === 'REMOVED' || member.role === 'ARBITER') && isCrudCommand(name)) {
-      throw new CommandError(
-        ServerErrorCode.NotPrimaryOrSecondary,
-        'node is not in primary or recovering state',
-      );
-    }
-    const node: DataNode = {
-      engine: this.#engine,
-      cursors: member.cursors,
-      readableStore: (req) => this.#readableStore(member, req),
-      write: (req, execute) => this.#write(member, req, receivedEpoch, receivedAsPrimary, execute),
-    };
-    const crud = crudCommand(node, request);
-    if (crud) return crud;
-    throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
-  }
-
-  async #hello(member: ReplicaSetMember, request: WireRequest): Promise<Document> {
-    await awaitTopologyChange(member.clock, request, this.timers);
-    return memberHello(member, this.#view(), request);
-  }
-
-  #stepDownCommand(member: ReplicaSetMember, request: WireRequest): Document {
-    if (member !== this.#primary)
-      throw new CommandError(ServerErrorCode.NotWritablePrimary, "not primary so can't step down");
-    try {
-      this.#assertSuccessorExists(member);
-    } catch (error) {
-      if (request.command['force'] !== true) {
-        throw new CommandError(
-          ServerErrorCode.ExceededTimeLimit,
-          error instanceof Error ? error.message : String(error),
-        );
-      }
-    }
-    this.#ineligible.add(member.address);
-    this.#losePrimary('stepDown', true);
-    return { ok: 1 };
-  }
-
-  #readableStore(member: ReplicaSetMember, request: WireRequest): DocumentStore {
-    if (member.role === 'PRIMARY') return member.store;
-    if (member.role === 'SECONDARY') {
-      const readPreference: unknown = request.command['$readPreference'];
-      const mode = isPlainDocument(readPreference) ? readPreference['mode'] : undefined;
-      if (typeof mode === 'string' && mode !== 'primary') return member.store;
-      throw new CommandError(ServerErrorCode.NotPrimaryNoSecondaryOk, 'not primary and secondaryOk=false');
-    }
-    throw new CommandError(
-      ServerErrorCode.NotPrimaryOrSecondary,
-      'node is not in primary or recovering state',
-    );
-  }
-
-  async #write(
-    member: ReplicaSetMember,
-    request: WireRequest,
-    receivedEpoch: number,
-    receivedAsPrimary: boolean,
-    execute: (store: DocumentStore, apply: ApplyOp) => Document,
-  ): Promise<Document> {
-    if (member.role !== 'PRIMARY' || member.roleEpoch !== receivedEpoch) {
-      if (receivedAsPrimary) {
-        throw new CommandError(
-          ServerErrorCode.InterruptedDueToReplStateChange,
-          'operation was interrupted because a replica set state change occurred',
-        );
-      }
-      throw new CommandError(ServerErrorCode.NotWritablePrimary, 'not primary');
-    }
-    const retryable = retryableWriteOf(request.command);
-    if (retryable) {
-      const previous = previousReply(member.txns, retryable);
-      if (previous) return previous;
-    }
-    const ops: StoreOp[] = [];
-    let reply: Document;
-    try {
-      reply = execute(member.store, (op) => {
-        member.store.apply(op);
-        ops.push(op);
-      });
-    } catch (error) {
-      if (ops.length > 0) this.#append(member, ops, null);
-      throw error;
-    }
-    if (ops.length > 0 || retryable) this.#append(member, ops, retryable ? { ...retryable, reply } : null);
-    const writeConcernError = await this.#awaitWriteConcern(member, request, receivedEpoch, member.applied);
-    if (!writeConcernError) return reply;
-    const result: Document = { ...reply, writeConcernError };
-    if (
-      retryable &&
-      typeof writeConcernError['code'] === 'number' &&
-      isRetryableWriteCode(writeConcernError['code'])
-    ) {
-      result['errorLabels'] = ['RetryableWriteError'];
-    }
-    return result;
-  }
-
-  // ---- replication ---------------------------------------------------------------------------
-
-  /** Appends an entry written on `primary` (whose store already has the ops) and replicates it. */
-  #append(primary: ReplicaSetMember, ops: readonly StoreOp[], txn: OplogEntry['txn']): OplogEntry {
-    const entry: OplogEntry = { ts: this.#clusterClock.tick(), term: this.#term, wall: new Date(), ops, txn };
-    this.#oplog.push(entry);
-    primary.applyEntry(entry, true);
-    for (const member of this.#members) if (member !== primary) this.#replicate(member);
-    this.#notifyReplication();
-    return entry;
-  }
-
-  /** Applies what is due on one secondary and schedules the rest. */
-  #replicate(member: ReplicaSetMember): void {
-    member.cancelReplication?.();
-    member.cancelReplication = null;
-    if (member === this.#primary || !member.dataBearing || !member.reachable || member.role === 'REMOVED')
-      return;
-    if (this.timers.closed || member.needsResync) return;
-    const now = Date.now();
-    let appliedAny = false;
-    while (member.applied < this.#oplog.length) {
-      const entry = this.#oplog[member.applied];
-      if (!entry) break;
-      const due = entry.wall.getTime() + member.lagMS;
-      if (due > now) {
-        member.cancelReplication = this.timers.setTimeout(() => {
-          member.cancelReplication = null;
-          this.#replicate(member);
-        }, due - now);
-        break;
-      }
-      member.applyEntry(entry);
-      appliedAny = true;
-    }
-    if (appliedAny && member.lastWriteDate) {
-      this.#notifyReplication();
-      this.notify('replicated', {
-        address: member.address,
-        applied: member.applied,
-        lastWriteDate: member.lastWriteDate,
-      });
-    }
-  }
-
-  /** The newest entry a majority of votes' data-bearing members has applied. */
-  #majorityPoint(): { opTime: { ts: OplogEntry['ts']; t: number }; wall: Date } | null {
-    const needed = Math.floor(this.#totalVotes() / 2) + 1;
-    const applied = this.#members
-      .filter((m) => m.dataBearing && m.config.votes === 1)
-      .map((m) => m.applied)
-      .sort((a, b) => b - a);
-    const count = applied[needed - 1];
-    if (count === undefined || count === 0) return null;
-    const entry = this.#oplog[Math.min(count, this.#oplog.length) - 1];
-    return entry ? { opTime: { ts: entry.ts, t: entry.term }, wall: entry.wall } : null;
-  }
-
-  #totalVotes(): number {
-    return this.#members.reduce((sum, m) => sum + m.config.votes, 0);
-  }
-
-  #notifyReplication(): void {
-    const waiters = [...this.#replicationWaiters];
-    this.#replicationWaiters.clear();
-    for (const wake of waiters) wake();
-  }
-
-  /** Resolves at the next replication progress or role change; false when `deadline` passed first. */
-  #replicationProgress(deadline: number | null, signal: AbortSignal): Promise<boolean> {
-    if (this.timers.closed || signal.aborted) return Promise.reject(new WaitAbortedError('wait aborted'));
-    return new Promise((resolve, reject) => {
-      let cancel = (): void => undefined;
-      const done = (value: boolean | Error): void => {
-        this.#replicationWaiters.delete(wake);
-        cancel();
-        forget();
-        signal.removeEventListener('abort', onAbort);
-        if (value instanceof Error) reject(value);
-        else resolve(value);
-      };
-      const wake = (): void => done(true);
-      const onAbort = (): void => done(new WaitAbortedError('wait aborted'));
-      let forget = (): void => undefined;
-      this.#replicationWaiters.add(wake);
-      if (deadline !== null) cancel = this.timers.setTimeout(() => done(false), deadline - Date.now());
-      forget = this.timers.onClose(onAbort);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  /** Waits for the request's write concern; returns a writeConcernError document, or null when satisfied. */
-  async #awaitWriteConcern(
-    primary: ReplicaSetMember,
-    request: WireRequest,
-    epoch: number,
-    index: number,
-  ): Promise<Document | null> {
-    const concern = request.command['writeConcern'];
-    if (!isPlainDocument(concern)) return null;
-    const w: unknown = concern['w'];
-    const timeout = concern['wtimeout'] ?? concern['wtimeoutMS'];
-    const deadline = typeof timeout === 'number' && timeout > 0 ? Date.now() + timeout : null;
-    let needed: number;
-    let voters: boolean;
-    if (w === 'majority') {
-      needed = Math.floor(this.#totalVotes() / 2) + 1;
-      voters = true;
-    } else if (typeof w === 'number') {
-      if (w <= 1) return null;
-      needed = w;
-      voters = false;
-      if (w > this.#members.filter((m) => m.dataBearing).length) {
-        return { code: 100, codeName: 'UnsatisfiableWriteConcern', errmsg: 'Not enough data-bearing nodes' };
-      }
-    } else if (w === undefined || w === null) {
-      return null;
-    } else {
-      return {
-        code: 79,
-        codeName: 'UnknownReplWriteConcern',
-        errmsg: `the simulator does not support w: ${JSON.stringify(w)}`,
-      };
-    }
-    for (;;) {
-      const acknowledged = this.#members.filter(
-        (m) => m.dataBearing && (!voters || m.config.votes === 1) && m.applied >= index,
-      ).length;
-      if (acknowledged >= needed) return null;
-      if (primary.role !== 'PRIMARY' || primary.roleEpoch !== epoch) {
-        return {
-          code: ServerErrorCode.PrimarySteppedDown,
-          codeName: 'PrimarySteppedDown',
-          errmsg: 'Primary stepped down while waiting for replication',
-        };
-      }
-      if (!(await this.#replicationProgress(deadline, request.signal))) {
-        return {
-          code: 64,
-          codeName: 'WriteConcernFailed',
-          errmsg: 'waiting for replication timed out',
-          errInfo: { wtimeout: true },
-        };
-      }
-    }
-  }
-
-  // ---- elections -----------------------------------------------------------------------------
-
-  #bumpAll(): void {
-    const running = [...this.#members, ...this.#ghosts].filter((member) => member.server.up);
-    for (const member of running) member.clock.bump();
-    for (const member of running) this.notify('topologyVersionChanged', this.#versionEvent(member));
-  }
-
-  #versionEvent(member: ReplicaSetMember): { address: Address; processId: string; counter: number } {
-    return {
-      address: member.address,
-      processId: member.clock.processId.toHexString(),
-      counter: member.clock.counter,
-    };
-  }
-
-  #losePrimary(reason: PrimaryLostEvent['reason'], electNext: boolean): void {
-    const old = this.#primary;
-    if (!old) return;
-    this.#primary = null;
-    old.setRole('SECONDARY');
-    this.#bumpAll();
-    this.#notifyReplication();
-    if (electNext) this.#scheduleElection(true);
-    this.notify('primaryLost', { address: old.address, reason });
-  }
-
-  #scheduleElection(force = false): void {
-    if (this.#primary || this.#pendingElection || this.timers.closed) return;
-    if (!force && !this.#autoElect) return;
-    this.#pendingElection = this.timers.setTimeout(() => {
-      this.#pendingElection = null;
-      this.#runElection();
-    }, this.#electionDelayMS);
-  }
-
-  #cancelPendingElection(): void {
-    this.#pendingElection?.();
-    this.#pendingElection = null;
-  }
-
-  #hasMajority(): boolean {
-    const reachableVotes = this.#members
-      .filter((m) => m.reachable)
-      .reduce((sum, m) => sum + m.config.votes, 0);
-    return reachableVotes * 2 > this.#totalVotes();
-  }
-
-  #candidates(): ReplicaSetMember[] {
-    const eligible = this.#members.filter((m) => m.electable && m.reachable && !m.needsResync);
-    const fresh = eligible.filter((m) => !this.#ineligible.has(m.address));
-    const pool = fresh.length > 0 ? fresh : eligible;
-    return pool.sort(
-      (a, b) => b.config.priority - a.config.priority || compareAddresses(a.address, b.address),
-    );
-  }
-
-  #assertSuccessorExists(primary: ReplicaSetMember): void {
-    if (!this.#members.some((m) => m !== primary && m.electable && m.reachable && !m.needsResync)) {
-      throw new WaspnestError(`no electable secondary can take over from ${primary.address}`);
-    }
-    if (!this.#hasMajority()) throw new WaspnestError('a majority of the votes is down or partitioned');
-  }
-
-  #whyNoElection(): string {
-    if (!this.#hasMajority()) return 'a majority of the votes is down or partitioned';
-    return 'no running, reachable member with priority > 0';
-  }
-
-  /** Elects a primary now, if the set can; returns it (or null). */
-  #runElection(forced?: ReplicaSetMember): ReplicaSetMember | null {
-    if (this.#primary) return this.#primary;
-    if (this.timers.closed || !this.#hasMajority()) return null;
-    const winner = forced ?? this.#candidates()[0];
-    if (!winner) return null;
-    // Catch up from the freshest reachable member; what none of them has is rolled back.
-    const reachableData = this.#members.filter((m) => m.reachable && m.dataBearing && !m.needsResync);
-    const freshest = Math.max(0, ...reachableData.map((m) => m.applied));
-    while (winner.applied < freshest) {
-      const entry = this.#oplog[winner.applied];
-      if (!entry) break;
-      winner.applyEntry(entry);
-    }
-    if (this.#oplog.length > freshest) {
-      this.#oplog.length = freshest;
-      for (const member of [...this.#members, ...this.#ghosts]) {
-        if (member.applied > freshest) {
-          member.needsResync = true;
-          member.cancelReplication?.();
-          member.cancelReplication = null;
-        }
-      }
-    }
-    this.#term++;
-    this.#electionId = electionIdForTerm(this.#term);
-    this.#primary = winner;
-    winner.cancelReplication?.();
-    winner.cancelReplication = null;
-    winner.setRole('PRIMARY');
-    this.#ineligible.clear();
-    // A new primary writes a no-op first, so its lastWrite moves into the new term.
-    this.#append(winner, [], null);
-    this.#bumpAll();
-    this.notify('primaryElected', {
-      address: winner.address,
-      term: this.#term,
-      electionId: this.#electionId.toHexString(),
-    });
-    return winner;
   }
 }

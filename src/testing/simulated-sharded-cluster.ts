@@ -93,6 +93,6 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
   }
 
   protected override afterKill(address: Address): void {
-    this.#nodes.get(address)?.cursors.clear();
+    this.#nodes.get(address)?.killed();
   }
 }

@@ -73,6 +73,6 @@ export class SimulatedStandalone extends SimulatedDeployment {
   }
 
   protected override afterKill(): void {
-    this.#node?.cursors.clear();
+    this.#node?.killed();
   }
 }

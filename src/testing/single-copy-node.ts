@@ -4,24 +4,37 @@
  * mongod. Answers hello (awaitable), the basic commands and CRUD.
  */
 import type { Document } from 'bson';
-import { basicCommand, rejectTransactions } from './basic-commands.js';
+import { basicCommand } from './basic-commands.js';
 import type { ClusterClock } from './cluster-clock.js';
 import { CursorRegistry } from './cursor-registry.js';
-import { crudCommand, WRITE_COMMANDS, type ApplyOp, type DataNode } from './crud-commands.js';
+import { crudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import { DocumentStore } from './document-store.js';
+import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, type TxnTable } from './oplog.js';
+import { previousReply, retryableWriteOf, sessionKeyOf, txnNumberOf, type TxnTable } from './oplog.js';
 import type { QueryEngine } from './query-engine.js';
 import { commonHelloFields, helloLimits } from './server-constants.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { TimerRegistry } from './timer-registry.js';
 import { awaitTopologyChange, TopologyVersionClock } from './topology-version-clock.js';
+import {
+  sessionCommand,
+  TransactionCatalog,
+  transactionCommand,
+  withRecoveryToken,
+  writeOutsideTransactions,
+} from './transactions.js';
 import type { WireRequest, WireRequestHandler, WireServer } from './wire-server.js';
 
 /** The one copy of the data, and the retryable-write records, shared by a deployment's servers. */
 export class SharedData {
   readonly store = new DocumentStore();
   readonly txns: TxnTable = new Map();
+  /**
+   * Open transactions. Behind simulated routers they stand for the shard's and the router's state
+   * at once: each belongs to the router it started on, which alone can continue or commit it.
+   */
+  readonly transactions = new TransactionCatalog(() => this.store);
   /** Timestamps of writes (mongos replies' operationTime); null for a standalone. */
   constructor(readonly clock: ClusterClock | null) {}
 }
@@ -40,11 +53,19 @@ export class SingleCopyNode implements WireRequestHandler {
     private readonly timers: TimerRegistry,
   ) {}
 
-  /** The process restarted: new processId, no cursors. */
+  /** The process restarted: new processId, no cursors, its transactions aborted. */
   restarted(): void {
+    this.killed();
     this.clock.restart();
     this.cursors.clear();
     this.startedAt = Date.now();
+  }
+
+  /** The process died: the transactions it (as a router) held are aborted. */
+  killed(): void {
+    this.cursors.clear();
+    if (this.kind === 'standalone') this.data.transactions.abortAll();
+    else this.data.transactions.abortOwnedBy(this.server?.address ?? '');
   }
 
   async handle(request: WireRequest): Promise<Document> {
@@ -54,10 +75,9 @@ export class SingleCopyNode implements WireRequestHandler {
       reply = await this.#dispatch(request);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      const retryableWrite =
-        WRITE_COMMANDS.has(request.commandName) && retryableWriteOf(request.command) !== null;
-      reply = error.toReply({ retryableWrite: this.kind === 'mongos' && retryableWrite });
+      reply = error.toReply();
     }
+    reply = withErrorLabels(request.commandName, request.command, reply);
     const clock = this.data.clock;
     if (!clock) return reply;
     return {
@@ -75,7 +95,8 @@ export class SingleCopyNode implements WireRequestHandler {
       if (this.kind === 'mongos') reply['msg'] = 'isdbgrid';
       return { ...reply, ...helloLimits(request.connectionId), ok: 1 };
     }
-    rejectTransactions(request);
+    const sessions = sessionCommand(this.data.transactions, request);
+    if (sessions) return sessions;
     const basic = basicCommand(request, {
       process: this.kind === 'mongos' ? 'mongos' : 'mongod',
       address: this.server?.address ?? '',
@@ -92,29 +113,68 @@ export class SingleCopyNode implements WireRequestHandler {
       engine: this.engine,
       cursors: this.cursors,
       readableStore: () => this.data.store,
-      write: (req, execute) => Promise.resolve(this.#write(req, execute)),
+      write: (req, execute) => this.#write(req, execute),
     };
+    const transaction = transactionCommand(
+      {
+        catalog: this.data.transactions,
+        records: this.data.txns,
+        engine: this.engine,
+        cursors: this.cursors,
+        node,
+        ...(this.server ? { owner: this.server.address } : {}),
+        assertCanRun: () => this.#assertSessionsAllowed(),
+        awaitWriteConcern: () => Promise.resolve(null),
+      },
+      request,
+    );
+    if (transaction) return this.#routed(await transaction);
     const crud = crudCommand(node, request);
     if (crud) return crud;
     throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
   }
 
-  #write(request: WireRequest, execute: (store: DocumentStore, apply: ApplyOp) => Document): Document {
-    const retryable = retryableWriteOf(request.command);
-    if (retryable && this.kind === 'standalone') {
+  #assertSessionsAllowed(): void {
+    if (this.kind === 'standalone') {
       throw new CommandError(
         ServerErrorCode.IllegalOperation,
         'Transaction numbers are only allowed on a replica set member or mongos',
       );
     }
+  }
+
+  /** A reply of a router to a transaction's command carries the recovery token drivers send back. */
+  #routed(reply: Document): Document {
+    return this.kind === 'mongos' ? withRecoveryToken(reply, 'shard0') : reply;
+  }
+
+  async #write(
+    request: WireRequest,
+    execute: (store: DocumentStore, apply: ApplyOp) => Document,
+  ): Promise<Document> {
+    const retryable = retryableWriteOf(request.command);
     if (retryable) {
+      this.#assertSessionsAllowed();
       const previous = previousReply(this.data.txns, retryable);
       if (previous) return previous;
     }
-    const store = this.data.store;
-    const reply = execute(store, (op) => store.apply(op));
+    const result = await writeOutsideTransactions(
+      this.data.transactions,
+      request,
+      this.timers,
+      () => this.data.store,
+      execute,
+    );
+    if (this.data.clock && result.ops.length > 0) this.#lastOpTime = this.data.clock.tick();
+    if (!result.ok) throw result.error;
+    const reply = result.reply;
     if (retryable) this.data.txns.set(retryable.sessionKey, { txnNumber: retryable.txnNumber, reply });
-    if (this.data.clock) this.#lastOpTime = this.data.clock.tick();
+    if (request.commandName === 'commitTransaction') {
+      const sessionKey = sessionKeyOf(request.command);
+      const txnNumber = txnNumberOf(request.command);
+      if (sessionKey !== null && txnNumber !== null)
+        this.data.txns.set(sessionKey, { txnNumber, reply, committedTransaction: true });
+    }
     return reply;
   }
 }

@@ -108,16 +108,24 @@ describe('snapshotFromDriver', () => {
     expect(() => (first.servers as Map<string, unknown>).set('x', 1)).toThrow();
   });
 
-  it('returns the same object when nothing counted changed (a heartbeat that moved RTT by less than 1 ms)', () => {
+  it('returns the same object when the driver holds the same values in every field', () => {
+    const first = snapshotFromDriver(emptySnapshot(), topology([primary(), unknownB]));
+    expect(snapshotFromDriver(first, topology([primary(), { ...unknownB }]))).toBe(first);
+  });
+
+  it("takes the driver's current round-trip time and check time, sharing the other servers", () => {
     const first = snapshotFromDriver(emptySnapshot(), topology([primary(), unknownB]));
     const again = snapshotFromDriver(
       first,
-      topology([
-        primary({ roundTripTime: 2.9, lastUpdateTime: 2000 }),
-        { ...unknownB, lastUpdateTime: 2000 },
-      ]),
+      topology([primary({ roundTripTime: 2.9, lastUpdateTime: 2000 }), unknownB]),
     );
-    expect(again).toBe(first);
+    expect(again).not.toBe(first);
+    expect(again.version).toBe(first.version + 1);
+    expect(again.servers.get('a.example.com:27017')).toMatchObject({
+      roundTripTime: 2.9,
+      lastUpdateTime: 2000,
+    });
+    expect(again.servers.get('b.example.com:27017')).toBe(first.servers.get('b.example.com:27017'));
   });
 
   it('shares unchanged server descriptions and replaces changed ones', () => {

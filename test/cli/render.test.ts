@@ -53,7 +53,38 @@ const view: LiveView = {
       withoutPrimaryMS: 25,
     },
   ],
-  calls: { callers: 50, immediate: 1234, waited: 56, maxWaitMS: 120, failedFast: 12, timedOut: 0 },
+  calls: {
+    callers: 50,
+    immediate: 1234,
+    waited: 56,
+    maxWaitMS: 120,
+    failedFast: 12,
+    timedOut: 0,
+    topologyClosed: 0,
+    otherErrors: 0,
+    byKind: [
+      {
+        label: 'write',
+        immediate: 1000,
+        waited: 50,
+        maxWaitMS: 120,
+        failedFast: 0,
+        timedOut: 0,
+        topologyClosed: 0,
+        otherErrors: 0,
+      },
+      {
+        label: 'read secondary dc=west',
+        immediate: 234,
+        waited: 6,
+        maxWaitMS: 80,
+        failedFast: 12,
+        timedOut: 0,
+        topologyClosed: 0,
+        otherErrors: 0,
+      },
+    ],
+  },
   log: [{ atMS: 1000, text: 'stepDown 127.0.0.1:40001' }],
   footer: 'Ctrl-C to quit',
 };
@@ -185,6 +216,25 @@ describe('renderSummary', () => {
     expect(lines).toContain('  detection time: best 3 ms, worst 3 ms');
     expect(lines).toContain('  hello checks received: 127.0.0.1:40001 9, 127.0.0.1:40002 12 (total 21)');
     expect(lines.join('\n')).toContain('failover #1 (stepDown)');
+    expect(lines).toContain(
+      '  application calls: 1234 served at once · 56 waited for a refresh (longest 120 ms) · 12 failed fast · 0 timed out',
+    );
+    // One line per kind of call, labels aligned.
+    expect(lines).toContain(
+      '    write                   1050 calls: 1000 served at once · 50 waited for a refresh (longest 120 ms) · 0 failed fast · 0 timed out',
+    );
+    expect(lines).toContain(
+      '    read secondary dc=west  252 calls: 234 served at once · 6 waited for a refresh (longest 80 ms) · 12 failed fast · 0 timed out',
+    );
+  });
+
+  it('shows calls ended by close and other errors only when there are some', () => {
+    const calls = { ...view.calls!, topologyClosed: 3, otherErrors: 1, byKind: [] };
+    const lines = renderSummary(
+      { title: 't', elapsedMS: 1, failovers: [], missed: [], checks: null, calls, members: [] },
+      { color: false, width: null },
+    );
+    expect(lines.join('\n')).toContain('0 timed out · 3 ended by close · 1 other errors');
   });
 
   it('names missed elections', () => {

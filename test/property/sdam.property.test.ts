@@ -21,7 +21,8 @@ import {
 } from '../../src/description/topology-description.js';
 import { ServerType, TopologyType } from '../../src/description/server-type.js';
 import { NetworkError, NetworkTimeoutError, ServerReplyError } from '../../src/errors.js';
-import type { Address, TopologyDescription } from '../../src/description/types.js';
+import type { Address, ServerDescription, TopologyDescription } from '../../src/description/types.js';
+import { compareTopologyVersion } from '../../src/description/topology-version.js';
 
 const ADDRESSES = ['a:27017', 'b:27017', 'c:27017', 'd:27017', 'e:27017'] as const;
 
@@ -261,13 +262,59 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
                 { now },
               );
       snapshot = applyServerDescription(snapshot, description);
+      checkReplaced(previous, snapshot, description);
       // A repeated reply converges: it may act once more (a member's reply that turned the set
-      // into ReplicaSetNoPrimary adds its hosts the next time), then changes nothing.
+      // into ReplicaSetNoPrimary adds its hosts the next time), then changes nothing that counts.
       const twice = applyServerDescription(snapshot, description);
-      assert.equal(applyServerDescription(twice, description), twice, 'a repeated reply converges');
+      checkConverged(twice, applyServerDescription(twice, description), description.address);
     }
     checkStep(previous, snapshot, regime);
     checkInvariants(snapshot, seeds, options);
+  }
+}
+
+/**
+ * Every check's description replaces the one held (the specification: "even if the new server
+ * description compares equal"), unless the server is no longer in the topology or the reply's
+ * topologyVersion is older. The server then holds that very description, or an Unknown with an
+ * error the core gave it (a stale primary, a set name that does not match).
+ */
+function checkReplaced(
+  previous: TopologyDescription,
+  next: TopologyDescription,
+  description: ServerDescription,
+): void {
+  const before = previous.servers.get(description.address);
+  if (
+    before === undefined ||
+    compareTopologyVersion(before.topologyVersion, description.topologyVersion) > 0
+  ) {
+    assert.equal(next, previous, 'an ignored outcome leaves the snapshot as it was');
+    return;
+  }
+  if (before !== description) assert.notEqual(next, previous, 'every check makes a new snapshot');
+  const held = next.servers.get(description.address);
+  if (held !== undefined && held !== description) {
+    assert.ok(held.type === ServerType.Unknown && held.error !== null, 'replaced by a core-made Unknown');
+  }
+}
+
+/**
+ * The third application of one description: no event is due (same members, every description
+ * equal by the specification's (=) fields, same topology fields), and everything is shared but
+ * the checked server's description. That one is the very description applied, so the snapshot is
+ * the same object, unless the core rewrote it (a stale primary, a set name that does not match),
+ * in which case it is replaced by a fresh, equal one.
+ */
+function checkConverged(twice: TopologyDescription, thrice: TopologyDescription, checked: Address): void {
+  assert.deepEqual(sdamEventsBetween(twice, thrice), [], 'a repeated reply converges');
+  assert.deepEqual([...thrice.servers.keys()], [...twice.servers.keys()], 'same members');
+  for (const [address, server] of thrice.servers) {
+    if (address !== checked) assert.equal(server, twice.servers.get(address), `${address} shared`);
+  }
+  if (thrice !== twice) {
+    assert.equal(thrice.version, twice.version + 1, 'version + 1');
+    assert.notEqual(thrice.servers.get(checked), twice.servers.get(checked), 'only a new description');
   }
 }
 

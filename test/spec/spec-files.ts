@@ -38,6 +38,16 @@ export function specTestsDir(): string {
   }
 }
 
+/**
+ * In CI (`CI` set to anything but "" / "0" / "false"), specification data is required: a missing
+ * directory, or one with no runnable case, fails instead of skipping, so that CI cannot be green
+ * with zero specification cases run.
+ */
+export function specDataRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env['CI']?.trim().toLowerCase();
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+}
+
 export function specDirExists(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();
 }

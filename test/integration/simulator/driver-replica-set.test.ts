@@ -4,6 +4,7 @@
  */
 import {
   MongoClient,
+  MongoNetworkTimeoutError,
   MongoServerError,
   type CommandFailedEvent,
   type MongoClientOptions,
@@ -12,7 +13,7 @@ import {
 } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions, nextEvent, serverBecomes } from './driver-client.js';
+import { driverClientOptions, nextEvent, partitionClientOptions, serverBecomes } from './driver-client.js';
 
 const clientOptions: MongoClientOptions = { ...driverClientOptions, retryWrites: true };
 
@@ -28,9 +29,10 @@ afterEach(async () => {
 
 async function start(
   options: Parameters<typeof SimulatedReplicaSet.start>[0] = {},
+  driverOptions: MongoClientOptions = clientOptions,
 ): Promise<[SimulatedReplicaSet, MongoClient]> {
   rs = await SimulatedReplicaSet.start(options);
-  client = new MongoClient(rs.uri, { ...clientOptions, monitorCommands: true });
+  client = new MongoClient(rs.uri, { ...driverOptions, monitorCommands: true });
   return [rs, client];
 }
 
@@ -234,14 +236,15 @@ describe('official driver against SimulatedReplicaSet', () => {
   });
 
   it('partition: the driver marks the silent member Unknown after its timeout, and back after heal', async () => {
-    const [set, driver] = await start();
+    const [set, driver] = await start({}, { ...partitionClientOptions, retryWrites: true });
     await driver.connect();
     await driver.db('app').command({ ping: 1 });
     const silent = set.secondaries[0] ?? '';
     const unknown = serverBecomes(driver, 'Unknown', silent);
     set.partition(silent);
     const marked = await unknown;
-    expect(marked.newDescription.error).toBeDefined();
+    expect(marked.newDescription.error).toBeInstanceOf(MongoNetworkTimeoutError);
+    expect(marked.newDescription.error?.message).toMatch(/timed out/);
     const healed = serverBecomes(driver, 'RSSecondary', silent);
     set.heal(silent);
     await healed;

@@ -2,7 +2,7 @@
 import { MongoClient, type TopologyDescription, type TopologyDescriptionChangedEvent } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedShardedCluster, SimulatedStandalone } from '../../../src/testing/index.js';
-import { driverClientOptions, nextEvent, serverBecomes } from './driver-client.js';
+import { driverClientOptions, nextEvent, partitionClientOptions, serverBecomes } from './driver-client.js';
 import { RawClient } from './raw-client.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -48,7 +48,7 @@ describe('SimulatedShardedCluster', () => {
   it('keeps working when a router is killed, and marks a partitioned router Unknown', async () => {
     const cluster = await SimulatedShardedCluster.start({ mongos: 3 });
     cleanups.push(() => cluster.close());
-    const client = new MongoClient(cluster.uri, driverClientOptions);
+    const client = new MongoClient(cluster.uri, partitionClientOptions);
     cleanups.push(() => client.close());
     await client.connect();
     const items = client.db('app').collection<{ _id: number }>('items');

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WireProtocolError } from '../../../src/errors.js';
 import { decodeMessage, FrameReader, OpCode } from '../../../src/net/wire-protocol.js';
-import { SimulatedReplicaSet } from '../../../src/testing/index.js';
+import { SIMULATED_SERVER_VERSION, SimulatedReplicaSet } from '../../../src/testing/index.js';
 import { RawClient } from './raw-client.js';
 
 let rs: SimulatedReplicaSet;
@@ -69,7 +69,7 @@ describe('faults', () => {
     client.sendCommand({ ping: 1 });
     await fault.triggered;
     const { document } = await client.command({ buildInfo: 1 });
-    expect(document['version']).toBe('7.0.0');
+    expect(document['version']).toBe(SIMULATED_SERVER_VERSION);
     expect(client.pending).toBe(0);
     expect(rs.commandCount(address, 'ping')).toBe(1);
   });
@@ -236,6 +236,6 @@ describe('kill, restart and partition on the wire', () => {
     expect(client.pending).toBe(0);
     expect(client.received.length).toBe(0);
     const messages = decodeMessage(fresh.received.subarray(0, fresh.received.readInt32LE(0)));
-    expect(messages.kind === 'msg' && messages.document['version']).toBe('7.0.0');
+    expect(messages.kind === 'msg' && messages.document['version']).toBe(SIMULATED_SERVER_VERSION);
   });
 });

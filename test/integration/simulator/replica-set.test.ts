@@ -289,13 +289,50 @@ describe('writes, reads and failover errors', () => {
     expect(count['n']).toBe(1);
   });
 
-  it('refuses multi-document transactions clearly', async () => {
+  it("answers a transaction's bad options with mongod's codes", async () => {
     const set = await start();
     const client = await connect(set.primary);
-    const reply = (await client.command(retryableInsert({ startTransaction: true, autocommit: false })))
-      .document;
-    expect(reply).toMatchObject({ ok: 0, code: 20 });
-    expect(reply['errmsg']).toMatch(/transactions/);
+    const lsid = session();
+    const autocommitTrue = (await client.command(retryableInsert({ lsid, autocommit: true }))).document;
+    expect(autocommitTrue).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
+    const count = (
+      await client.command({
+        count: 'c',
+        $db: 'test',
+        lsid,
+        txnNumber: Long.fromNumber(2),
+        startTransaction: true,
+        autocommit: false,
+      })
+    ).document;
+    expect(count).toMatchObject({ ok: 0, code: 263, codeName: 'OperationNotSupportedInTransaction' });
+    expect(count['errorLabels']).toBeUndefined();
+    // The failed first command aborted the transaction: its commit is NoSuchTransaction, transient.
+    const commit = (
+      await client.command({
+        commitTransaction: 1,
+        $db: 'admin',
+        lsid,
+        txnNumber: Long.fromNumber(2),
+        autocommit: false,
+      })
+    ).document;
+    expect(commit).toMatchObject({
+      ok: 0,
+      code: 251,
+      codeName: 'NoSuchTransaction',
+      errorLabels: ['TransientTransactionError'],
+    });
+    const started = (
+      await client.command(
+        retryableInsert({ lsid, txnNumber: Long.fromNumber(3), startTransaction: true, autocommit: false }),
+      )
+    ).document;
+    expect(started).toMatchObject({ ok: 1, n: 1 });
+    const older = (
+      await client.command(retryableInsert({ lsid, txnNumber: Long.fromNumber(2), autocommit: false }))
+    ).document;
+    expect(older).toMatchObject({ ok: 0, code: 225, codeName: 'TransactionTooOld' });
   });
 
   it('answers with $clusterTime and operationTime', async () => {

@@ -12,11 +12,11 @@ describe('a mongodb+srv:// topology of simulated mongos routers', () => {
   it('discovers the routers from SRV records and follows the records as they change', async () => {
     const { answer, name } = await srvRouters(3);
     let records = answer(0, 1);
-    let queries = 0;
+    // Recorded here and checked by the test: the poller would swallow a throw from the resolver.
+    const asked: string[] = [];
     const resolver: SrvResolver = {
       resolveSrv: async (name) => {
-        expect(name).toBe('_mongodb._tcp.cluster.waspnest.test');
-        queries += 1;
+        asked.push(name);
         return records;
       },
       resolveTxt: async () => [],
@@ -37,7 +37,8 @@ describe('a mongodb+srv:// topology of simulated mongos routers', () => {
     await closed;
     const after = await until(t, (s) => s.servers.get(name(2))?.type === 'Mongos');
     expect([...after.servers.keys()].sort()).toEqual([name(1), name(2)]);
-    expect(queries).toBeGreaterThanOrEqual(2);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(asked)).toEqual(new Set(['_mongodb._tcp.cluster.waspnest.test']));
     await expect(t.selectServer(undefined, { operation: 'write' })).resolves.toMatchObject({
       type: 'Mongos',
     });

@@ -8,6 +8,7 @@ import {
   type ErrorActions,
 } from '../../../src/description/application-error.js';
 import { applyServerDescription } from '../../../src/description/apply-server-description.js';
+import { sdamEventsBetween } from '../../../src/description/sdam-events.js';
 import { initialTopologyDescription } from '../../../src/description/topology-description.js';
 import {
   loadBalancerServerDescription,
@@ -299,13 +300,16 @@ describe('applyApplicationError', () => {
     expect(reset).toEqual({ snapshot, actions: { ...NO_ERROR_ACTIONS, clearPool: true } });
   });
 
-  it('a second identical network error changes nothing more', () => {
+  it('a second identical network error replaces the Unknown description and changes nothing else', () => {
     const first = applyApplicationError(withPrimary(), 'a:27017', new NetworkError('reset'), after());
     const second = applyApplicationError(first.snapshot, 'a:27017', new NetworkError('reset'), {
       ...after(),
       now: 11,
     });
-    expect(second.snapshot).toBe(first.snapshot);
+    expect(second.snapshot.servers.get('a:27017')).toMatchObject({ type: 'Unknown', lastUpdateTime: 11 });
+    expect(second.snapshot.version).toBe(first.snapshot.version + 1);
+    // Nothing the specification's equality counts changed: no event is due.
+    expect(sdamEventsBetween(first.snapshot, second.snapshot)).toEqual([]);
     expect(second.actions.clearPool).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../../src/description/server-description.js';
 import { addRttSample, emptyRttStats, type RttStats } from '../../../src/description/round-trip-time.js';
 import { NetworkError } from '../../../src/errors.js';
+import { sdamEventsBetween } from '../../../src/description/sdam-events.js';
 import type { Address, TopologyDescription } from '../../../src/description/types.js';
 
 const rtt10 = addRttSample(emptyRttStats, 10);
@@ -82,46 +83,49 @@ describe('initialTopologyDescription', () => {
   });
 });
 
-describe('applyServerDescription: the same object when nothing counted changed', () => {
-  it('returns the identical snapshot for an unchanged hello, with a later time and RTT drift', () => {
+describe('applyServerDescription: every description replaces the old one', () => {
+  it('replaces a description whose (=) fields are unchanged, sharing everything else and emitting nothing', () => {
     const snapshot = replicaSet(3);
     const again = hello(
       'm1:27017',
-      {
-        secondary: true,
-        setName: 'rs',
-        hosts: members(3),
-        tags: { dc: 'east' },
-      },
+      { secondary: true, setName: 'rs', hosts: members(3), tags: { dc: 'east' } },
       99_999,
       addRttSample(emptyRttStats, 10.5),
     );
-    expect(applyServerDescription(snapshot, again)).toBe(snapshot);
-  });
-
-  it('returns a new snapshot when the round-trip time moved more than the tolerance', () => {
-    const snapshot = replicaSet(3);
-    const slower = hello(
-      'm1:27017',
-      { secondary: true, setName: 'rs', hosts: members(3), tags: { dc: 'east' } },
-      2,
-      addRttSample(emptyRttStats, 40),
-    );
-    const next = applyServerDescription(snapshot, slower);
+    const next = applyServerDescription(snapshot, again);
     expect(next).not.toBe(snapshot);
     expect(next.version).toBe(snapshot.version + 1);
-    expect(next.servers.get('m1:27017')?.roundTripTime).toBe(40);
-    expect(applyServerDescription(snapshot, slower, { rttToleranceMS: 100 })).toBe(snapshot);
+    // The new description, with its check time and round-trip time, is in the snapshot.
+    expect(next.servers.get('m1:27017')).toBe(again);
+    expect(next.servers.get('m1:27017')?.lastUpdateTime).toBe(99_999);
+    expect(next.servers.get('m1:27017')?.roundTripTime).toBe(10.5);
+    // What is shared: every other server's description, and the topology's fields as they were.
+    expect(next.servers.get('m0:27017')).toBe(snapshot.servers.get('m0:27017'));
+    expect(next.servers.get('m2:27017')).toBe(snapshot.servers.get('m2:27017'));
+    const { servers: _servers, version: _version, ...fields } = snapshot;
+    expect(next).toMatchObject(fields);
+    // No server or topology event: the specification's equality says nothing changed.
+    expect(sdamEventsBetween(snapshot, next)).toEqual([]);
+    expectDeeplyFrozen(next);
   });
 
-  it('returns the identical snapshot for a repeated failure and for a reply from a removed server', () => {
+  it('returns the same snapshot only for the very description it holds', () => {
+    const snapshot = replicaSet(3);
+    expect(applyServerDescription(snapshot, snapshot.servers.get('m1:27017')!)).toBe(snapshot);
+  });
+
+  it('replaces a repeated failure; ignores a reply from a removed server', () => {
     let snapshot = initialTopologyDescription(['a', 'b'], { replicaSet: 'rs', now: 0 });
     const failure = (now: number) =>
       serverDescriptionFromError('a:27017', new NetworkError('refused'), { now });
     snapshot = applyServerDescription(snapshot, failure(1));
-    expect(applyServerDescription(snapshot, failure(2))).toBe(snapshot);
+    const again = applyServerDescription(snapshot, failure(2));
+    expect(again).not.toBe(snapshot);
+    expect(again.servers.get('a:27017')?.lastUpdateTime).toBe(2);
+    expect(again.servers.get('b:27017')).toBe(snapshot.servers.get('b:27017'));
+    expect(sdamEventsBetween(snapshot, again)).toEqual([]);
     snapshot = applyServerDescription(
-      snapshot,
+      again,
       hello('a:27017', { isWritablePrimary: true, setName: 'rs', hosts: ['a:27017'] }),
     );
     expect(snapshot.servers.has('b:27017')).toBe(false);
@@ -181,10 +185,12 @@ describe('applyServerDescription: the same object when nothing counted changed',
 describe('applyServerDescription: versions, freezing and structural sharing', () => {
   it('grows version by exactly one per new snapshot and freezes every snapshot deeply', () => {
     let snapshot = initialTopologyDescription(members(3), { replicaSet: 'rs', now: 0 });
+    const secondary = hello('m1:27017', { secondary: true, setName: 'rs', hosts: members(3) });
     const steps = [
       hello('m0:27017', { isWritablePrimary: true, setName: 'rs', hosts: members(3) }),
-      hello('m1:27017', { secondary: true, setName: 'rs', hosts: members(3) }),
-      hello('m1:27017', { secondary: true, setName: 'rs', hosts: members(3) }),
+      secondary,
+      secondary, // the very description held: nothing to replace
+      hello('m1:27017', { secondary: true, setName: 'rs', hosts: members(3) }, 2), // a later check
       serverDescriptionFromError('m0:27017', new NetworkError('reset'), { now: 3 }),
     ];
     const versions = [snapshot.version];
@@ -195,7 +201,7 @@ describe('applyServerDescription: versions, freezing and structural sharing', ()
       snapshot = next;
       versions.push(snapshot.version);
     }
-    expect(versions).toEqual([0, 1, 2, 2, 3]);
+    expect(versions).toEqual([0, 1, 2, 2, 3, 4]);
     expect(snapshot.type).toBe('ReplicaSetNoPrimary');
   });
 
@@ -389,7 +395,7 @@ describe('replaceSeedList (SRV polling)', () => {
   });
 });
 
-describe('replication lag counts once it moves by the staleness tolerance', () => {
+describe('the replication lag is always current', () => {
   const hosts = members(3);
   const secondary = (now: number, lastWriteDate: number) =>
     hello(
@@ -400,15 +406,19 @@ describe('replication lag counts once it moves by the staleness tolerance', () =
     );
   const base = applyServerDescription(replicaSet(3), secondary(1_000, 1_000));
 
-  it('keeps the same snapshot while a secondary keeps up or falls behind by less than 10 s', () => {
-    expect(applyServerDescription(base, secondary(6_000, 6_000))).toBe(base);
-    expect(applyServerDescription(base, secondary(9_000, 1_000))).toBe(base);
-  });
-
-  it('makes a new snapshot, without a server event, when a secondary stopped replicating for 10 s', () => {
-    const next = applyServerDescription(base, secondary(11_000, 1_000));
-    expect(next).not.toBe(base);
-    expect(next.version).toBe(base.version + 1);
-    expect(next.servers.get(hosts[1]!)?.lastUpdateTime).toBe(11_000);
-  });
+  it.each([
+    ['keeps up', 6_000, 6_000],
+    ['falls behind by 8 s', 9_000, 1_000],
+    ['stopped replicating for 10 s', 11_000, 1_000],
+  ])(
+    'a secondary that %s: its check time and last write are replaced, with no event',
+    (_, now, lastWrite) => {
+      const next = applyServerDescription(base, secondary(now, lastWrite));
+      expect(next).not.toBe(base);
+      expect(next.version).toBe(base.version + 1);
+      expect(next.servers.get(hosts[1]!)?.lastUpdateTime).toBe(now);
+      expect(next.servers.get(hosts[1]!)?.lastWriteDate).toBe(lastWrite);
+      expect(sdamEventsBetween(base, next)).toEqual([]);
+    },
+  );
 });

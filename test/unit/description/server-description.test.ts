@@ -8,7 +8,7 @@ import {
   serverDescriptionsEqual,
   unknownServerDescription,
 } from '../../../src/description/server-description.js';
-import { countsAsUnchanged } from '../../../src/description/server-description-equality.js';
+import { sameDescriptionValues } from '../../../src/description/server-description-equality.js';
 import { addRttSample, emptyRttStats } from '../../../src/description/round-trip-time.js';
 import { MAX_LIST_LENGTH } from '../../../src/description/hello-reply.js';
 import { NetworkTimeoutError, ServerReplyError } from '../../../src/errors.js';
@@ -325,7 +325,7 @@ describe('descriptions from errors and defaults', () => {
   });
 });
 
-describe('serverDescriptionsEqual and countsAsUnchanged', () => {
+describe('serverDescriptionsEqual and sameDescriptionValues', () => {
   const reply = {
     ok: 1,
     isWritablePrimary: false,
@@ -367,11 +367,18 @@ describe('serverDescriptionsEqual and countsAsUnchanged', () => {
     expect(serverDescriptionsEqual(base, from({ ...reply, ...change }))).toBe(false);
   });
 
-  it('counts a round-trip time that moved more than the tolerance', () => {
-    const rtt = (ms: number) =>
-      serverDescriptionFromHello('a:27017', reply, { now, roundTripTime: addRttSample(emptyRttStats, ms) });
-    expect(countsAsUnchanged(base, rtt(10.9))).toBe(true);
-    expect(countsAsUnchanged(base, rtt(11.5))).toBe(false);
-    expect(countsAsUnchanged(base, rtt(11.5), 2)).toBe(true);
+  it('sameDescriptionValues also compares what is measured: round-trip times, check time, lastWrite', () => {
+    const again = (now2: number, ms: number, lastWrite?: Date) =>
+      serverDescriptionFromHello(
+        'a:27017',
+        lastWrite === undefined ? reply : { ...reply, lastWrite: { lastWriteDate: lastWrite } },
+        { now: now2, roundTripTime: addRttSample(emptyRttStats, ms) },
+      );
+    expect(sameDescriptionValues(base, again(now, 10))).toBe(true);
+    for (const other of [again(now, 10.1), again(now + 1, 10), again(now, 10, new Date(5))]) {
+      expect(serverDescriptionsEqual(base, other)).toBe(true);
+      expect(sameDescriptionValues(base, other)).toBe(false);
+    }
+    expect(sameDescriptionValues(base, from({ ...reply, tags: { dc: 'west' } }))).toBe(false);
   });
 });

@@ -87,16 +87,27 @@ describe('Topology discovery and events', () => {
     expect(t.topology.isReadable('secondary')).toBe(false);
   });
 
-  it('a reply that changes nothing keeps the same snapshot object and emits no SDAM event', () => {
+  it('a reply whose (=) fields are unchanged replaces the description and emits no SDAM event', () => {
     const t = scripted().start();
     // Two samples: the RTT average and minimum are settled.
     t.reply(A, primaryHello(), { rttMS: 4 });
     t.reply(A, primaryHello(), { rttMS: 4 });
+    t.reply(B, secondaryHello());
     const snapshot = t.topology.snapshot;
     const events = recordEvents(t);
-    t.reply(A, primaryHello(), { rttMS: 4 });
-    expect(t.topology.snapshot).toBe(snapshot);
+    t.advance(700);
+    t.reply(A, primaryHello(), { rttMS: 9 });
+    const next = t.topology.snapshot;
+    expect(next).not.toBe(snapshot);
+    expect(next.version).toBe(snapshot.version + 1);
+    // The checked server's description is current (the average moves by 0.2 of the 5 ms step).
+    expect(next.servers.get(A)?.roundTripTime).toBe(5);
+    expect(next.servers.get(A)?.lastUpdateTime).toBe(snapshot.servers.get(A)!.lastUpdateTime + 700);
+    // Shared: the other server's description; the topology's fields are as they were.
+    expect(next.servers.get(B)).toBe(snapshot.servers.get(B));
+    expect(next).toMatchObject({ type: snapshot.type, setName: snapshot.setName, compatible: true });
     expect(events.map(([name]) => name)).toEqual(['serverHeartbeatStarted', 'serverHeartbeatSucceeded']);
+    expect(t.topology.isWritable()).toBe(true);
   });
 
   it('primaryChanged reports a loss with durationMS null, and the next primary with the time without one', () => {

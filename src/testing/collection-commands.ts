@@ -1,0 +1,268 @@
+/**
+ * Collection and database commands: create (with validation options), drop, dropDatabase,
+ * renameCollection, collMod, listCollections and listDatabases. Changes go through the node's
+ * write path as StoreOps, so they replicate with the oplog. Options the simulator cannot honour
+ * (views, time series, capped and clustered collections, a default collation) are refused by name.
+ */
+import type { Document } from 'bson';
+import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
+import type { CrudHandler, DataNode } from './data-node.js';
+import { validationOptions } from './document-validation.js';
+import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
+import { CommandError, ServerErrorCode } from './server-errors.js';
+import type { WireRequest } from './wire-server.js';
+
+/** Options of `create` the simulator keeps but that change nothing it simulates. */
+const INERT_CREATE_OPTIONS = new Set([
+  'storageEngine',
+  'indexOptionDefaults',
+  'changeStreamPreAndPostImages',
+  'autoIndexId',
+  'flags',
+  'idIndex',
+]);
+/** Options of `create` the simulator refuses: what they change is not simulated. */
+const UNSUPPORTED_CREATE_OPTIONS = new Set([
+  'viewOn',
+  'pipeline',
+  'timeseries',
+  'expireAfterSeconds',
+  'capped',
+  'size',
+  'max',
+  'clusteredIndex',
+  'encryptedFields',
+  'collation',
+]);
+/** Generic command fields that are not collection options. */
+const COMMAND_FIELDS = new Set([
+  'writeConcern',
+  'comment',
+  'lsid',
+  'txnNumber',
+  '$db',
+  '$clusterTime',
+  '$readPreference',
+  'maxTimeMS',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'autocommit',
+  'startTransaction',
+]);
+const VALIDATION_FIELDS = new Set(['validator', 'validationLevel', 'validationAction']);
+
+function unknownField(command: string, field: string): CommandError {
+  return new CommandError(40415, `BSON field '${command}.${field}' is an unknown field.`);
+}
+
+function notSimulated(command: string, field: string): CommandError {
+  return new CommandError(
+    ServerErrorCode.NotImplemented,
+    `the simulator does not support '${command}.${field}'`,
+  );
+}
+
+/** Checks a collection name as mongod does for a new collection. */
+function checkCollectionName(ns: Namespace): void {
+  if (ns.collection.includes('$') || ns.collection.startsWith('.') || ns.collection.includes('\0'))
+    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid collection name: ${ns.collection}`);
+  if (ns.db === '' || /[/\\. "$\0]/.test(ns.db))
+    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid database name: ${ns.db}`);
+}
+
+function createCommand(node: DataNode, request: WireRequest): Promise<Document> {
+  const ns = collectionOf(request);
+  checkCollectionName(ns);
+  const options: Document = {};
+  for (const [field, value] of Object.entries(request.command)) {
+    if (field === 'create' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field)) continue;
+    if (UNSUPPORTED_CREATE_OPTIONS.has(field)) {
+      if (field === 'capped' && value === false) continue;
+      throw notSimulated('create', field);
+    }
+    if (!INERT_CREATE_OPTIONS.has(field)) throw unknownField('create', field);
+    options[field] = value;
+  }
+  Object.assign(options, validationOptions(request.command, node.engine));
+  return node.write(request, (store, apply) => {
+    if (store.hasCollection(ns)) {
+      throw new CommandError(
+        ServerErrorCode.NamespaceExists,
+        `Collection ${namespaceString(ns)} already exists.`,
+      );
+    }
+    apply({ op: 'create', ns, options });
+    return { ok: 1 };
+  });
+}
+
+function dropCommand(node: DataNode, request: WireRequest): Promise<Document> {
+  const ns = collectionOf(request);
+  return node.write(request, (store, apply) => {
+    // Since 7.0 dropping a collection that does not exist succeeds.
+    const nIndexesWas = store.indexes(ns).length;
+    if (store.hasCollection(ns)) apply({ op: 'drop', ns });
+    return { ns: namespaceString(ns), nIndexesWas, ok: 1 };
+  });
+}
+
+function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Document> {
+  return node.write(request, (store, apply) => {
+    if (store.databaseNames().includes(request.db)) apply({ op: 'dropDatabase', db: request.db });
+    return { dropped: request.db, ok: 1 };
+  });
+}
+
+function namespaceArg(command: Document, field: string): Namespace {
+  const value: unknown = command[field];
+  if (typeof value !== 'string')
+    throw new CommandError(
+      ServerErrorCode.TypeMismatch,
+      `'${field}' must be a namespace string 'db.collection'`,
+    );
+  const dot = value.indexOf('.');
+  if (dot <= 0 || dot === value.length - 1)
+    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid namespace specified '${value}'`);
+  return { db: value.slice(0, dot), collection: value.slice(dot + 1) };
+}
+
+function renameCollectionCommand(node: DataNode, request: WireRequest): Promise<Document> {
+  if (request.db !== 'admin')
+    throw new CommandError(
+      ServerErrorCode.Unauthorized,
+      'renameCollection may only be run against the admin database.',
+    );
+  const from = namespaceArg(request.command, 'renameCollection');
+  const to = namespaceArg(request.command, 'to');
+  checkCollectionName(to);
+  const dropTarget = request.command['dropTarget'] === true;
+  return node.write(request, (store, apply) => {
+    if (!store.hasCollection(from))
+      throw new CommandError(
+        ServerErrorCode.NamespaceNotFound,
+        `Source collection ${namespaceString(from)} does not exist`,
+      );
+    if (namespaceString(from) === namespaceString(to))
+      throw new CommandError(ServerErrorCode.IllegalOperation, "Can't rename a collection to itself");
+    if (store.hasCollection(to)) {
+      if (!dropTarget) throw new CommandError(ServerErrorCode.NamespaceExists, 'target namespace exists');
+      apply({ op: 'drop', ns: to });
+    }
+    apply({ op: 'rename', ns: from, to });
+    return { ok: 1 };
+  });
+}
+
+/** collMod's `index` change: `{ name | keyPattern, hidden?, expireAfterSeconds? }`. */
+function modifiedIndexes(
+  indexes: readonly IndexDocument[],
+  change: Document,
+): { indexes: IndexDocument[]; reply: Document } {
+  const { name, keyPattern, ...updates } = change;
+  const matches = (index: IndexDocument): boolean =>
+    name !== undefined ? index['name'] === name : JSON.stringify(index['key']) === JSON.stringify(keyPattern);
+  const target = indexes.find(matches);
+  if (!target)
+    throw new CommandError(
+      ServerErrorCode.IndexNotFound,
+      `cannot find index ${JSON.stringify(name ?? keyPattern)} for ns ${String(name ?? '')}`,
+    );
+  const reply: Document = {};
+  const modified: Document = { ...target };
+  for (const [field, value] of Object.entries(updates)) {
+    if (field !== 'hidden' && field !== 'expireAfterSeconds') throw notSimulated('collMod.index', field);
+    reply[`${field}_old`] = target[field];
+    reply[`${field}_new`] = value;
+    if (value === false) delete modified[field];
+    else modified[field] = value;
+  }
+  return { indexes: indexes.map((index) => (index === target ? modified : index)), reply };
+}
+
+function collModCommand(node: DataNode, request: WireRequest): Promise<Document> {
+  const ns = collectionOf(request);
+  for (const field of Object.keys(request.command)) {
+    if (field === 'collMod' || field === 'index' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field))
+      continue;
+    if (UNSUPPORTED_CREATE_OPTIONS.has(field) || field === 'changeStreamPreAndPostImages')
+      throw notSimulated('collMod', field);
+    throw unknownField('collMod', field);
+  }
+  const validation = validationOptions(request.command, node.engine);
+  const indexChange = optionalDocument(request.command, 'index');
+  return node.write(request, (store, apply) => {
+    if (!store.hasCollection(ns))
+      throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns does not exist: ${namespaceString(ns)}`);
+    const options = { ...store.collectionOptions(ns), ...validation };
+    if (!indexChange) {
+      apply({ op: 'collMod', ns, options });
+      return { ok: 1 };
+    }
+    const { indexes, reply } = modifiedIndexes(store.indexes(ns), indexChange);
+    apply({ op: 'collMod', ns, options, indexes });
+    return { ...reply, ok: 1 };
+  });
+}
+
+function listCollectionsCommand(node: DataNode, request: WireRequest): Document {
+  const store = node.readableStore(request);
+  const nameOnly = request.command['nameOnly'] === true;
+  const all = store.collectionNames(request.db).map((name) => {
+    if (nameOnly) return { name, type: 'collection' };
+    const ns = { db: request.db, collection: name };
+    const idIndex = store.indexes(ns).find((index) => index['name'] === '_id_');
+    return {
+      name,
+      type: 'collection',
+      options: { ...store.collectionOptions(ns) },
+      info: { readOnly: false },
+      ...(idIndex ? { idIndex: { ...idIndex } } : {}),
+    };
+  });
+  const filter = optionalDocument(request.command, 'filter') ?? {};
+  const documents = node.engine.find(all, { filter });
+  const batchSize = cursorBatchSize(request.command);
+  const cursor = node.cursors.open(
+    `${request.db}.$cmd.listCollections`,
+    documents,
+    batchSize !== undefined ? { batchSize } : {},
+  );
+  return { cursor, ok: 1 };
+}
+
+function listDatabasesCommand(node: DataNode, request: WireRequest): Document {
+  const store = node.readableStore(request);
+  const nameOnly = request.command['nameOnly'] === true;
+  const databases = store.databaseNames().map((name) => {
+    const sizeOnDisk = 4096 * (1 + store.documentCount(name));
+    return nameOnly ? { name } : { name, sizeOnDisk, empty: false };
+  });
+  const filter = optionalDocument(request.command, 'filter') ?? {};
+  const found = node.engine.find(databases, { filter });
+  if (nameOnly) return { databases: found, ok: 1 };
+  const totalSize = found.reduce(
+    (sum, db) => sum + (typeof db['sizeOnDisk'] === 'number' ? db['sizeOnDisk'] : 0),
+    0,
+  );
+  return { databases: found, totalSize, totalSizeMb: Math.floor(totalSize / 1048576), ok: 1 };
+}
+
+export const collectionCommands: Readonly<Record<string, CrudHandler>> = {
+  create: createCommand,
+  drop: dropCommand,
+  dropDatabase: dropDatabaseCommand,
+  renameCollection: renameCollectionCommand,
+  collMod: collModCommand,
+  listCollections: listCollectionsCommand,
+  listDatabases: listDatabasesCommand,
+};
+
+/** The collection commands that change data. */
+export const COLLECTION_WRITE_COMMANDS: readonly string[] = [
+  'create',
+  'drop',
+  'dropDatabase',
+  'renameCollection',
+  'collMod',
+];
