@@ -230,10 +230,10 @@ export interface RunSummary {
 }
 
 /**
- * The summary printed when a run ends. Its lines are never cut to the terminal's width: nothing
+ * The summary printed when a run ends. Its lines are never cut to `options.width`: nothing
  * redraws them, so a long line may wrap, and every word of it is kept.
  */
-export function renderSummary(summary: RunSummary, options: Pick<RenderOptions, 'color'>): string[] {
+export function renderSummary(summary: RunSummary, options: RenderOptions): string[] {
   const paint = styler(options.color);
   const detected = summary.failovers.filter((f) => f.detectionMS !== null);
   const lines: string[] = [];

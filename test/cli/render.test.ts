@@ -210,7 +210,7 @@ describe('renderSummary', () => {
         calls: view.calls,
         members: view.members,
       },
-      { color: false },
+      { color: false, width: null },
     );
     expect(lines[0]).toBe('waspnest demo: summary after 6.0 s — 1 failover(s) detected');
     expect(lines).toContain('  detection time: best 3 ms, worst 3 ms');
@@ -237,10 +237,26 @@ describe('renderSummary', () => {
     expect(lines.join('\n')).toContain('0 timed out · 3 ended by close · 1 other errors');
   });
 
+  it('never cuts its lines to the terminal width (nothing redraws them)', () => {
+    const lines = renderSummary(
+      {
+        title: 'waspnest demo',
+        elapsedMS: 6000,
+        failovers: view.failovers,
+        missed: [],
+        checks: null,
+        calls: null,
+        members: [],
+      },
+      { color: false, width: 20 },
+    );
+    expect(lines[0]).toBe('waspnest demo: summary after 6.0 s — 1 failover(s) detected');
+  });
+
   it('names missed elections', () => {
     const lines = renderSummary(
       { title: 't', elapsedMS: 1, failovers: [], missed: ['a:1'], checks: null, calls: null, members: [] },
-      { color: false },
+      { color: false, width: null },
     );
     expect(lines[0]).toContain('1 missed');
     expect(lines).toContain('  missed: election of a:1 never seen');
