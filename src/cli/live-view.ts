@@ -119,7 +119,8 @@ function memberRow(
     isPrimary: server.address === primary,
     roundTripTimeMS: server.roundTripTime,
     lastHeartbeatAgeMS: heartbeatAt === undefined ? null : Math.max(0, now - heartbeatAt),
-    streaming: extras?.streaming ?? false,
+    // An Unknown server was marked so by an error (a stale primary, say): its stream is no answer.
+    streaming: (extras?.streaming ?? false) && server.type !== 'Unknown',
     tags: server.tags,
     checks: extras?.checks ?? null,
     fault: extras?.fault ?? null,

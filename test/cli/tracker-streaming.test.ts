@@ -4,7 +4,9 @@
  * and goes back to the age of the last check when that stream fails.
  */
 import { describe, expect, it } from 'vitest';
+import { memberRows } from '../../src/cli/live-view.js';
 import { TopologyTracker } from '../../src/cli/topology-tracker.js';
+import { initialTopologyDescription } from '../../src/description/topology-description.js';
 import type { ServerHeartbeatFailedEvent, ServerHeartbeatStartedEvent } from '../../src/events.js';
 import { closeAfterTest, replicaSet, topology } from '../integration/topology/close-after-test.js';
 
@@ -41,5 +43,13 @@ describe('TopologyTracker and streaming servers', () => {
     await failed;
     expect(row(victim)?.streaming).toBe(false);
     expect(row(victim)?.lastHeartbeatAgeMS).not.toBeNull();
+  });
+
+  it('never calls an Unknown server streaming (an error marked it; its stream is no answer)', () => {
+    const snapshot = initialTopologyDescription(['a:1'], { now: 0 });
+    const [row] = memberRows(snapshot, 10, () => ({ lastHeartbeatAt: 5, streaming: true }));
+    expect(row?.type).toBe('Unknown');
+    expect(row?.streaming).toBe(false);
+    expect(row?.lastHeartbeatAgeMS).toBe(5);
   });
 });
