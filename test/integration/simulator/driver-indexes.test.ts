@@ -130,6 +130,29 @@ describe('unique indexes', () => {
     expect(nick.writeErrors).toMatchObject([{ index: 1, code: 11000 }]);
   });
 
+  it('hold inside a transaction and for what a committed transaction wrote', async () => {
+    const [, driver] = await start();
+    const users = await usersWithUniqueEmail(driver);
+    await users.insertOne({ _id: 1, email: 'a' });
+    const session = driver.startSession();
+    try {
+      // A duplicate inside a transaction fails (and, as on mongod, aborts the transaction).
+      session.startTransaction();
+      await users.insertOne({ _id: 2, email: 'b' }, { session });
+      const inside = await failure(users.insertOne({ _id: 3, email: 'a' }, { session }), MongoServerError);
+      expect(inside.code).toBe(11000);
+      await session.abortTransaction();
+      await session.withTransaction(async () => {
+        await users.insertOne({ _id: 4, email: 'c' }, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    const after = await failure(users.insertOne({ _id: 5, email: 'c' }), MongoServerError);
+    expect(after['keyValue']).toEqual({ email: 'c' });
+    expect((await users.find().sort({ _id: 1 }).toArray()).map((user) => user._id)).toEqual([1, 4]);
+  });
+
   it('cannot be built over existing duplicates', async () => {
     const [, driver] = await start();
     const users = collection(driver, 'users');
