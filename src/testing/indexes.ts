@@ -238,7 +238,9 @@ export function uniqueIndexKeys(
     .indexes(ns)
     .filter(isUnique)
     .flatMap((index) =>
-      indexKeys(document, index, engine).map((key) => `${String(index['name'])} ${key.id}`),
+      indexKeys(document, index, engine, keySignature(index)).map(
+        (key) => `${String(index['name'])} ${key.id}`,
+      ),
     );
 }
 
