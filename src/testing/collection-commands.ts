@@ -2,10 +2,12 @@
  * Collection and database commands: create (with validation options), drop, dropDatabase,
  * renameCollection, collMod, listCollections and listDatabases. Changes go through the node's
  * write path as StoreOps, so they replicate with the oplog. Views are kept as their definition
- * (see views.ts). Options the simulator cannot honour (time series, capped and clustered
- * collections, a default collation) are refused by name.
+ * (see views.ts), capped collections by their caps (see capped-collections.ts). Options the
+ * simulator cannot honour (time series and clustered collections, a default collation) are
+ * refused by name.
  */
 import type { Document } from 'bson';
+import { cappedOptions } from './capped-collections.js';
 import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
 import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
@@ -28,9 +30,6 @@ const INERT_CREATE_OPTIONS = new Set([
 const UNSUPPORTED_CREATE_OPTIONS = new Set([
   'timeseries',
   'expireAfterSeconds',
-  'capped',
-  'size',
-  'max',
   'clusteredIndex',
   'encryptedFields',
   'collation',
@@ -100,12 +99,12 @@ function viewOptions(command: Document): Document {
 function createCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   checkCollectionName(ns);
-  const options: Document = viewOptions(request.command);
+  const options: Document = { ...viewOptions(request.command), ...cappedOptions(request.command) };
   for (const [field, value] of Object.entries(request.command)) {
     if (field === 'create' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field)) continue;
     if (field === 'viewOn' || field === 'pipeline') continue;
+    if (field === 'capped' || field === 'size' || field === 'max') continue;
     if (UNSUPPORTED_CREATE_OPTIONS.has(field)) {
-      if (field === 'capped' && value === false) continue;
       throw notSimulated('create', field);
     }
     if (!INERT_CREATE_OPTIONS.has(field)) throw unknownField('create', field);

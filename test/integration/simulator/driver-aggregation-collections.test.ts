@@ -179,8 +179,8 @@ describe('aggregation across collections', () => {
   it('names the stages it does not run', async () => {
     const driver = await start();
     const coll = driver.db('shop').collection('users');
-    const unsupported = await failure(coll.aggregate([{ $collStats: {} }]).toArray());
-    expect(unsupported.message).toContain('$collStats');
+    const unsupported = await failure(coll.aggregate([{ $indexStats: {} }]).toArray());
+    expect(unsupported.message).toContain('$indexStats');
     const unknown = await failure(coll.aggregate([{ $frobnicate: {} }]).toArray());
     expect([unknown.code, unknown.message]).toEqual([
       40324,
@@ -240,6 +240,30 @@ describe('collection commands', () => {
     expect(info).toMatchObject({ type: 'view', options: { viewOn: 'orders' } });
     const refused = await failure(view.insertOne({ _id: 99, total: 100 }));
     expect([refused.code, refused.codeName]).toEqual([166, 'CommandNotSupportedOnView']);
+  });
+
+  it('caps a capped collection, the same on every member, and reports it in $collStats', async () => {
+    const driver = await start();
+    const db = driver.db('shop');
+    await db.createCollection('log', { capped: true, size: 4096, max: 3 });
+    const log = db.collection<Row>('log');
+    for (let i = 1; i <= 5; i++) await log.insertOne({ _id: i });
+    expect((await log.find().toArray()).map((row) => row._id)).toEqual([3, 4, 5]);
+    const secondary = await log.find({}, { readPreference: ReadPreference.SECONDARY }).toArray();
+    expect(secondary.map((row) => row._id)).toEqual([3, 4, 5]);
+    const [stats] = await log
+      .aggregate([
+        { $collStats: { storageStats: {} } },
+        {
+          $project: {
+            capped: '$storageStats.capped',
+            maxSize: '$storageStats.maxSize',
+            count: '$storageStats.count',
+          },
+        },
+      ])
+      .toArray();
+    expect(stats).toMatchObject({ capped: true, maxSize: 4096, count: 3 });
   });
 
   it('honours collation strength 2 and let variables', async () => {
