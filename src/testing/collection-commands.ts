@@ -8,7 +8,13 @@
  */
 import type { Document } from 'bson';
 import { cappedOptions } from './capped-collections.js';
-import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
+import {
+  collectionOf,
+  cursorBatchSize,
+  optionalDocument,
+  parseNamespace,
+  requireAdmin,
+} from './command-args.js';
 import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
 import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
@@ -145,27 +151,10 @@ function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Docu
   });
 }
 
-function namespaceArg(command: Document, field: string): Namespace {
-  const value: unknown = command[field];
-  if (typeof value !== 'string')
-    throw new CommandError(
-      ServerErrorCode.TypeMismatch,
-      `'${field}' must be a namespace string 'db.collection'`,
-    );
-  const dot = value.indexOf('.');
-  if (dot <= 0 || dot === value.length - 1)
-    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid namespace specified '${value}'`);
-  return { db: value.slice(0, dot), collection: value.slice(dot + 1) };
-}
-
 function renameCollectionCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  if (request.db !== 'admin')
-    throw new CommandError(
-      ServerErrorCode.Unauthorized,
-      'renameCollection may only be run against the admin database.',
-    );
-  const from = namespaceArg(request.command, 'renameCollection');
-  const to = namespaceArg(request.command, 'to');
+  requireAdmin(request);
+  const from = parseNamespace(request.command['renameCollection'], 'renameCollection');
+  const to = parseNamespace(request.command['to'], 'to');
   checkCollectionName(to);
   const dropTarget = request.command['dropTarget'] === true;
   return node.write(request, (store, apply) => {

@@ -5,16 +5,10 @@
  * `let`, client.bulkWrite (8.0), and unknown commands and stages (errors naming them, connection
  * kept).
  */
-import {
-  MongoClient,
-  MongoClientBulkWriteError,
-  MongoServerError,
-  ReadPreference,
-  type Document,
-} from 'mongodb';
+import { MongoClient, MongoClientBulkWriteError, ReadPreference, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet, SIMULATED_SERVER_VERSION } from '../../../src/testing/index.js';
-import { driverClientOptions } from './driver-client.js';
+import { driverClientOptions, failure } from './driver-client.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -30,15 +24,6 @@ async function start(): Promise<MongoClient> {
   rs = await SimulatedReplicaSet.start();
   client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
   return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const error = await promise.then(
-    () => new Error('expected the operation to fail'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MongoServerError);
-  return error as MongoServerError;
 }
 
 type Row = Document & { _id: number };

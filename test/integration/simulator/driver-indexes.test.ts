@@ -6,7 +6,7 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions } from './driver-client.js';
+import { driverClientOptions, failure } from './driver-client.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -22,19 +22,6 @@ async function start(): Promise<[SimulatedReplicaSet, MongoClient]> {
   rs = await SimulatedReplicaSet.start();
   client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
   return [rs, client];
-}
-
-/** The error `promise` rejects with (fails the test when it resolves). */
-async function failure<T extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => T,
-): Promise<T> {
-  const error = await promise.then(
-    () => new Error('expected the operation to fail'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
 }
 
 /** Test documents have numeric ids. */
