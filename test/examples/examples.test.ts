@@ -80,6 +80,8 @@ describe('examples', () => {
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
       success: boolean;
+      numTotalTests: number;
+      numPassedTests: number;
       testResults: { name: string; assertionResults: { status: string }[] }[];
     };
     expect(report.success).toBe(true);
