@@ -119,7 +119,7 @@ class FaultRunner {
       case 'kill': {
         const primary = rs.primary ?? (await rs.waitForPrimary());
         this.killed = primary;
-        this.onAction(`kill: ${primary} crashes (connections reset, new ones refused)`);
+        this.onAction(`kill: ${primary} crashes (its connections are closed, new ones refused)`);
         await rs.kill(primary);
         return;
       }

@@ -68,7 +68,7 @@ describe('waspnest demo in a terminal (tmux)', () => {
     expect(screen).toMatch(/topology ReplicaSetWithPrimary \(rs0\) · primary 127\.0\.0\.1:\d+/);
     expect(screen).toMatch(/MEMBER\s+TYPE\s+RTT\s+LAST HEARTBEAT\s+CHECKS\s+TAGS/);
     expect(screen).toMatch(
-      /\*\s+127\.0\.0\.1:\d+\s+RSPrimary\s+[\d.]+ ms\s+[\d.]+ m?s ago\s+\d+\s+dc=(east|west)/,
+      /\*\s+127\.0\.0\.1:\d+\s+RSPrimary\s+[\d.]+ ms\s+([\d.]+ m?s ago|streaming)\s+\d+\s+dc=(east|west)/,
     );
     expect(screen.match(/^\s+127\.0\.0\.1:\d+\s+\S+/gm)?.length).toBeGreaterThanOrEqual(2);
     expect(screen).toMatch(/FAILOVERS \(3\)/);

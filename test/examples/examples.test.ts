@@ -4,9 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SimulatedReplicaSet } from '../../src/testing/index.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,7 +75,7 @@ describe('examples', () => {
     expect(Number(checks?.[2])).toBeLessThanOrEqual(bound);
   });
 
-  it('failover.test.ts passes under vitest, run as its header says', async () => {
+  it("every examples/*.test.ts (failover, fail points, transactions, the README's) passes under vitest, run as its header says", async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -86,24 +88,48 @@ describe('examples', () => {
       { cwd: root, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
-      numTotalTests: number;
-      numPassedTests: number;
       success: boolean;
       testResults: { name: string; assertionResults: { status: string }[] }[];
     };
     expect(report.success).toBe(true);
-    expect(report.numPassedTests).toBe(report.numTotalTests);
-    // Every example test file ran and passed all its tests; failover.test.ts has three.
-    const perFile = new Map(
-      report.testResults.map((file) => [
-        file.name.slice(file.name.lastIndexOf('/') + 1),
-        file.assertionResults.map((a) => a.status),
-      ]),
-    );
-    expect(perFile.get('failover.test.ts')).toEqual(['passed', 'passed', 'passed']);
-    const files = readdirSync(new URL('../../examples', import.meta.url)).filter((f) =>
-      f.endsWith('.test.ts'),
-    );
-    expect([...perFile.keys()].sort()).toEqual(files.sort());
+    const results = new Map(report.testResults.map((file) => [basename(file.name), file.assertionResults]));
+    const files = readdirSync(join(root, 'examples')).filter((name) => name.endsWith('.test.ts'));
+    expect(files).toEqual(expect.arrayContaining(['failover.test.ts', 'readme-failover.test.ts']));
+    for (const file of files) {
+      const tests = results.get(file) ?? [];
+      expect(tests.length, file).toBeGreaterThan(0);
+      expect(
+        tests.every((test) => test.status === 'passed'),
+        file,
+      ).toBe(true);
+    }
+    expect(results.get('failover.test.ts')).toHaveLength(3);
+    expect(results.get('fail-points.test.ts')).toHaveLength(3);
+  });
+
+  it('readme-topology.ts (the README "Use it") connects, waits for the primary and prints what it waited for', async () => {
+    const rs = await SimulatedReplicaSet.start({
+      members: 3,
+      tags: [{ dc: 'west' }, { dc: 'east' }, { dc: 'east' }],
+    });
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/readme-topology.ts'], {
+        cwd: root,
+        timeout: 60_000,
+        env: { ...process.env, MONGODB_URI: rs.uri },
+      });
+      const primary = rs.primary;
+      expect(stdout).toContain(`primary: null -> ${primary}`);
+      expect(stdout).toContain(`ReplicaSetWithPrimary, primary ${primary}`);
+      expect(stdout).toContain(`'${primary} RSPrimary'`);
+      // secondaryPreferred with dc=east: an east secondary once one is known, else the primary.
+      const read = new RegExp(`^read from (${address}) \\((RSSecondary|RSPrimary)\\)$`, 'm').exec(stdout);
+      expect(read).not.toBeNull();
+      if (read?.[2] === 'RSPrimary') expect(read[1]).toBe(primary);
+      else expect(rs.secondaries).toContain(read?.[1]);
+      expect(stdout).not.toContain('no primary right now');
+    } finally {
+      await rs.close();
+    }
   });
 });

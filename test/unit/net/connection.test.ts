@@ -273,8 +273,8 @@ describe('Connection failures and timeouts', () => {
     servers.splice(servers.indexOf(probe), 1);
     const error = (await connect(address).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error.message).toContain(address);
-    expect(error.message).toMatch(/ECONNREFUSED/);
+    // Said once: not "(127.0.0.1) failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:port".
+    expect(error.message).toBe(`connection to ${address} failed: ECONNREFUSED (connection refused)`);
   });
 
   it('reports a server that closes the connection', async () => {
@@ -319,7 +319,7 @@ describe('Connection failures and timeouts', () => {
     clock.tick(2000);
     const error = (await pending) as Error;
     expect(error).toBeInstanceOf(NetworkTimeoutError);
-    expect(error.message).toBe(`connecting to 127.0.0.1:${port} (127.0.0.1) timed out after 2000 ms`);
+    expect(error.message).toBe(`connecting to 127.0.0.1:${port} timed out after 2000 ms`);
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
@@ -419,9 +419,7 @@ describe('Connection over TLS', () => {
       (e: unknown) => e,
     )) as Error;
     expect(untrusted).toBeInstanceOf(NetworkError);
-    expect(untrusted.message).toMatch(
-      new RegExp(`TLS connection to ${server.address} \\(127\\.0\\.0\\.1\\) failed`),
-    );
+    expect(untrusted.message).toMatch(new RegExp(`TLS connection to ${server.address} failed: \\w+: `));
     const allowed = await connect(server.address, { tls: { enabled: true, allowInvalidCertificates: true } });
     expect(allowed.helloOk).toBe(true);
   });
