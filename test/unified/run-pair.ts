@@ -10,6 +10,7 @@ import type { DeploymentLane } from './deployment-lane.js';
 import { createEntities } from './entity-factory.js';
 import { EntityMap, RunnerError } from './entity-map.js';
 import { assertExpectedEvents } from './event-expectations.js';
+import { assertExpectedLogMessages } from './client-logs.js';
 import { executeOperation } from './execute-operation.js';
 import type { UnifiedFile, UnifiedTest } from './format.js';
 import { MatchError } from './matcher.js';
@@ -102,8 +103,15 @@ export async function runPair(
         const client = entities.getKind(expectation.client, 'client');
         assertExpectedEvents(expectation, client.events, entities);
       }
-      if (test.expectLogMessages)
-        throw new RunnerError('expectLogMessages: log message assertions are not implemented by the runner');
+      for (const expectation of test.expectLogMessages ?? []) {
+        const client = entities.getKind(expectation['client'], 'client');
+        if (!client.logs) {
+          throw new RunnerError(
+            `expectLogMessages: client ${String(expectation['client'])} does not observe log messages`,
+          );
+        }
+        assertExpectedLogMessages(expectation, client.logs, entities);
+      }
       if (test.expectTracingMessages)
         throw new RunnerError('expectTracingMessages: tracing assertions are not implemented by the runner');
       if (test.outcome) await phase('outcome', checkOutcome(lane.internal, test.outcome));
