@@ -69,6 +69,8 @@ export async function runPair(
   const clients: MongoClient[] = [];
   const failPoints = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  const abandoned = { value: false };
+  let run: Promise<void> = Promise.resolve();
   let failure: string | undefined;
   try {
     const body = async () => {
@@ -82,6 +84,7 @@ export async function runPair(
         clusterTime,
         fastHeartbeat: usesFailPoints(test),
         deadline: started + timeoutMS,
+        abandoned,
         execute: (operation, propagate) => executeOperation(operation, context, propagate),
       };
       await phase('createEntities', createEntities(file.createEntities ?? [], context));
@@ -119,14 +122,21 @@ export async function runPair(
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimedOut(`timed out after ${timeoutMS} ms`)), timeoutMS);
     });
-    const run = body();
+    run = body();
     run.catch(() => undefined); // after a timeout, its late rejection is expected and ignored
     await Promise.race([run, limit]);
   } catch (err) {
     failure = describeFailure(err);
   } finally {
     clearTimeout(timer);
+    abandoned.value = true;
     await closeEntities(entities, clients);
+    // A timed-out body fails fast once its clients are closed; let it end before the reset so
+    // that nothing it still does (a fail point, a write) reaches the next test.
+    await Promise.race([
+      run.catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
   }
   const repaired = await lane.reset(failPoints);
   const ms = Date.now() - started;
