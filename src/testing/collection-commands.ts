@@ -136,7 +136,12 @@ function dropCommand(node: DataNode, request: WireRequest): Promise<Document> {
 
 function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Document> {
   return node.write(request, (store, apply) => {
-    if (store.databaseNames().includes(request.db)) apply({ op: 'dropDatabase', db: request.db });
+    if (!store.databaseNames().includes(request.db)) return { dropped: request.db, ok: 1 };
+    // As mongod's oplog: each collection's drop, then the database's.
+    for (const collection of store.collectionNames(request.db)) {
+      apply({ op: 'drop', ns: { db: request.db, collection } });
+    }
+    apply({ op: 'dropDatabase', db: request.db });
     return { dropped: request.db, ok: 1 };
   });
 }
@@ -207,21 +212,38 @@ function modifiedIndexes(
   return { indexes: indexes.map((index) => (index === target ? modified : index)), reply };
 }
 
+/** collMod's `changeStreamPreAndPostImages: { enabled }`: true or false, undefined when absent. */
+function prePostImagesOption(command: Document): boolean | undefined {
+  const value: unknown = command['changeStreamPreAndPostImages'];
+  if (value === undefined) return undefined;
+  if (!isPlainDocument(value) || typeof value['enabled'] !== 'boolean') {
+    throw new CommandError(
+      ServerErrorCode.TypeMismatch,
+      "collMod's changeStreamPreAndPostImages must be { enabled: <boolean> }",
+    );
+  }
+  return value['enabled'];
+}
+
 function collModCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   for (const field of Object.keys(request.command)) {
     if (field === 'collMod' || field === 'index' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field))
       continue;
-    if (UNSUPPORTED_CREATE_OPTIONS.has(field) || field === 'changeStreamPreAndPostImages')
-      throw notSimulated('collMod', field);
+    if (field === 'changeStreamPreAndPostImages') continue;
+    if (UNSUPPORTED_CREATE_OPTIONS.has(field)) throw notSimulated('collMod', field);
     throw unknownField('collMod', field);
   }
+  const images = prePostImagesOption(request.command);
   const validation = validationOptions(request.command, node.engine);
   const indexChange = optionalDocument(request.command, 'index');
   return node.write(request, (store, apply) => {
     if (!store.hasCollection(ns))
       throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns does not exist: ${namespaceString(ns)}`);
     const options = { ...store.collectionOptions(ns), ...validation };
+    // Change streams read it from the collection's options: see change-events.ts.
+    if (images === false) delete options['changeStreamPreAndPostImages'];
+    else if (images === true) options['changeStreamPreAndPostImages'] = { enabled: true };
     if (!indexChange) {
       apply({ op: 'collMod', ns, options });
       return { ok: 1 };

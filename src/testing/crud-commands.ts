@@ -35,6 +35,7 @@ import {
   arrayFiltersOf,
   runDeleteStatement,
   runUpdateStatement,
+  updateField,
   upsertDocument,
 } from './write-statements.js';
 
@@ -236,7 +237,8 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
     const change = update as Document | readonly Document[];
     if (target) {
       const updated = node.engine.update(target, change, { ...context, arrayFilters, inserting: false });
-      if (valueKey(updated) !== valueKey(target)) apply({ op: 'replace', ns, document: updated });
+      if (valueKey(updated) !== valueKey(target))
+        apply({ op: 'replace', ns, document: updated, ...updateField(change) });
       return {
         lastErrorObject: { n: 1, updatedExisting: true },
         value: project(node.engine, returnNew ? updated : target, fields),

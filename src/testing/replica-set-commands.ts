@@ -5,11 +5,12 @@
  */
 import type { Document } from 'bson';
 import { basicCommand } from './basic-commands.js';
+import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
 import { crudCommand, isCrudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import type { DocumentStore } from './document-store.js';
 import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { committedTransactionFields, previousReply, retryableWriteOf } from './oplog.js';
+import { committedTransactionFields, previousReply, retryableWriteOf, withPreImage } from './oplog.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
 import type { ReplicaSetElections } from './replica-set-elections.js';
 import {
@@ -156,6 +157,8 @@ async function dispatch(
     request,
   );
   if (transaction) return transaction;
+  const stream = changeStreamCommand(changeStreamNode(set, member), request);
+  if (stream) return stream;
   const crud = crudCommand(node, request);
   if (crud) return crud;
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
@@ -182,6 +185,22 @@ function freezeCommand(member: ReplicaSetMember, request: WireRequest): Document
     );
   }
   return { info: 'unfreezing', ok: 1 };
+}
+
+/** The member as change streams see it: the oplog it applied, up to the majority-committed point. */
+function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): ChangeStreamNode {
+  const replication = set.replication;
+  return {
+    kind: 'replica-set member',
+    engine: set.engine,
+    cursors: member.cursors,
+    progress: replication.progress,
+    oplog: replication.oplog,
+    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
+    appliedCount: () => member.applied,
+    readableStore: (request) => readableStore(member, request),
+    store: () => member.store,
+  };
 }
 
 function stepDownCommand(
@@ -262,7 +281,8 @@ async function write(
       assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
       return member.store;
     },
-    execute,
+    // The oplog records what each replace and delete replaced (change streams' pre-images).
+    (store, apply) => execute(store, (op) => apply(withPreImage(store, op))),
   );
   if (!result.ok) {
     if (result.ops.length > 0) replication.append(member, result.ops, null);

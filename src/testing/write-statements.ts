@@ -68,6 +68,13 @@ export function upsertDocument(
   return idFirst({ _id: updated['_id'] ?? new ObjectId(), ...updated });
 }
 
+/** The `update` a replace op records: the client's update, unless it was a replacement document. */
+export function updateField(update: Document | readonly Document[]): {
+  update?: Document | readonly Document[];
+} {
+  return Array.isArray(update) || isOperatorDocument(update as Document) ? { update } : {};
+}
+
 export function arrayFiltersOf(statement: Document): Document[] | undefined {
   const value: unknown = statement['arrayFilters'];
   if (value === undefined || value === null) return undefined;
@@ -122,7 +129,7 @@ export function runUpdateStatement(
   for (const target of targets) {
     const updated = node.engine.update(target, update, { ...updateContext, arrayFilters, inserting: false });
     if (valueKey(updated) !== valueKey(target)) {
-      apply({ op: 'replace', ns, document: updated });
+      apply({ op: 'replace', ns, document: updated, ...updateField(update) });
       modified++;
     }
   }
