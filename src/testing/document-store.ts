@@ -119,6 +119,8 @@ export class DocumentStore {
       case 'create': {
         const collection = this.#collection(op.ns);
         if (op.options) collection.options = op.options;
+        // A view has no indexes.
+        if (typeof op.options?.['viewOn'] === 'string') collection.indexes = [];
         return;
       }
       case 'drop':

@@ -12,7 +12,7 @@
 import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
 import { basicQueryEngine, loadQueryEngine, type QueryEngine } from './query-engine.js';
-import { handleMemberRequest, type MemberCommandContext } from './replica-set-commands.js';
+import { handleMemberRequest, memberErrorReply, type MemberCommandContext } from './replica-set-commands.js';
 import { ReplicaSetElections, versionEvent } from './replica-set-elections.js';
 import {
   ReplicaSetMember,
@@ -459,6 +459,8 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
           if (!member) throw new WaitAbortedError('member not ready');
           return handleMemberRequest(this.#commands, member, request);
         },
+        errorReply: (request, error) =>
+          member ? memberErrorReply(this.#commands, member, request, error) : error.toReply(),
       },
       options.port ?? 0,
     );

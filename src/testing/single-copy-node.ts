@@ -97,9 +97,17 @@ export class SingleCopyNode implements WireRequestHandler {
       reply = await this.#dispatch(request);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      reply = error.toReply();
+      return this.errorReply(request, error);
     }
-    reply = withErrorLabels(request.commandName, request.command, reply);
+    return this.#withClusterTime(withErrorLabels(request.commandName, request.command, reply));
+  }
+
+  /** An error reply as this server shapes it: labels and cluster time. */
+  errorReply(request: WireRequest, error: CommandError): Document {
+    return this.#withClusterTime(withErrorLabels(request.commandName, request.command, error.toReply()));
+  }
+
+  #withClusterTime(reply: Document): Document {
     const clock = this.data.clock;
     if (!clock) return reply;
     return {

@@ -459,6 +459,19 @@ function checkInvariants(
 
 // ---- the properties -----------------------------------------------------------------------
 
+/**
+ * `npm run fuzz` runs these properties at depth: WASPNEST_PROPERTY_SCALE multiplies every run
+ * count (50 gives 1,000,000 sequences), WASPNEST_PROPERTY_SEED fixes fast-check's seed.
+ */
+const scale = Number(process.env['WASPNEST_PROPERTY_SCALE'] ?? '1');
+const seedOption =
+  process.env['WASPNEST_PROPERTY_SEED'] === undefined
+    ? {}
+    : { seed: Number(process.env['WASPNEST_PROPERTY_SEED']) };
+/** CPU-bound, not waiting: on a busy 2-core machine a run of thousands of sequences takes a while. */
+const PROPERTY_TIMEOUT_MS = scale > 1 ? 0 : 300_000;
+const runs = (n: number) => ({ numRuns: Math.max(1, Math.round(n * scale)), ...seedOption });
+
 describe('SDAM core properties (5-member deployment)', () => {
   const sequence = (regime: Regime, withGarbage: boolean) =>
     fc.tuple(start, fc.array(step(regime, withGarbage), { minLength: 1, maxLength: 30 }));
@@ -467,29 +480,37 @@ describe('SDAM core properties (5-member deployment)', () => {
     ['6.0+ servers: (electionId, setVersion) order', 'modern' as const, 6000],
     ['pre-6.0 servers: (setVersion, electionId) order', 'legacy' as const, 6000],
     ['any wire version', 'mixed' as const, 5000],
-  ])('%s', (_name, regime, numRuns) => {
-    fc.assert(
-      fc.property(sequence(regime, false), ([{ seeds, options }, steps]) =>
-        run(seeds, options, steps, regime),
-      ),
-      { numRuns },
-    );
-  });
+  ])(
+    '%s',
+    (_name, regime, numRuns) => {
+      fc.assert(
+        fc.property(sequence(regime, false), ([{ seeds, options }, steps]) =>
+          run(seeds, options, steps, regime),
+        ),
+        runs(numRuns),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('malformed replies never throw and give Unknown servers with an error', () => {
-    fc.assert(
-      fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
-        run(seeds, options, steps, 'mixed'),
-      ),
-      { numRuns: 3000 },
-    );
-    fc.assert(
-      fc.property(malformedReply('mixed'), (reply) => {
-        const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
-        expect(Object.isFrozen(sd)).toBe(true);
-        if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
-      }),
-      { numRuns: 2000 },
-    );
-  });
+  it(
+    'malformed replies never throw and give Unknown servers with an error',
+    () => {
+      fc.assert(
+        fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
+          run(seeds, options, steps, 'mixed'),
+        ),
+        runs(3000),
+      );
+      fc.assert(
+        fc.property(malformedReply('mixed'), (reply) => {
+          const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
+          expect(Object.isFrozen(sd)).toBe(true);
+          if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
+        }),
+        runs(2000),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

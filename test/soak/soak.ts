@@ -173,10 +173,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
   };
   const selections = { served: 0, timedOut: 0, justified: 0 };
+  /** The snapshot version each waiting caller started from: the witness keeps only what they need. */
+  const waitingFrom = new Set<{ from: number }>();
   const selector = async (): Promise<void> => {
     while (!stopping) {
       const readPreference = pick(SELECTION_MIX);
       const from = witness.sample();
+      const entry = { from };
+      waitingFrom.add(entry);
       try {
         await topology.selectServer(readPreference, { timeoutMS: between(200, 2000) });
         selections.served++;
@@ -198,6 +202,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           }
         }
       }
+      waitingFrom.delete(entry);
       await sleep(between(5, 50));
     }
   };
@@ -210,6 +215,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const heap: HeapSample[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
   const sampleHeap = (): void => {
+    let oldest = topology.snapshot.version;
+    for (const entry of waitingFrom) oldest = Math.min(oldest, entry.from);
+    witness.forgetBefore(oldest);
     gc?.();
     heap.push({ atMS: elapsed(), heapUsedBytes: process.memoryUsage().heapUsed });
   };

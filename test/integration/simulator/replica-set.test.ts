@@ -163,6 +163,21 @@ describe('elections', () => {
     const refused = (await secondaryClient.command({ replSetStepDown: 60 })).document;
     expect(refused).toMatchObject({ ok: 0, code: 10107 });
   });
+
+  it('replSetFreeze: 0 unfreezes a secondary; the primary refuses; a positive freeze is named unsupported', async () => {
+    const set = await start();
+    const secondary = await connect(set.secondaries[0]);
+    expect((await secondary.command({ replSetFreeze: 0 })).document).toMatchObject({ ok: 1 });
+    const primary = await connect(set.primary);
+    expect((await primary.command({ replSetFreeze: 0 })).document).toMatchObject({
+      ok: 0,
+      code: 135,
+      codeName: 'NotSecondary',
+    });
+    const positive = (await secondary.command({ replSetFreeze: 30 })).document;
+    expect(positive).toMatchObject({ ok: 0, code: 238 });
+    expect(String(positive['errmsg'])).toContain('replSetFreeze');
+  });
 });
 
 describe('membership', () => {
@@ -295,6 +310,8 @@ describe('writes, reads and failover errors', () => {
     const lsid = session();
     const autocommitTrue = (await client.command(retryableInsert({ lsid, autocommit: true }))).document;
     expect(autocommitTrue).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
+    const noAutocommit = (await client.command(retryableInsert({ lsid, startTransaction: true }))).document;
+    expect(noAutocommit).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
     const count = (
       await client.command({
         count: 'c',
