@@ -177,6 +177,7 @@ function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): 
     appliedCount: () => member.applied,
     readableStore: (request) => readableStore(member, request),
     store: () => member.store,
+    failPoints: member.server.failPoints,
   };
 }
 
