@@ -261,7 +261,7 @@ function mingoEngine(mingo: MingoModule): QueryEngine {
 }
 
 const MINGO_HINT =
-  "install the optional 'mingo' package (npm install --save-dev mingo) for full query support";
+  'install mingo, an optional peer dependency of waspnest (npm install --save-dev mingo), for the full query language';
 
 function unsupported(what: string): CommandError {
   return new CommandError(

@@ -164,23 +164,6 @@ async function dispatch(
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
 }
 
-/** The member as change streams see it: the oplog it applied, up to the majority-committed point. */
-function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): ChangeStreamNode {
-  const replication = set.replication;
-  return {
-    kind: 'replica-set member',
-    engine: set.engine,
-    cursors: member.cursors,
-    progress: replication.progress,
-    oplog: replication.oplog,
-    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
-    appliedCount: () => member.applied,
-    readableStore: (request) => readableStore(member, request),
-    store: () => member.store,
-    failPoints: member.server.failPoints,
-  };
-}
-
 /**
  * `replSetFreeze: 0` (unfreeze) succeeds on a member that is not primary, as on mongod; nothing is
  * ever frozen, since a freeze for a positive number of seconds is not simulated.
@@ -202,6 +185,23 @@ function freezeCommand(member: ReplicaSetMember, request: WireRequest): Document
     );
   }
   return { info: 'unfreezing', ok: 1 };
+}
+
+/** The member as change streams see it: the oplog it applied, up to the majority-committed point. */
+function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): ChangeStreamNode {
+  const replication = set.replication;
+  return {
+    kind: 'replica-set member',
+    engine: set.engine,
+    cursors: member.cursors,
+    progress: replication.progress,
+    oplog: replication.oplog,
+    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
+    appliedCount: () => member.applied,
+    readableStore: (request) => readableStore(member, request),
+    store: () => member.store,
+    failPoints: member.server.failPoints,
+  };
 }
 
 function stepDownCommand(

@@ -62,8 +62,11 @@ export interface SimulatedReplicaSetOptions {
   /** Default latency of every member, in ms; default 0. */
   readonly latencyMS?: number;
   /**
-   * Query engine for CRUD: 'auto' (default) uses the `mingo` package when installed and a basic
-   * engine (top-level equality filters, $set/$inc/$unset) otherwise; 'basic' forces the latter.
+   * Query engine for CRUD: 'auto' (default) uses the `mingo` package (an optional peer
+   * dependency of waspnest: `npm install --save-dev mingo`) when installed, and otherwise a basic
+   * engine (empty filters, top-level equality, replacement updates, top-level $set/$inc/$unset,
+   * countDocuments) that rejects anything else with an error naming the package; 'basic' forces
+   * the basic engine. See "Install" in docs/testing-failover.md.
    */
   readonly queryEngine?: 'auto' | 'basic';
   /**
