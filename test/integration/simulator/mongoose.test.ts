@@ -2,7 +2,7 @@
  * Mongoose 8 on a 3-member SimulatedReplicaSet through failovers, as an application meets them: a
  * transaction retried once through a fail point that adds TransientTransactionError, a change
  * stream that keeps delivering across a step-down and a killed primary, and 1,000 writes across
- * three failovers. (Unique indexes and $lookup with Mongoose: mongoose-indexes.test.ts.)
+ * three failovers from concurrent writers. (Unique indexes and $lookup with Mongoose: mongoose-indexes.test.ts.)
  */
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,26 +124,36 @@ describe('Mongoose 8 through failovers on SimulatedReplicaSet', () => {
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
   });
 
-  it('1,000 writes across three failovers are all present, once each', async () => {
+  it('1,000 writes from 10 concurrent writers across three failovers are all present, once each', async () => {
     const [set, db] = await start();
     const Order = db.model('Order', orderSchema);
     const termBefore = set.term;
-    let killed: string | undefined;
+    let written = 0;
+    const milestones: { count: number; reached: () => void }[] = [];
+    const reached = (count: number): Promise<void> =>
+      new Promise((resolve) => milestones.push({ count, reached: resolve }));
+    const failovers = [reached(250), reached(500), reached(750)];
 
-    for (let i = 0; i < 1000; i++) {
-      if (i === 250) await set.stepDown();
-      if (i === 500) {
-        killed = await set.waitForPrimary();
-        const failover = driverSeesPrimaryOtherThan(db, killed);
-        await set.kill(killed);
-        await failover;
+    const writer = async (first: number): Promise<void> => {
+      for (let id = first; id < 1000; id += 10) {
+        await createOnce(Order, id);
+        written++;
+        for (const milestone of milestones) if (written >= milestone.count) milestone.reached();
       }
-      if (i === 750) {
-        if (killed) await set.restart(killed);
-        await set.stepDown();
-      }
-      await createOnce(Order, i);
-    }
+    };
+    // The failovers happen while the writers write: a step-down, a killed primary, a step-down.
+    const faults = (async () => {
+      await failovers[0];
+      await set.stepDown();
+      await failovers[1];
+      const killed = await set.waitForPrimary();
+      await set.kill(killed);
+      await set.waitForPrimary();
+      await failovers[2];
+      await set.restart(killed);
+      await set.stepDown();
+    })();
+    await Promise.all([...Array.from({ length: 10 }, (_, first) => writer(first)), faults]);
 
     expect(set.term - termBefore).toBe(3);
     expect(await Order.countDocuments()).toBe(1000);
