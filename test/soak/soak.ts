@@ -105,14 +105,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const say = options.progress ?? (() => undefined);
   const violations: string[] = [];
+  const startedAt = Date.now();
   const violation = (text: string): void => {
     if (violations.length < 50) violations.push(text);
+    say(`VIOLATION at ${Math.round((Date.now() - startedAt) / 1000)} s: ${text}`);
   };
   const onUnhandled = (reason: unknown): void =>
     violation(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
   process.on('unhandledRejection', onUnhandled);
   const resourcesBefore = openResources();
-  const startedAt = Date.now();
   const elapsed = (): number => Date.now() - startedAt;
 
   const rs = await SimulatedReplicaSet.start({
@@ -305,14 +306,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   // ---- end: heal everything, stop the load, verify ---------------------------------------------
+  say('healing every member');
   for (const address of partitioned) rs.heal(address);
   for (const address of down) await rs.restart(address);
   for (const address of rs.members) rs.setLatency(address, 0);
   await rs.clearFaults();
   await settle();
+  say('stopping the load');
   stopping = true;
   await Promise.all(load);
   sampleHeap();
+  say('verifying the writes');
 
   const found = new Map<string, number>();
   const verifier = new MongoClient(rs.uri, { serverSelectionTimeoutMS: 10_000 });
@@ -335,6 +339,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
   if (writes.unexpected.length > 0) violation(`${writes.unexpected.length} documents nobody wrote`);
 
+  say('closing');
   witness.stop();
   await topology.close();
   await client.close();
