@@ -25,13 +25,9 @@ import {
   WaspnestError,
   type ServerSelectionServerSummary,
 } from './errors.js';
-import {
-  changeEvents,
-  TopologyEventEmitter,
-  type TopologyEventPayload,
-  type TopologyEventRecord,
-  type TopologyEvents,
-} from './events.js';
+import { changeEvents } from './change-events.js';
+import { TopologyEventEmitter } from './event-emitter.js';
+import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
 import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
 import { createServerMonitor } from './monitor/server-monitor.js';

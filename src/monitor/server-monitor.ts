@@ -25,7 +25,7 @@ import { Connection, newConnectionId } from '../net/connection.js';
 import { isProcessStall } from '../net/deadline.js';
 import { sharedDnsCache } from '../net/dns-cache.js';
 import { helloCommand } from '../net/handshake.js';
-import { streamingEnabled } from './faas-environment.js';
+import { streamingEnabled } from '../net/faas-environment.js';
 import { RttPinger } from './rtt-pinger.js';
 import type {
   CheckPhase,
