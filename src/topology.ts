@@ -12,11 +12,17 @@
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
 import type { Clock } from './clock.js';
-import { applyApplicationError, type ErrorActions } from './description/application-error.js';
+import {
+  applyApplicationError,
+  NO_ERROR_ACTIONS,
+  type ErrorActions,
+} from './description/application-error.js';
+import { checksAfterChange } from './description/checks-after-change.js';
+import { applyMonitorOutcome } from './description/monitor-outcome.js';
 import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
-import { ServerType, TopologyType } from './description/server-type.js';
+import { TopologyType } from './description/server-type.js';
 import { loadBalancerServerDescription } from './description/server-description.js';
-import { initialTopologyDescription, primaryOf } from './description/topology-description.js';
+import { initialTopologyDescription } from './description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import {
   ServerSelectionError,
@@ -408,7 +414,7 @@ export class Topology extends TopologyEventEmitter {
    */
   reportError(address: Address, error: unknown, options?: ReportErrorOptions): ErrorActions {
     const snapshot = this.#snapshot;
-    if (this.#state === 'closed' || !snapshot.servers.has(address)) return noActions;
+    if (this.#state === 'closed' || !snapshot.servers.has(address)) return NO_ERROR_ACTIONS;
     const server = snapshot.servers.get(address);
     const { snapshot: next, actions } = applyApplicationError(snapshot, address, error, {
       now: this.#clock.now(),
@@ -722,34 +728,12 @@ export class Topology extends TopologyEventEmitter {
     }
   }
 
-  /**
-   * Checks that find a new primary now rather than at the next heartbeat (which may be 10 s away
-   * when polling). The specification allows them; the monitors pace them to one requested check
-   * per minHeartbeatFrequencyMS, and a streaming monitor, whose check is always in flight, ignores
-   * them (its awaitable hello reports the change itself).
-   * - A replica set that lost its primary: every member is checked.
-   * - A server newly marked PossiblePrimary (named as primary while we think it Unknown), or one
-   *   that a member starts naming as primary while we know it as a secondary: it is checked. A
-   *   restarted member that won an election is then known in milliseconds.
-   */
+  /** The checks that find a new primary now rather than at the next heartbeat (checksAfterChange). */
   #checkForNewPrimary(previous: TopologyDescription, next: TopologyDescription): void {
     const monitors = this.#resources.monitors;
-    const primary = primaryOf(next)?.address ?? null;
-    if (primary === null && primaryOf(previous) !== undefined) {
-      for (const monitor of monitors.values()) monitor.requestCheck();
-      return;
-    }
-    for (const server of next.servers.values()) {
-      const before = previous.servers.get(server.address);
-      if (before === server) continue; // unchanged: nothing new to act on
-      if (server.type === ServerType.PossiblePrimary && before?.type !== ServerType.PossiblePrimary) {
-        monitors.get(server.address)?.requestCheck();
-      }
-      const named = server.primary;
-      if (named === null || named === primary || before?.primary === named) continue;
-      // A server named while Unknown is PossiblePrimary: the case above asks for its check.
-      if (next.servers.get(named)?.type !== ServerType.PossiblePrimary) monitors.get(named)?.requestCheck();
-    }
+    const checks = checksAfterChange(previous, next);
+    if (checks === 'all') for (const monitor of monitors.values()) monitor.requestCheck();
+    else for (const address of checks) monitors.get(address)?.requestCheck();
   }
 
   /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
@@ -878,14 +862,9 @@ export class Topology extends TopologyEventEmitter {
    * guards its own deadlines against pauses, see SelectionWait.)
    */
   #monitorDescription(address: Address, description: ServerDescription): void {
-    const previous = this.#snapshot.servers.get(address);
-    this.#swap(applyServerDescription(this.#snapshot, description));
-    // A failed check clears the server's pool (server monitoring specification), once: not again
-    // for each failed check of a server already known to be failing. A timeout also interrupts
-    // the connections in use, which would hang the same way.
-    if (description.error !== null && previous !== undefined && poolReady(previous)) {
-      this.#clearPool(address, description.error.name === 'NetworkTimeoutError');
-    }
+    const { snapshot, actions } = applyMonitorOutcome(this.#snapshot, description);
+    this.#swap(snapshot);
+    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
     if (this.#rounds.reported(address)) this.#finishRound();
   }
 
@@ -1008,24 +987,6 @@ export class Topology extends TopologyEventEmitter {
       { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
     );
   }
-}
-
-const noActions: ErrorActions = Object.freeze({
-  clearPool: false,
-  interruptInUseConnections: false,
-  requestImmediateCheck: false,
-  cancelInFlightCheck: false,
-});
-
-/**
- * Whether the server's pool is ready (CMAP): its own last check succeeded. A pool is paused until
- * then (never checked, only reported by another member as PossiblePrimary) and after a clear; a
- * paused pool is not cleared again (CMAP: no PoolCleared event for a paused pool).
- */
-function poolReady(server: ServerDescription): boolean {
-  return (
-    server.error === null && server.type !== ServerType.Unknown && server.type !== ServerType.PossiblePrimary
-  );
 }
 
 /** A JSON-safe line per server for errors and logs. */
