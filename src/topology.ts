@@ -25,11 +25,10 @@ import { loadBalancerServerDescription } from './description/server-description.
 import { initialTopologyDescription } from './description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import {
-  ServerSelectionError,
   TopologyClosedError,
   RefreshTimeoutError,
   WaspnestError,
-  type ServerSelectionServerSummary,
+  type ServerSelectionError,
 } from './errors.js';
 import { changeEvents } from './change-events.js';
 import { TopologyEventEmitter } from './event-emitter.js';
@@ -48,14 +47,12 @@ import type {
 } from './monitor/server-monitor-types.js';
 import { RefreshRounds } from './refresh-rounds.js';
 import { pickServer } from './selection/pick-server.js';
-import {
-  formatReadPreference,
-  toReadPreference,
-  type ReadPreference,
-  type ReadPreferenceLike,
-} from './selection/read-preference.js';
-import { failsFast, selectServers, type SelectionResult } from './selection/select-servers.js';
-import { SelectionWait, selectionKey, type SelectionCriteria } from './selection-wait.js';
+import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
+import type { ReadPreferenceLike } from './selection/read-preference.js';
+import { failsFast, type SelectionResult } from './selection/select-servers.js';
+import { SelectionCache } from './selection/selection-cache.js';
+import { selectionError, type SelectionFailure } from './selection/selection-error.js';
+import { SelectionWait } from './selection-wait.js';
 import { resolveInitialSeedList, SrvPoller, systemSrvResolver } from './srv-poller.js';
 import {
   copyOptions,
@@ -110,16 +107,6 @@ export interface WaitForRefreshOptions {
  * failed (every call reports why), `closed` after close().
  */
 export type TopologyState = 'idle' | 'resolving' | 'open' | 'failed' | 'closed';
-
-/** What connect() waits for: any server a read could use (primary, secondary, mongos, standalone, load balancer). */
-const connectCriteria: SelectionCriteria = Object.freeze({
-  readPreference: toReadPreference('primaryPreferred'),
-  operation: undefined,
-  deprioritized: Object.freeze([]) as readonly Address[],
-});
-const noDeprioritized: readonly Address[] = Object.freeze([]);
-/** From how many servers a selection with tags or staleness is worth caching per snapshot. */
-const CACHE_TAGGED_ABOVE_SERVERS = 8;
 
 let nextTopologyId = 0;
 
@@ -177,8 +164,8 @@ export class Topology extends TopologyEventEmitter {
   /** Releases the ref'd handle that keeps the process alive while callers wait; null when none. */
   #releaseKeepAlive: (() => void) | null = null;
 
-  /** Selection results of the current snapshot by criteria (cleared on each swap). */
-  #selectionCache = new Map<string, SelectionResult>();
+  /** Selection results of the current snapshot by criteria. */
+  readonly #selections: SelectionCache;
   /** primaryChanged / writableChanged / readableChanged, derived the same way as the driver adapter's. */
   #highLevel: HighLevelEventDeriver;
 
@@ -206,15 +193,16 @@ export class Topology extends TopologyEventEmitter {
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
     this.#highLevel = this.#newDeriver();
+    this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
 
     const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
     this.#waits = new SelectionWait({
       clock: this.#clock,
       snapshot: () => this.#snapshot,
-      select: (snapshot, criteria) => this.#select(snapshot, criteria),
+      select: (snapshot, criteria) => this.#selections.select(snapshot, criteria),
       pick: (candidates) => pickServer(candidates, this.#operationCount, this.#settings.random),
       timeoutError: (criteria, snapshot, result, timeoutMS) =>
-        this.#selectionError(criteria, snapshot, result, 'timeout', timeoutMS),
+        selectionError(criteria, snapshot, result, { kind: 'timeout', timeoutMS }, this.#clock.now()),
       stalled: () => this.scheduleRefresh(),
       graceMS,
       busyChanged: (busy) => this.#busyChanged('selections', busy),
@@ -290,8 +278,8 @@ export class Topology extends TopologyEventEmitter {
     options?: SelectServerNowOptions,
   ): ServerDescription | undefined {
     this.#use();
-    const criteria = this.#criteria(readPreference, options);
-    const result = this.#select(this.#snapshot, criteria);
+    const criteria = selectionCriteria(readPreference, options);
+    const result = this.#selections.select(this.#snapshot, criteria);
     const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
     if (server === undefined) this.scheduleRefresh();
     return server;
@@ -312,8 +300,8 @@ export class Topology extends TopologyEventEmitter {
     options?: SelectServerOptions,
   ): Promise<ServerDescription> {
     this.#use();
-    const criteria = this.#criteria(readPreference, options);
-    const result = this.#select(this.#snapshot, criteria);
+    const criteria = selectionCriteria(readPreference, options);
+    const result = this.#selections.select(this.#snapshot, criteria);
     const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
     if (server !== undefined) return server;
     return this.#wait(
@@ -330,7 +318,7 @@ export class Topology extends TopologyEventEmitter {
     timeoutMS: number,
     signal: AbortSignal | undefined,
   ): Promise<ServerDescription> {
-    const result = this.#select(this.#snapshot, criteria);
+    const result = this.#selections.select(this.#snapshot, criteria);
     const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
     if (server !== undefined) return Promise.resolve(server);
     return this.#wait(criteria, result, timeoutMS, signal);
@@ -344,11 +332,11 @@ export class Topology extends TopologyEventEmitter {
   ): Promise<ServerDescription> {
     if (this.#startupError !== undefined) return Promise.reject(this.#startupError);
     if (failsFast(result.reason)) {
-      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'immediate'));
+      return Promise.reject(this.#selectionError(criteria, result, { kind: 'immediate' }));
     }
     this.scheduleRefresh();
     if (!(timeoutMS > 0)) {
-      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'timeout', timeoutMS));
+      return Promise.reject(this.#selectionError(criteria, result, { kind: 'timeout', timeoutMS }));
     }
     const deadline = timeoutMS === Infinity ? Infinity : this.#clock.now() + timeoutMS;
     return this.#waits.wait(criteria, timeoutMS, deadline, signal);
@@ -479,7 +467,10 @@ export class Topology extends TopologyEventEmitter {
   /** Whether a read with `readPreference` could be sent now (default 'nearest': any data-bearing server). */
   isReadable(readPreference?: ReadPreferenceLike): boolean {
     if (readPreference === undefined) return this.#highLevel.stateOf(this.#snapshot).readable;
-    return this.#select(this.#snapshot, this.#criteria(readPreference, undefined)).inLatencyWindow.length > 0;
+    return (
+      this.#selections.select(this.#snapshot, selectionCriteria(readPreference, undefined)).inLatencyWindow
+        .length > 0
+    );
   }
 
   /**
@@ -702,7 +693,7 @@ export class Topology extends TopologyEventEmitter {
     const previous = this.#snapshot;
     if (next === previous) return;
     this.#snapshot = next;
-    this.#selectionCache = new Map();
+    this.#selections.snapshotChanged(next);
     this.#changes.push([previous, next]);
     this.#processChanges();
   }
@@ -920,98 +911,13 @@ export class Topology extends TopologyEventEmitter {
 
   // ---- selection -----------------------------------------------------------------------------
 
-  #criteria(
-    readPreference: ReadPreferenceLike | undefined,
-    options: SelectServerNowOptions | undefined,
-  ): SelectionCriteria {
-    return {
-      readPreference: toReadPreference(readPreference),
-      operation: options?.operation,
-      deprioritized: options?.deprioritized ?? noDeprioritized,
-    };
-  }
-
-  /** The pure selection, cached per snapshot (a repeated selection costs a Map lookup). */
-  #select(snapshot: TopologyDescription, criteria: SelectionCriteria): SelectionResult {
-    const { readPreference, operation, deprioritized } = criteria;
-    // Plain criteria have a short string key. For tag sets or maxStalenessSeconds the key is JSON,
-    // which costs about as much as selecting among a few servers (measured): cache those only for
-    // larger deployments. Deprioritized lists are one-off (a retry's server): never cached.
-    const plain = readPreference.tags.length === 0 && readPreference.maxStalenessSeconds === null;
-    const cacheable =
-      snapshot === this.#snapshot &&
-      deprioritized.length === 0 &&
-      (plain || snapshot.servers.size > CACHE_TAGGED_ABOVE_SERVERS);
-    const key = cacheable ? selectionKey(criteria) : '';
-    if (cacheable) {
-      const cached = this.#selectionCache.get(key);
-      if (cached !== undefined) return cached;
-    }
-    const result = selectServers(snapshot, readPreference, {
-      ...(operation === undefined ? {} : { operation }),
-      localThresholdMS: this.#settings.localThresholdMS,
-      heartbeatFrequencyMS: this.#settings.heartbeatFrequencyMS,
-      deprioritized,
-    });
-    if (cacheable) this.#selectionCache.set(key, result);
-    return result;
-  }
-
   #selectionError(
     criteria: SelectionCriteria,
-    snapshot: TopologyDescription,
     result: SelectionResult,
-    kind: 'timeout' | 'immediate',
-    timeoutMS = this.#settings.serverSelectionTimeoutMS,
+    failure: SelectionFailure,
   ): ServerSelectionError {
-    const readPreference: ReadPreference = criteria.readPreference;
-    const described =
-      formatReadPreference(readPreference) + (criteria.operation === 'write' ? ' (write)' : '');
-    const why = result.explanation ?? `no server matched (${result.reason ?? 'unknown reason'})`;
-    const servers = summarizeServers(snapshot, this.#clock.now());
-    const list = servers.length === 0 ? 'no servers' : servers.map(describeServer).join('; ');
-    const prefix =
-      kind === 'immediate'
-        ? `No server can be selected for read preference ${described}`
-        : `Server selection timed out after ${timeoutMS} ms for read preference ${described}`;
-    return new ServerSelectionError(
-      `${prefix}: ${why}. Topology ${snapshot.type}; servers: ${list}`,
-      result.reason ?? 'noSuitableServer',
-      {
-        mode: readPreference.mode,
-        tags: readPreference.tags,
-        maxStalenessSeconds: readPreference.maxStalenessSeconds,
-      },
-      snapshot.type,
-      servers,
-      { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
-    );
+    return selectionError(criteria, this.#snapshot, result, failure, this.#clock.now());
   }
-}
-
-/** A JSON-safe line per server for errors and logs. */
-export function summarizeServers(snapshot: TopologyDescription, now: number): ServerSelectionServerSummary[] {
-  const summaries: ServerSelectionServerSummary[] = [];
-  for (const server of snapshot.servers.values()) {
-    const neverChecked = server.type === 'Unknown' && server.error === null;
-    summaries.push({
-      address: server.address,
-      type: server.type,
-      error: server.error?.message ?? null,
-      lastHeartbeatAgeMS: neverChecked ? null : Math.max(0, Math.round(now - server.lastUpdateTime)),
-      roundTripTimeMS: server.roundTripTime === null ? null : Math.round(server.roundTripTime * 100) / 100,
-    });
-  }
-  return summaries;
-}
-
-function describeServer(server: ServerSelectionServerSummary): string {
-  const parts = [server.type];
-  if (server.error !== null) parts.push(`last error: ${server.error}`);
-  if (server.lastHeartbeatAgeMS === null) parts.push('never checked');
-  else parts.push(`checked ${server.lastHeartbeatAgeMS} ms ago`);
-  if (server.roundTripTimeMS !== null) parts.push(`RTT ${server.roundTripTimeMS} ms`);
-  return `${server.address} (${parts.join(', ')})`;
 }
 
 /** The same description under another version number (the SRV seed list replaces a placeholder). */
