@@ -35,15 +35,11 @@ import { TopologyEventEmitter } from './event-emitter.js';
 import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
 import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
-import { createServerMonitor } from './monitor/server-monitor.js';
+import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import type {
   HeartbeatFailedInfo,
   HeartbeatStartedInfo,
   HeartbeatSucceededInfo,
-  MonitorSettings,
-  ServerMonitor,
-  ServerMonitorFactory,
-  ServerMonitorListener,
 } from './monitor/server-monitor-types.js';
 import { RefreshRounds } from './refresh-rounds.js';
 import { pickServer } from './selection/pick-server.js';
@@ -142,7 +138,6 @@ export class Topology extends TopologyEventEmitter {
   /** Why opening failed (an SRV lookup), reported by every later call. */
   #startupError: Error | undefined;
 
-  readonly #poolGenerations = new Map<Address, number>();
   readonly #operationCounts = new Map<Address, number>();
   readonly #operationCount = (address: Address): number => this.#operationCounts.get(address) ?? 0;
 
@@ -156,8 +151,17 @@ export class Topology extends TopologyEventEmitter {
   readonly #rounds: RefreshRounds<TopologyDescription>;
   /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
   #requestingChecks = false;
-  /** Servers whose monitor has an awaitable (streaming) hello in flight. */
-  readonly #awaitedInFlight = new Set<Address>();
+  /** One monitor per server of the snapshot; they report to #monitorReports. */
+  readonly #monitors: MonitorSet;
+  /** What the monitors report to, held weakly by them (through #monitors) and strongly only here. */
+  readonly #monitorReports: MonitorSetOwner = {
+    accepting: () => this.#state === 'open',
+    snapshot: () => this.#snapshot,
+    heartbeatStarted: (info) => this.#heartbeatStarted(info),
+    heartbeatSucceeded: (info) => this.#heartbeatSucceeded(info),
+    heartbeatFailed: (info) => this.#heartbeatFailed(info),
+    description: (address, description) => this.#monitorDescription(address, description),
+  };
 
   /** Which kinds of callers are waiting (they keep the process alive; monitors alone do not). */
   readonly #busy = { selections: false, refreshes: false };
@@ -193,6 +197,7 @@ export class Topology extends TopologyEventEmitter {
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
     this.#highLevel = this.#newDeriver();
+    this.#monitors = new MonitorSet(this.#resources.monitors, this.#monitorReports);
     this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
 
     const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
@@ -352,16 +357,15 @@ export class Topology extends TopologyEventEmitter {
     if (this.#state === 'closed') return;
     this.#use();
     if (this.#state !== 'open') return;
-    const monitors = this.#resources.monitors;
     // A streaming monitor with an awaitable hello in flight is current by construction (the
     // server answers the moment anything changes): the round does not wait for it.
-    const toWaitFor = [...monitors.keys()].filter((address) => !this.#awaitedInFlight.has(address));
+    const toWaitFor = this.#monitors.notStreaming();
     // Nothing to wake (every monitor streams, or there are none): no round, nothing to request.
     if (toWaitFor.length === 0 && !this.#rounds.inProgress) return;
     if (!this.#rounds.request(toWaitFor)) return; // joined the round under way
     this.#requestingChecks = true;
     try {
-      for (const monitor of [...monitors.values()]) monitor.requestCheck();
+      this.#monitors.requestAll();
     } finally {
       this.#requestingChecks = false;
     }
@@ -413,15 +417,14 @@ export class Topology extends TopologyEventEmitter {
     });
     this.#swap(next);
     if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    const monitor = this.#resources.monitors.get(address);
-    if (actions.cancelInFlightCheck) monitor?.cancelCheck();
-    if (actions.requestImmediateCheck) monitor?.requestCheck();
+    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
+    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
     return actions;
   }
 
   /** The current pool generation of `address` (0 until its pool is first cleared). */
   poolGeneration(address: Address): number {
-    return this.#poolGenerations.get(address) ?? 0;
+    return this.#monitors.poolGeneration(address);
   }
 
   /** Counts an operation started on `address` (selection prefers the less busy of two servers). */
@@ -575,7 +578,7 @@ export class Topology extends TopologyEventEmitter {
         );
       }
     }
-    this.#rounds.request(this.#resources.monitors.keys());
+    this.#rounds.request(this.#monitors.addresses());
     if (this.#rounds.complete) this.#finishRound();
   }
 
@@ -708,7 +711,8 @@ export class Topology extends TopologyEventEmitter {
           ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
         );
         this.#reconcileMonitors();
-        this.#checkForNewPrimary(previous, next);
+        // Checks that find a new primary now rather than at the next heartbeat.
+        this.#monitors.requestChecks(checksAfterChange(previous, next));
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
         if (this.#rounds.complete) this.#finishRound();
@@ -719,95 +723,15 @@ export class Topology extends TopologyEventEmitter {
     }
   }
 
-  /** The checks that find a new primary now rather than at the next heartbeat (checksAfterChange). */
-  #checkForNewPrimary(previous: TopologyDescription, next: TopologyDescription): void {
-    const monitors = this.#resources.monitors;
-    const checks = checksAfterChange(previous, next);
-    if (checks === 'all') for (const monitor of monitors.values()) monitor.requestCheck();
-    else for (const address of checks) monitors.get(address)?.requestCheck();
-  }
-
   /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
   #reconcileMonitors(): void {
     if (this.#state !== 'open') return;
-    const monitors = this.#resources.monitors;
-    const servers = this.#snapshot.servers;
-    for (const [address, monitor] of monitors) {
-      if (servers.has(address)) continue;
-      monitors.delete(address);
-      this.#poolGenerations.delete(address);
-      this.#awaitedInFlight.delete(address);
-      monitor.close();
+    for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
       this.#rounds.reported(address);
     }
-    if (this.#snapshot.type === TopologyType.LoadBalanced) return; // nothing to monitor
-    const factory: ServerMonitorFactory = this.#settings.monitorFactory ?? createServerMonitor;
-    for (const address of servers.keys()) {
-      if (monitors.has(address)) continue;
-      const holder: { monitor?: ServerMonitor } = {};
-      const monitor = factory(address, this.#listenerFor(address, holder), this.#monitorSettings(address));
-      holder.monitor = monitor;
-      monitors.set(address, monitor);
-      monitor.start();
-    }
-  }
-
-  #monitorSettings(address: Address): MonitorSettings {
-    const settings = this.#settings;
-    const self = this.#self;
-    return {
-      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
-      connectTimeoutMS: settings.connectTimeoutMS,
-      mode: settings.serverMonitoringMode,
-      ...(settings.appName === null ? {} : { appName: settings.appName }),
-      ...(settings.tls === undefined ? {} : { tls: settings.tls }),
-      ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
-      clock: this.#clock,
-      currentDescription: () => {
-        const topology = self.deref();
-        return topology === undefined ? undefined : topology.#snapshot.servers.get(address);
-      },
-    };
-  }
-
-  /**
-   * The listener of one monitor. It holds the topology weakly and ignores a monitor that is no
-   * longer the one for its address (closed, replaced), so a late report cannot resurrect a server.
-   */
-  #listenerFor(address: Address, holder: { monitor?: ServerMonitor }): ServerMonitorListener {
-    const self = this.#self;
-    const current = (): Topology | undefined => {
-      const topology = self.deref();
-      if (topology === undefined || topology.#state !== 'open') return undefined;
-      const monitor = topology.#resources.monitors.get(address);
-      return monitor !== undefined && (holder.monitor === undefined || monitor === holder.monitor)
-        ? topology
-        : undefined;
-    };
-    return {
-      heartbeatStarted: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatStarted(info);
-      },
-      heartbeatSucceeded: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatSucceeded(info);
-      },
-      heartbeatFailed: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatFailed(info);
-      },
-      description: (description) => {
-        const topology = current();
-        if (topology !== undefined) topology.#monitorDescription(address, description);
-      },
-    };
   }
 
   #heartbeatStarted(info: HeartbeatStartedInfo): void {
-    if (info.awaited) this.#awaitedInFlight.add(info.address);
-    else this.#awaitedInFlight.delete(info.address);
     // Heartbeats come every few seconds from every server: no payload when nobody listens.
     if (this.listenerCount('serverHeartbeatStarted') === 0) return;
     this.#emit('serverHeartbeatStarted', {
@@ -819,7 +743,6 @@ export class Topology extends TopologyEventEmitter {
   }
 
   #heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
-    this.#awaitedInFlight.delete(info.address);
     if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
     this.#emit('serverHeartbeatSucceeded', {
       topologyId: this.topologyId,
@@ -834,7 +757,6 @@ export class Topology extends TopologyEventEmitter {
   }
 
   #heartbeatFailed(info: HeartbeatFailedInfo): void {
-    this.#awaitedInFlight.delete(info.address);
     if (this.listenerCount('serverHeartbeatFailed') === 0) return;
     this.#emit('serverHeartbeatFailed', {
       topologyId: this.topologyId,
@@ -860,8 +782,7 @@ export class Topology extends TopologyEventEmitter {
   }
 
   #clearPool(address: Address, interruptInUseConnections: boolean): void {
-    const generation = this.poolGeneration(address) + 1;
-    this.#poolGenerations.set(address, generation);
+    const generation = this.#monitors.clearPool(address);
     this.#emit('poolCleared', {
       topologyId: this.topologyId,
       address,
@@ -876,8 +797,7 @@ export class Topology extends TopologyEventEmitter {
     const round = this.#rounds.finish(snapshot);
     this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot });
     // Callers still waiting for a server: keep the checks coming (the monitors pace them).
-    if (this.#waits.size > 0 && !this.#requestingChecks && this.#resources.monitors.size > 0)
-      this.scheduleRefresh();
+    if (this.#waits.size > 0 && !this.#requestingChecks && this.#monitors.size > 0) this.scheduleRefresh();
   }
 
   // ---- events ------------------------------------------------------------------------------
