@@ -24,7 +24,7 @@ const layers = [
   },
   {
     folders: ['net'],
-    regex: outside(pureFolders, [...baseModules, 'clock', 'package-version']),
+    regex: outside(pureFolders, [...baseModules, 'clock', 'package-info']),
     message: 'net/ imports nothing from monitor/ or the topology: what both need lives in net/ or below.',
   },
   {

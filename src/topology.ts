@@ -242,7 +242,11 @@ export class Topology extends TopologyEventEmitter {
   /**
    * Starts monitoring (unless `lazy`) and resolves once a server is known that a read could use
    * (a primary or secondary, a mongos, a standalone, a load balancer), like the official driver's
-   * `MongoClient.connect()`. Rejects with ServerSelectionError after serverSelectionTimeoutMS
+   * `MongoClient.connect()`. That is all it waits for: not for a primary (in a replica set the
+   * first member to answer may be a secondary, and the topology then reads ReplicaSetNoPrimary
+   * with the primary it names as PossiblePrimary), and not for every member (the others may still
+   * be Unknown). To wait for a primary, `await topology.selectServer('primary')`.
+   * Rejects with ServerSelectionError after serverSelectionTimeoutMS
    * (monitoring goes on: a later call may succeed), with the SRV lookup's error for a
    * `mongodb+srv://` string that cannot be resolved, and with TopologyClosedError when the
    * topology is closed before or meanwhile; closed topologies do not reopen.

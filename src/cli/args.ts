@@ -3,6 +3,7 @@
  * Pure: no process access, so the parser is tested with arrays of strings.
  */
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../nearest-name.js';
 
 export interface CommonOptions {
   /** Print events as NDJSON instead of the live view. */
@@ -99,15 +100,68 @@ function colorOption(raw: string | undefined): CommonOptions['color'] {
   throw new UsageError(`--color must be auto, always or never, got "${raw}"`);
 }
 
+type OptionName = keyof typeof optionSpec;
+type OptionValues = {
+  -readonly [K in OptionName]?: (typeof optionSpec)[K]['type'] extends 'string' ? string : boolean;
+};
+
+const longNames = Object.keys(optionSpec).map((name) => `--${name}`);
+
+/**
+ * node:util parseArgs, but with our own words for mistakes: its strict mode says "Unknown option
+ * '--x'. To specify a positional argument starting with a '-' …" and calls `--duration -1`
+ * ambiguous. Here an unknown option gets the nearest known one, an option that needs a value
+ * says so, and a negative number is taken as a value (and then refused by its range check).
+ */
+function parseTokens(argv: readonly string[]): { values: OptionValues; positionals: string[] } {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: optionSpec,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const values: OptionValues = {};
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const spec = (optionSpec as Record<string, { type: 'string' | 'boolean' } | undefined>)[token.name];
+    if (spec === undefined) {
+      const nearest = token.rawName.startsWith('--') ? didYouMean(token.rawName, longNames) : '';
+      throw new UsageError(`unknown option ${token.rawName}${nearest}`);
+    }
+    const name = token.name as OptionName;
+    if (spec.type === 'boolean') {
+      if (token.inlineValue) throw new UsageError(`${token.rawName} takes no value`);
+      (values as Record<string, boolean>)[name] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('-') && !/^-\.?\d/.test(value))) {
+      throw new UsageError(
+        `${token.rawName} needs a value, as in ${token.rawName} ${placeholders[name] ?? '<value>'}`,
+      );
+    }
+    (values as Record<string, string>)[name] = value;
+  }
+  return { values, positionals };
+}
+
+/** What the usage text calls each option's value. */
+const placeholders: Partial<Record<OptionName, string>> = {
+  duration: '<s>',
+  color: '<when>',
+  members: '<n>',
+  callers: '<n>',
+  heartbeat: '<ms>',
+  timeout: '<ms>',
+  mode: '<m>',
+};
+
 /** Parses `argv` (without node and the script). Throws UsageError with a clear message. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options: optionSpec, allowPositionals: true, strict: true });
-  } catch (error) {
-    // parseArgs' messages are clear ("Unknown option '--x'"); keep them, drop its error code noise.
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = parseTokens(argv);
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
 

@@ -32,6 +32,32 @@ function memberTags(index: number): Record<string, string> {
   return { dc: index === 0 ? 'east' : 'west' };
 }
 
+/**
+ * Resolves once `tracker` has seen every election after the initial one that the simulator
+ * held, or after `limitMS` (what is still unseen then is reported as missed).
+ */
+function electionsSeen(
+  topology: Topology,
+  elections: ElectionLog,
+  tracker: TopologyTracker,
+  limitMS: number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      topology.off('primaryChanged', check);
+      resolve();
+    };
+    // The tracker hears primaryChanged first (it subscribed earlier).
+    const check = (): void => {
+      if (elections.missed(tracker.primaries).length === 0) done();
+    };
+    const timer = setTimeout(done, limitMS);
+    topology.on('primaryChanged', check);
+    check();
+  });
+}
+
 /** Runs the fault schedule against the set; stops when told. */
 class FaultRunner {
   private stopped = false;
@@ -39,7 +65,8 @@ class FaultRunner {
   private timer: NodeJS.Timeout | undefined;
   private killed: Address | null = null;
   private partitioned: Address | null = null;
-  private readonly done: Promise<void>;
+  /** Resolves when the schedule is through (never without a duration) or the runner stopped. */
+  readonly done: Promise<void>;
 
   constructor(
     private readonly rs: SimulatedReplicaSet,
@@ -92,7 +119,7 @@ class FaultRunner {
       case 'kill': {
         const primary = rs.primary ?? (await rs.waitForPrimary());
         this.killed = primary;
-        this.onAction(`kill: ${primary} crashes (connections reset, new ones refused)`);
+        this.onAction(`kill: ${primary} crashes (its connections are closed, new ones refused)`);
         await rs.kill(primary);
         return;
       }
@@ -236,7 +263,13 @@ export async function runDemo(options: DemoOptions, io: CliIo): Promise<number> 
       (error) =>
         tracker.note(`fault schedule error: ${error instanceof Error ? error.message : String(error)}`),
     );
-    await Promise.race([deadline.elapsed, signals.interrupted]);
+    // With a duration: at least that long, and until every fault scheduled within it was made and
+    // the failover it caused was seen (or the selection timeout passed), however slow the
+    // machine, so that the summary describes the whole schedule. Ctrl-C ends at once.
+    const scheduleSeen = Promise.all([deadline.elapsed, runner.done]).then(() =>
+      electionsSeen(topology, elections, tracker, 5000),
+    );
+    await Promise.race([scheduleSeen, signals.interrupted]);
   } finally {
     deadline.cancel();
     stopDrawing();

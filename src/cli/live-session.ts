@@ -51,8 +51,10 @@ export function chooseOutput(options: CommonOptions, io: CliIo, now: () => numbe
     color,
     // One column short of the terminal: a line that fills the last column leaves the cursor
     // in the terminal's pending-wrap state, where clearing the rest of the line eats a character.
+    // A terminal that reports 0 columns does not know its width: lines are left whole.
     get width() {
-      return tty ? Math.max(20, (io.stdout.columns ?? 100) - 1) : null;
+      const columns = io.stdout.columns ?? 100;
+      return tty && columns > 0 ? Math.max(20, columns - 1) : null;
     },
   };
   return {

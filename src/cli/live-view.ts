@@ -12,6 +12,11 @@ export interface MemberRow {
   readonly roundTripTimeMS: number | null;
   /** How long ago the last heartbeat (success or failure) was seen, null if none yet. */
   readonly lastHeartbeatAgeMS: number | null;
+  /**
+   * The server holds a streaming (awaitable) hello: it answers as soon as anything changes, so a
+   * growing age since its last reply is no sign of trouble.
+   */
+  readonly streaming: boolean;
   readonly tags: Readonly<Record<string, string>>;
   /** hello/isMaster commands the server received (known only for simulated servers). */
   readonly checks: number | null;
@@ -92,6 +97,7 @@ export interface LiveView {
 /** What the shell knows per server beyond the snapshot. */
 export interface MemberExtras {
   readonly lastHeartbeatAt?: number | undefined;
+  readonly streaming?: boolean | undefined;
   readonly checks?: number | null | undefined;
   readonly fault?: string | null | undefined;
 }
@@ -113,6 +119,8 @@ function memberRow(
     isPrimary: server.address === primary,
     roundTripTimeMS: server.roundTripTime,
     lastHeartbeatAgeMS: heartbeatAt === undefined ? null : Math.max(0, now - heartbeatAt),
+    // An Unknown server was marked so by an error (a stale primary, say): its stream is no answer.
+    streaming: (extras?.streaming ?? false) && server.type !== 'Unknown',
     tags: server.tags,
     checks: extras?.checks ?? null,
     fault: extras?.fault ?? null,

@@ -7,7 +7,7 @@ import { parseCliArgs, usage, UsageError } from './args.js';
 import { runDemo } from './demo.js';
 import { runWatch } from './watch.js';
 import { ExitCode } from './exit-code.js';
-import { packageVersion } from '../package-version.js';
+import { packageVersion } from '../package-info.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   let command;

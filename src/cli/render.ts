@@ -129,7 +129,11 @@ function memberLines(members: readonly MemberRow[], paint: ReturnType<typeof sty
       m.address,
       paint(m.type, ...typeStyle(m)),
       formatRtt(m.roundTripTimeMS),
-      m.lastHeartbeatAgeMS === null ? '-' : `${formatDuration(m.lastHeartbeatAgeMS)} ago`,
+      m.streaming
+        ? 'streaming'
+        : m.lastHeartbeatAgeMS === null
+          ? '-'
+          : `${formatDuration(m.lastHeartbeatAgeMS)} ago`,
       ...(showChecks ? [String(m.checks ?? '-')] : []),
       formatTags(m.tags),
       note === '' ? '' : paint(note, m.fault === null ? 'red' : 'yellow'),
@@ -225,7 +229,10 @@ export interface RunSummary {
   readonly members: readonly MemberRow[];
 }
 
-/** The summary printed when a run ends. */
+/**
+ * The summary printed when a run ends. Its lines are never cut to `options.width`: nothing
+ * redraws them, so a long line may wrap, and every word of it is kept.
+ */
 export function renderSummary(summary: RunSummary, options: RenderOptions): string[] {
   const paint = styler(options.color);
   const detected = summary.failovers.filter((f) => f.detectionMS !== null);
@@ -259,5 +266,5 @@ export function renderSummary(summary: RunSummary, options: RenderOptions): stri
       lines.push(`  ${m.address} ${m.type}${m.error === null ? '' : ` — ${m.error}`}`);
     }
   }
-  return lines.map((l) => truncateLine(l, options.width));
+  return lines;
 }

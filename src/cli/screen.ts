@@ -36,8 +36,9 @@ export class TtyScreen implements Screen {
     if (this.finished) return;
     // A frame taller than the terminal cannot be redrawn in place (the cursor cannot go up
     // into the scrollback), so keep one row free and cut the rest.
+    // A terminal that reports 0 rows does not know its height: the frame is shown whole.
     const rows = this.rows();
-    const visible = rows === undefined ? lines : lines.slice(0, Math.max(1, rows - 1));
+    const visible = rows === undefined || rows <= 0 ? lines : lines.slice(0, Math.max(1, rows - 1));
     // Each line overwrites the old one and clears what is left of it; only then is the rest
     // below cleared (when the frame got shorter). Clearing the whole frame first would flicker,
     // and terminals such as tmux push a screen cleared from its top into the scrollback.

@@ -7,6 +7,7 @@ import type { Address, TopologyDescription } from '../description/types.js';
 import type {
   PrimaryChangedEvent,
   ServerHeartbeatFailedEvent,
+  ServerHeartbeatStartedEvent,
   ServerHeartbeatSucceededEvent,
 } from '../events.js';
 import type { FailoverRow, LiveView, LogLine, MemberExtras, CallStats } from './live-view.js';
@@ -60,6 +61,8 @@ export class TopologyTracker {
   /** Every primary our topology announced, in order, with when (tracker clock). */
   readonly primaries: { readonly address: Address; readonly at: number }[] = [];
   private readonly heartbeatAt = new Map<Address, number>();
+  /** Servers holding an awaitable hello: they answer the moment anything changes. */
+  private readonly streaming = new Set<Address>();
   private readonly lastFailure = new Map<Address, string>();
   private everHadPrimary = false;
   private readonly detach: () => void;
@@ -74,7 +77,12 @@ export class TopologyTracker {
       if (this.lastFailure.delete(e.address)) this.note(`${e.address} answers again`);
       else this.changed(null);
     };
+    const onStarted = (e: ServerHeartbeatStartedEvent) => {
+      if (e.awaited) this.streaming.add(e.address);
+      else this.streaming.delete(e.address);
+    };
     const onFailed = (e: ServerHeartbeatFailedEvent) => {
+      this.streaming.delete(e.address);
       this.heartbeatAt.set(e.address, this.options.now());
       const message = `${e.failure.name}: ${e.failure.message}`;
       // One line per new kind of failure, not one per retry.
@@ -84,6 +92,7 @@ export class TopologyTracker {
       } else this.changed(null);
     };
     const detachers = [
+      listen(source, 'serverHeartbeatStarted', onStarted),
       listen(source, 'serverHeartbeatSucceeded', onSucceeded),
       listen(source, 'serverHeartbeatFailed', onFailed),
       listen(source, 'primaryChanged', (e) => this.primaryChanged(e)),
@@ -177,6 +186,7 @@ export class TopologyTracker {
       snapshotVersion: snapshot.version,
       members: memberRows(snapshot, now, (address) => ({
         lastHeartbeatAt: this.heartbeatAt.get(address),
+        streaming: this.streaming.has(address),
         ...extras.member?.(address),
       })),
       failovers: this.failovers,

@@ -11,6 +11,7 @@ import type { ServerHeartbeatFailedEvent } from '../events.js';
 import { Topology } from '../topology.js';
 import type { TopologyOptions } from '../topology-options.js';
 import { parseConnectionString, type ConnectionString } from '../uri/connection-string.js';
+import { documentationUrl } from '../package-info.js';
 import type { WatchOptions } from './args.js';
 import { ExitCode } from './exit-code.js';
 import { after, chooseOutput, every, interruption, printEventsAsJson, type CliIo } from './live-session.js';
@@ -29,21 +30,36 @@ export function scrubCredentials(text: string, uri: string): string {
   return out;
 }
 
+/** The FAQ's answer about DNS, as a link that works wherever the command was installed. */
+const dnsFaq = `${documentationUrl}/faq.md`;
+
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** How long the command tried: `timeoutMS` allowed, `elapsedMS` spent before it gave up. */
+export interface ReachTiming {
+  readonly timeoutMS: number;
+  readonly elapsedMS: number;
 }
 
 /**
  * Why the deployment could not be reached, in lines: each server's last failure (DNS told apart
  * from connecting), or the error itself when no server was ever tried (an SRV lookup that failed).
+ * The first line says "within" the time allowed when the time ran out, and "after" the time spent
+ * when something failed sooner (a failed SRV lookup ends the wait at once).
  */
 export function unreachableReport(
   redacted: string,
-  timeoutMS: number,
+  timing: ReachTiming,
   error: unknown,
   failures: ReadonlyMap<string, ServerHeartbeatFailedEvent>,
 ): string[] {
-  const lines = [`waspnest: could not reach ${redacted} within ${formatDuration(timeoutMS)}`];
+  const when =
+    timing.elapsedMS >= timing.timeoutMS
+      ? `within ${formatDuration(timing.timeoutMS)}`
+      : `after ${formatDuration(timing.elapsedMS)}`;
+  const lines = [`waspnest: could not reach ${redacted} ${when}`];
   const dns = error instanceof DnsError || [...failures.values()].some((f) => f.phase === 'dns');
   if (error instanceof ServerSelectionError && error.servers.length > 0) {
     for (const server of error.servers) {
@@ -64,8 +80,7 @@ export function unreachableReport(
       lines.push(`  ${address}: ${phase} failed: ${describeError(failure.failure)}`);
     }
   }
-  if (dns)
-    lines.push('  hint: a host name did not resolve; check its spelling and your DNS (see docs/faq.md)');
+  if (dns) lines.push(`  hint: a host name did not resolve; check its spelling and your DNS (see ${dnsFaq})`);
   return lines;
 }
 
@@ -79,11 +94,12 @@ export async function runWatch(options: WatchOptions, io: CliIo): Promise<number
     return ExitCode.usage;
   }
   const redacted = connectionString.redacted;
-  for (const warning of connectionString.warnings) {
-    io.stderr.write(`waspnest: warning: ${scrubCredentials(warning, options.uri)}\n`);
-  }
 
-  const topologyOptions: TopologyOptions = { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS };
+  const topologyOptions: TopologyOptions = {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS,
+    // Unknown or invalid URI options (and, for mongodb+srv://, TXT record options) are ignored.
+    onWarning: (warning) => io.stderr.write(`waspnest: warning: ${scrubCredentials(warning, options.uri)}\n`),
+  };
   if (options.heartbeatFrequencyMS !== null)
     topologyOptions.heartbeatFrequencyMS = options.heartbeatFrequencyMS;
   if (options.serverMonitoringMode !== null)
@@ -129,6 +145,7 @@ export async function runWatch(options: WatchOptions, io: CliIo): Promise<number
 
   let exitCode: number = ExitCode.ok;
   let reached = false;
+  const startedAt = now();
   const abort = new AbortController();
   try {
     // Reached = some server answered well enough to be selected for a read at all.
@@ -151,7 +168,12 @@ export async function runWatch(options: WatchOptions, io: CliIo): Promise<number
     ]);
     if (outcome.kind === 'failed') {
       exitCode = ExitCode.failure;
-      const lines = unreachableReport(redacted, options.serverSelectionTimeoutMS, outcome.error, failures);
+      const lines = unreachableReport(
+        redacted,
+        { timeoutMS: options.serverSelectionTimeoutMS, elapsedMS: now() - startedAt },
+        outcome.error,
+        failures,
+      );
       io.stderr.write(scrubCredentials(lines.join('\n'), options.uri) + '\n');
     } else if (outcome.kind === 'interrupted') {
       exitCode = ExitCode.interrupted;
@@ -162,7 +184,12 @@ export async function runWatch(options: WatchOptions, io: CliIo): Promise<number
       const error = new WaspnestError(
         `no server answered before --duration ${options.durationSeconds} s ended`,
       );
-      const lines = unreachableReport(redacted, durationMS, error, failures);
+      const lines = unreachableReport(
+        redacted,
+        { timeoutMS: durationMS, elapsedMS: durationMS },
+        error,
+        failures,
+      );
       io.stderr.write(scrubCredentials(lines.join('\n'), options.uri) + '\n');
     } else {
       reached = true;

@@ -13,6 +13,16 @@
 import { ServerType } from './server-type.js';
 import type { Address, ServerDescription } from './types.js';
 
+/** What Node's util.inspect passes to a custom inspector (only what is used here). */
+interface InspectOptions {
+  readonly depth?: number | null;
+  stylize(text: string, style: string): string;
+}
+type Inspect = (value: unknown, options: InspectOptions) => string;
+
+/** The key util.inspect (and so console.log) looks for; a registered symbol, so no import of node:util. */
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
+
 /** The part shared by maps with the same members: addresses in order, and their positions. */
 interface AddressIndex {
   readonly addresses: readonly Address[];
@@ -160,6 +170,22 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
 
   get [Symbol.toStringTag](): string {
     return 'ServerMap';
+  }
+
+  /**
+   * How console.log and util.inspect show the map: as a Map of its entries, `ServerMap(3) {
+   * '127.0.0.1:27017' => { address: …, type: 'RSPrimary', … }, … }`. Without it they would show
+   * `ServerMap {}`, since the entries live in private fields. (structuredClone copies no private
+   * field either, so it gives `{}`; JSON.stringify uses toJSON.)
+   */
+  [inspectCustom](depth: number, options: InspectOptions, inspect: Inspect): string {
+    if (depth < 0) return options.stylize('[ServerMap]', 'special');
+    const inner = inspect(new Map(this.#pairs()), {
+      ...options,
+      depth: options.depth === null || options.depth === undefined ? options.depth : options.depth - 1,
+    });
+    // `Map(3) {…}` for an ordinary Map: the same text under this class's name.
+    return inner.replace(/^Map(?=\(\d+\))/, 'ServerMap');
   }
 
   #pairs(): [Address, ServerDescription][] {

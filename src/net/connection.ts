@@ -426,8 +426,7 @@ export class Connection {
   }
 
   #socketError(error: Error & { code?: string }): Error {
-    const code = error.code ? `${error.code}: ` : '';
-    return new NetworkError(`connection ${this.id} to ${this.address} failed: ${code}${error.message}`, {
+    return new NetworkError(`connection ${this.id} to ${this.address} failed: ${socketFailure(error)}`, {
       cause: error,
     });
   }
@@ -508,6 +507,37 @@ function isTruthyNumberLike(value: unknown): boolean {
   return (typeof primitive === 'number' || typeof primitive === 'bigint') && Number(primitive) !== 0;
 }
 
+/** Words for the socket errors Node reports as `<syscall> <CODE> <address>`. */
+const socketErrorWords: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the peer',
+  ECONNABORTED: 'connection aborted',
+  EPIPE: 'the peer closed the connection',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+/**
+ * A socket error, said once: Node's "connect ECONNREFUSED 127.0.0.1:1" repeats the code and the
+ * address the message already names, so it becomes "ECONNREFUSED (connection refused)". Messages
+ * that say more than their code (TLS errors) are kept, after the code.
+ */
+function socketFailure(error: Error & { code?: string }): string {
+  const code = error.code;
+  if (code === undefined) return error.message;
+  if (!error.message.includes(code)) return `${code}: ${error.message}`;
+  const words = socketErrorWords[code];
+  return words === undefined ? error.message : `${code} (${words})`;
+}
+
+/** ` (ip)` when the address was a host name that resolved to `label`; nothing when it was the IP already. */
+function destinationNote(address: Address, label: string): string {
+  const host = address.slice(0, address.lastIndexOf(':')); // IPv6 in brackets, as formatIp writes it
+  return host === label ? '' : ` (${label})`;
+}
+
 /** One socket to one destination, connected (and TLS-established) within `timeoutMS` (0 = no limit). */
 function openSocket(
   options: OpenOptions,
@@ -516,7 +546,7 @@ function openSocket(
   clock: Clock,
 ): Promise<net.Socket> {
   const { address, signal } = options;
-  const where = destination.label;
+  const where = destinationNote(address, destination.label);
   return new Promise<net.Socket>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortReason(signal, address));
@@ -554,26 +584,25 @@ function openSocket(
       fail(
         stalled
           ? new ProcessStallError(
-              `connecting to ${address} (${where}) was cut short: this process was paused (${Math.round(elapsedMS)} ms passed, ` +
+              `connecting to ${address}${where} was cut short: this process was paused (${Math.round(elapsedMS)} ms passed, ` +
                 `${timeoutMS} ms allowed)`,
               elapsedMS,
             )
           : new NetworkTimeoutError(
-              `connecting to ${address} (${where}) timed out after ${Math.round(timeoutMS)} ms`,
+              `connecting to ${address}${where} timed out after ${Math.round(timeoutMS)} ms`,
             ),
       ),
     );
     const onError = (error: Error & { code?: string }): void => {
-      const code = error.code ? `${error.code}: ` : '';
       const kind = tlsSettings ? 'TLS connection' : 'connection';
       fail(
-        new NetworkError(`${kind} to ${address} (${where}) failed: ${code}${error.message}`, {
+        new NetworkError(`${kind} to ${address}${where} failed: ${socketFailure(error)}`, {
           cause: error,
         }),
       );
     };
     const onClose = (): void =>
-      fail(new NetworkError(`connection to ${address} (${where}) closed while connecting`));
+      fail(new NetworkError(`connection to ${address}${where} closed while connecting`));
     const onAbort = (): void => fail(abortReason(signal, address));
     const onReady = (): void => {
       cleanup();

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { calculateObjectSize, Long, type Document } from 'bson';
 import { WaspnestError } from '../errors.js';
-import { packageVersion } from '../package-version.js';
+import { packageVersion } from '../package-info.js';
 import { faasMetadata, type Environment } from './faas-environment.js';
 
 /** The Stable API version to declare on every command. */

@@ -387,6 +387,17 @@ class Cursor {
 }
 
 /**
+ * The first line of `bytes` when they are printable text (an HTTP server's reply, a banner), at
+ * most 60 characters; null for binary data. A MongoDB message starts with its length, whose four
+ * little-endian bytes are never all printable for a length a server may send.
+ */
+function leadingText(bytes: Buffer): string | null {
+  const firstLine = bytes.toString('latin1').split(/\r?\n/, 1)[0] ?? '';
+  if (firstLine.length < 4 || !/^[\x20-\x7e]+$/.test(firstLine)) return null;
+  return firstLine.length > 60 ? `${firstLine.slice(0, 60)}…` : firstLine;
+}
+
+/**
  * Cuts a byte stream into whole messages. Partial frames are kept until the rest arrives; a
  * declared length below the header size or above `maxMessageSizeBytes` is a WireProtocolError,
  * after which the reader stays failed (the stream cannot be resynchronised) and rethrows it.
@@ -416,12 +427,18 @@ export class FrameReader {
     while (this.#length >= 4) {
       const size = this.#peekLength();
       if (size < HEADER_SIZE || size > this.maxMessageSizeBytes) {
+        const text = leadingText(Buffer.concat(this.#chunks, Math.min(this.#length, 256)));
         this.#chunks = [];
         this.#length = 0;
-        this.#failure = new WireProtocolError(
+        const problem =
           size < HEADER_SIZE
             ? `message length ${size} is smaller than the ${HEADER_SIZE}-byte header`
-            : `message length ${size} exceeds maxMessageSizeBytes ${this.maxMessageSizeBytes}`,
+            : `message length ${size} exceeds maxMessageSizeBytes ${this.maxMessageSizeBytes}`;
+        this.#failure = new WireProtocolError(
+          text === null
+            ? problem
+            : `the peer is not a MongoDB server: it sent text (${JSON.stringify(text)}) where a ` +
+                `wire protocol message was expected (${problem})`,
         );
         throw this.#failure;
       }

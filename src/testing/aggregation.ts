@@ -13,6 +13,8 @@ import { DocumentStore, namespaceString, type Namespace } from './document-store
 import { checkHint, duplicateKeyError, indexedApply } from './indexes.js';
 import { idFirst, isPlainDocument, valueKey, valuesAtPath, type QueryContext } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { localSessions } from './local-sessions.js';
+import { readDocuments } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
 /** mongod's stages the simulator does not run, by name. */
@@ -23,7 +25,6 @@ export const UNSUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$currentOp',
   '$geoNear',
   '$indexStats',
-  '$listLocalSessions',
   '$listSampledQueries',
   '$listSearchIndexes',
   '$listSessions',
@@ -48,6 +49,7 @@ const SUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$graphLookup',
   '$group',
   '$limit',
+  '$listLocalSessions',
   '$lookup',
   '$match',
   '$merge',
@@ -93,8 +95,8 @@ function splitPipeline(pipeline: readonly unknown[]): { read: Document[]; write:
       throw new CommandError(40324, `Unrecognized pipeline stage name: '${name}'`);
     if ((name === '$out' || name === '$merge') && position !== names.length - 1)
       throw new CommandError(40601, `${name} can only be the final stage in the pipeline`);
-    if (name === '$documents' && position !== 0)
-      throw new CommandError(40602, '$documents is only valid as the first stage in a pipeline');
+    if ((name === '$documents' || name === '$listLocalSessions') && position !== 0)
+      throw new CommandError(40602, `${name} is only valid as the first stage in a pipeline`);
   });
   const last = names[names.length - 1];
   const stages = pipeline as Document[];
@@ -289,11 +291,25 @@ function aggregateCommand(node: DataNode, request: WireRequest): Promise<Documen
     );
   const pipeline = arrayArg(command, 'pipeline');
   const { read, write } = splitPipeline(pipeline);
-  if (ns === null && (read[0] === undefined || stageName(read[0]) !== '$documents'))
+  const first = read[0] === undefined ? undefined : stageName(read[0]);
+  if (ns === null && first !== '$documents' && first !== '$listLocalSessions')
     throw new CommandError(
       ServerErrorCode.InvalidNamespace,
-      "{aggregate: 1} is not valid for '$match'; a collection name or a $documents stage is required",
+      `{aggregate: 1} is not valid for '${first ?? 'an empty pipeline'}'; a collection name or a $documents or $listLocalSessions stage is required`,
     );
+  if (ns !== null && first === '$listLocalSessions')
+    throw new CommandError(
+      ServerErrorCode.InvalidNamespace,
+      '$listLocalSessions must be run against the database with {aggregate: 1}',
+    );
+  // $listLocalSessions reads the server's session cache; the rest of the pipeline runs on it.
+  const source = (store: DocumentStore): Document[] =>
+    first === '$listLocalSessions'
+      ? localSessions(node.cursors)
+      : ns
+        ? readDocuments(node.engine, store, ns)
+        : [];
+  const stages = first === '$listLocalSessions' ? read.slice(1) : read;
   if (command['cursor'] === undefined && command['explain'] !== true)
     throw new CommandError(
       ServerErrorCode.FailedToParse,
@@ -304,7 +320,7 @@ function aggregateCommand(node: DataNode, request: WireRequest): Promise<Documen
   const cursorNs = ns ? namespaceString(ns) : `${request.db}.$cmd.aggregate`;
   const results = (store: DocumentStore): Document[] => {
     if (ns) checkHint(store, ns, command['hint']);
-    return node.engine.aggregate(ns ? store.documents(ns) : [], read, queryContext(node, request, store));
+    return node.engine.aggregate(source(store), stages, queryContext(node, request, store));
   };
   if (!write) {
     const documents = results(node.readableStore(request));
@@ -318,8 +334,11 @@ function aggregateCommand(node: DataNode, request: WireRequest): Promise<Documen
       ServerErrorCode.InvalidOptions,
       `${stageName(write)} cannot be used with a 'linearizable' read concern level`,
     );
-  return node.write(request, (store, apply) => {
-    const documents = results(store);
+  // The read runs where the driver sent the command (a secondary may serve it); the writes go to
+  // the primary, as mongod 5.0+ forwards them.
+  const documents = results(node.readableStore(request));
+  const writer = node.writeViaPrimary ?? node.write;
+  return writer(request, (store, apply) => {
     if ('$out' in write) {
       const out = targetNamespace(request.db, write['$out'], '$out');
       runOut(store, apply, node, out, documents, command['bypassDocumentValidation'] === true);

@@ -52,6 +52,11 @@ export function checkCollation(value: unknown): Document | undefined {
       throw new CommandError(ServerErrorCode.FailedToParse, `unknown collation field '${field}'`);
   }
   if (locale === 'simple') return undefined;
+  if (!isKnownLocale(locale))
+    throw new CommandError(
+      ServerErrorCode.BadValue,
+      `Field 'locale' is invalid in: { locale: ${JSON.stringify(locale)} }`,
+    );
   for (const [field, standard] of Object.entries(DEFAULTS)) {
     if (field in value && value[field] !== standard)
       throw notSupported(`'${field}: ${String(value[field])}'`);
@@ -59,6 +64,19 @@ export function checkCollation(value: unknown): Document | undefined {
   const strength = value['strength'] ?? 3;
   if (strength !== 2 && strength !== 3) throw notSupported(`strength ${String(strength)} (only 2 and 3)`);
   return value;
+}
+
+/** ICU's locale ids (`en_US`) as BCP 47 tags (`en-US`), which JavaScript's Intl takes. */
+function bcp47(locale: string): string {
+  return locale.replace(/_/g, '-').replace(/@.*$/, '');
+}
+
+function isKnownLocale(locale: string): boolean {
+  try {
+    return Intl.Collator.supportedLocalesOf([bcp47(locale)]).length > 0;
+  } catch {
+    return false;
+  }
 }
 
 const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
@@ -115,7 +133,7 @@ export function collateFilter(filter: Document, collation: Document | undefined)
 export function sortCollation(collation: Document | undefined): Document | undefined {
   if (collation === undefined) return undefined;
   return {
-    locale: collation['locale'] as string,
+    locale: bcp47(collation['locale'] as string),
     strength: collation['strength'] ?? 3,
     ...(collation['numericOrdering'] === true ? { numericOrdering: true } : {}),
   };

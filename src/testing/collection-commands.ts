@@ -1,15 +1,18 @@
 /**
  * Collection and database commands: create (with validation options), drop, dropDatabase,
  * renameCollection, collMod, listCollections and listDatabases. Changes go through the node's
- * write path as StoreOps, so they replicate with the oplog. Options the simulator cannot honour
- * (views, time series, capped and clustered collections, a default collation) are refused by name.
+ * write path as StoreOps, so they replicate with the oplog. Views are kept as their definition
+ * (see views.ts). Options the simulator cannot honour (time series, capped and clustered
+ * collections, a default collation) are refused by name.
  */
 import type { Document } from 'bson';
 import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
 import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
 import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
+import { isPlainDocument } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { viewDefinition } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
 /** Options of `create` the simulator keeps but that change nothing it simulates. */
@@ -23,8 +26,6 @@ const INERT_CREATE_OPTIONS = new Set([
 ]);
 /** Options of `create` the simulator refuses: what they change is not simulated. */
 const UNSUPPORTED_CREATE_OPTIONS = new Set([
-  'viewOn',
-  'pipeline',
   'timeseries',
   'expireAfterSeconds',
   'capped',
@@ -71,12 +72,38 @@ function checkCollectionName(ns: Namespace): void {
     throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid database name: ${ns.db}`);
 }
 
+/** A view's `{ viewOn, pipeline }` from a create command, or `{}` for a collection. */
+function viewOptions(command: Document): Document {
+  const viewOn: unknown = command['viewOn'];
+  const pipeline: unknown = command['pipeline'];
+  if (viewOn === undefined) {
+    if (pipeline !== undefined)
+      throw new CommandError(ServerErrorCode.BadValue, "'pipeline' requires 'viewOn' to also be specified");
+    return {};
+  }
+  if (typeof viewOn !== 'string' || viewOn === '')
+    throw new CommandError(ServerErrorCode.BadValue, "'viewOn' must be a non-empty string");
+  const stages = pipeline ?? [];
+  if (!Array.isArray(stages) || !stages.every((stage) => isPlainDocument(stage)))
+    throw new CommandError(ServerErrorCode.TypeMismatch, "'pipeline' must be an array of documents");
+  for (const stage of stages as Document[]) {
+    const name = Object.keys(stage)[0];
+    if (name === '$out' || name === '$merge')
+      throw new CommandError(
+        ServerErrorCode.OptionNotSupportedOnView,
+        `${name} cannot be used in a view definition`,
+      );
+  }
+  return { viewOn, pipeline: stages };
+}
+
 function createCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   checkCollectionName(ns);
-  const options: Document = {};
+  const options: Document = viewOptions(request.command);
   for (const [field, value] of Object.entries(request.command)) {
     if (field === 'create' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field)) continue;
+    if (field === 'viewOn' || field === 'pipeline') continue;
     if (UNSUPPORTED_CREATE_OPTIONS.has(field)) {
       if (field === 'capped' && value === false) continue;
       throw notSimulated('create', field);
@@ -109,7 +136,12 @@ function dropCommand(node: DataNode, request: WireRequest): Promise<Document> {
 
 function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Document> {
   return node.write(request, (store, apply) => {
-    if (store.databaseNames().includes(request.db)) apply({ op: 'dropDatabase', db: request.db });
+    if (!store.databaseNames().includes(request.db)) return { dropped: request.db, ok: 1 };
+    // As mongod's oplog: each collection's drop, then the database's.
+    for (const collection of store.collectionNames(request.db)) {
+      apply({ op: 'drop', ns: { db: request.db, collection } });
+    }
+    apply({ op: 'dropDatabase', db: request.db });
     return { dropped: request.db, ok: 1 };
   });
 }
@@ -180,21 +212,38 @@ function modifiedIndexes(
   return { indexes: indexes.map((index) => (index === target ? modified : index)), reply };
 }
 
+/** collMod's `changeStreamPreAndPostImages: { enabled }`: true or false, undefined when absent. */
+function prePostImagesOption(command: Document): boolean | undefined {
+  const value: unknown = command['changeStreamPreAndPostImages'];
+  if (value === undefined) return undefined;
+  if (!isPlainDocument(value) || typeof value['enabled'] !== 'boolean') {
+    throw new CommandError(
+      ServerErrorCode.TypeMismatch,
+      "collMod's changeStreamPreAndPostImages must be { enabled: <boolean> }",
+    );
+  }
+  return value['enabled'];
+}
+
 function collModCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   for (const field of Object.keys(request.command)) {
     if (field === 'collMod' || field === 'index' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field))
       continue;
-    if (UNSUPPORTED_CREATE_OPTIONS.has(field) || field === 'changeStreamPreAndPostImages')
-      throw notSimulated('collMod', field);
+    if (field === 'changeStreamPreAndPostImages') continue;
+    if (UNSUPPORTED_CREATE_OPTIONS.has(field)) throw notSimulated('collMod', field);
     throw unknownField('collMod', field);
   }
+  const images = prePostImagesOption(request.command);
   const validation = validationOptions(request.command, node.engine);
   const indexChange = optionalDocument(request.command, 'index');
   return node.write(request, (store, apply) => {
     if (!store.hasCollection(ns))
       throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns does not exist: ${namespaceString(ns)}`);
     const options = { ...store.collectionOptions(ns), ...validation };
+    // Change streams read it from the collection's options: see change-events.ts.
+    if (images === false) delete options['changeStreamPreAndPostImages'];
+    else if (images === true) options['changeStreamPreAndPostImages'] = { enabled: true };
     if (!indexChange) {
       apply({ op: 'collMod', ns, options });
       return { ok: 1 };
@@ -209,14 +258,15 @@ function listCollectionsCommand(node: DataNode, request: WireRequest): Document 
   const store = node.readableStore(request);
   const nameOnly = request.command['nameOnly'] === true;
   const all = store.collectionNames(request.db).map((name) => {
-    if (nameOnly) return { name, type: 'collection' };
     const ns = { db: request.db, collection: name };
+    const type = viewDefinition(store, ns) ? 'view' : 'collection';
+    if (nameOnly) return { name, type };
     const idIndex = store.indexes(ns).find((index) => index['name'] === '_id_');
     return {
       name,
-      type: 'collection',
+      type,
       options: { ...store.collectionOptions(ns) },
-      info: { readOnly: false },
+      info: { readOnly: type === 'view' },
       ...(idIndex ? { idIndex: { ...idIndex } } : {}),
     };
   });

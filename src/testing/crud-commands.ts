@@ -20,8 +20,11 @@ import {
   type CrudHandler,
   type DataNode,
   type WriteError,
+  type WriteExecutor,
 } from './data-node.js';
 import { validatedApply } from './document-validation.js';
+import { recordSession } from './local-sessions.js';
+import { readDocuments, refuseView, viewDefinition, viewGuardedApply } from './views.js';
 import { namespaceString } from './document-store.js';
 import { indexCommands, INDEX_WRITE_COMMANDS } from './index-commands.js';
 import { checkHint, indexedApply } from './indexes.js';
@@ -32,6 +35,7 @@ import {
   arrayFiltersOf,
   runDeleteStatement,
   runUpdateStatement,
+  updateField,
   upsertDocument,
 } from './write-statements.js';
 
@@ -76,13 +80,12 @@ export function isCrudCommand(name: string): boolean {
  * and document validator (unless the command bypasses validation) before they reach the store.
  */
 function guardedNode(node: DataNode): DataNode {
-  return {
-    engine: node.engine,
-    cursors: node.cursors,
-    readableStore: (request) => node.readableStore(request),
-    write: (request, execute) =>
-      node.write(request, (store, apply) =>
-        execute(
+  const guarded =
+    (request: WireRequest, execute: WriteExecutor): WriteExecutor =>
+    (store, apply) =>
+      execute(
+        store,
+        viewGuardedApply(
           store,
           validatedApply(
             store,
@@ -91,7 +94,16 @@ function guardedNode(node: DataNode): DataNode {
             request.command['bypassDocumentValidation'] === true,
           ),
         ),
-      ),
+      );
+  const { writeViaPrimary } = node;
+  return {
+    engine: node.engine,
+    cursors: node.cursors,
+    readableStore: (request) => node.readableStore(request),
+    write: (request, execute) => node.write(request, guarded(request, execute)),
+    ...(writeViaPrimary
+      ? { writeViaPrimary: (request, execute) => writeViaPrimary(request, guarded(request, execute)) }
+      : {}),
   };
 }
 
@@ -100,6 +112,7 @@ export function crudCommand(node: DataNode, request: WireRequest): Promise<Docum
   if (!isCrudCommand(request.commandName)) return undefined;
   const handler = handlers[request.commandName];
   if (!handler) return undefined;
+  recordSession(node.cursors, request.command);
   return Promise.resolve().then(() => handler(guardedNode(node), request));
 }
 
@@ -204,9 +217,15 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
     );
   const arrayFilters = arrayFiltersOf(command);
   return node.write(request, (store, apply) => {
+    refuseView(store, ns);
     checkHint(store, ns, command['hint']);
     const context = queryContext(node, request, store);
-    const [target] = node.engine.find(store.documents(ns), { ...context, filter: query, sort, limit: 1 });
+    const [target] = node.engine.find(readDocuments(node.engine, store, ns), {
+      ...context,
+      filter: query,
+      sort,
+      limit: 1,
+    });
     if (remove) {
       if (target) apply({ op: 'delete', ns, id: target['_id'] });
       return {
@@ -218,7 +237,8 @@ function findAndModifyCommand(node: DataNode, request: WireRequest): Promise<Doc
     const change = update as Document | readonly Document[];
     if (target) {
       const updated = node.engine.update(target, change, { ...context, arrayFilters, inserting: false });
-      if (valueKey(updated) !== valueKey(target)) apply({ op: 'replace', ns, document: updated });
+      if (valueKey(updated) !== valueKey(target))
+        apply({ op: 'replace', ns, document: updated, ...updateField(change) });
       return {
         lastErrorObject: { n: 1, updatedExisting: true },
         value: project(node.engine, returnNew ? updated : target, fields),
@@ -248,7 +268,7 @@ function findCommand(node: DataNode, request: WireRequest): Document {
   const skip = numberArg(command, 'skip') ?? 0;
   if (skip < 0) throw new CommandError(ServerErrorCode.BadValue, 'skip value must be non-negative');
   checkHint(store, ns, command['hint']);
-  const documents = node.engine.find(store.documents(ns), {
+  const documents = node.engine.find(readDocuments(node.engine, store, ns), {
     ...queryContext(node, request, store),
     filter: documentArg(command, 'filter', {}),
     sort: optionalDocument(command, 'sort'),
@@ -302,9 +322,9 @@ function countCommand(node: DataNode, request: WireRequest): Document {
   if (skip < 0) throw new CommandError(ServerErrorCode.BadValue, 'skip value is negative in count query');
   checkHint(store, ns, request.command['hint']);
   const query = documentArg(request.command, 'query', {});
-  if (Object.keys(query).length === 0 && skip === 0 && limit === 0)
+  if (Object.keys(query).length === 0 && skip === 0 && limit === 0 && !viewDefinition(store, ns))
     return { n: store.collectionSize(ns), ok: 1 };
-  const found = node.engine.find(store.documents(ns), {
+  const found = node.engine.find(readDocuments(node.engine, store, ns), {
     ...queryContext(node, request, store),
     filter: query,
     skip,
@@ -320,7 +340,7 @@ function distinctCommand(node: DataNode, request: WireRequest): Document {
     throw new CommandError(ServerErrorCode.TypeMismatch, "distinct needs a string 'key'");
   const store = node.readableStore(request);
   checkHint(store, ns, request.command['hint']);
-  const found = node.engine.find(store.documents(ns), {
+  const found = node.engine.find(readDocuments(node.engine, store, ns), {
     ...queryContext(node, request, store),
     filter: documentArg(request.command, 'query', {}),
   });

@@ -1,4 +1,7 @@
-/** Open cursors of one simulated server (find/aggregate results served in batches by getMore). */
+/**
+ * Open cursors of one simulated server: find/aggregate results served in batches by getMore, and
+ * live cursors (change streams) that make their batches on demand and share the id space.
+ */
 import { Long, type Document } from 'bson';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
@@ -10,9 +13,27 @@ interface OpenCursor {
   remaining: Document[];
 }
 
+/** A cursor that makes its batches itself (a change stream); the registry keeps it by id. */
+export interface LiveCursor {
+  readonly ns: string;
+}
+
 export class CursorRegistry {
   #nextId = 1;
   #cursors = new Map<number, OpenCursor>();
+  #live = new Map<number, LiveCursor>();
+
+  /** Registers a live cursor; returns its id. */
+  openLive(cursor: LiveCursor): number {
+    const id = this.#nextId++;
+    this.#live.set(id, cursor);
+    return id;
+  }
+
+  /** The live cursor `id`, or undefined (an ordinary cursor, or none). */
+  live(id: number): LiveCursor | undefined {
+    return this.#live.get(id);
+  }
 
   /** The `cursor` field of a find/aggregate reply; the rest stays open unless it fits one batch. */
   open(ns: string, documents: Document[], options: { batchSize?: number; singleBatch?: boolean }): Document {
@@ -48,16 +69,17 @@ export class CursorRegistry {
   kill(ids: readonly number[]): { killed: number[]; notFound: number[] } {
     const killed: number[] = [];
     const notFound: number[] = [];
-    for (const id of ids) (this.#cursors.delete(id) ? killed : notFound).push(id);
+    for (const id of ids) (this.#cursors.delete(id) || this.#live.delete(id) ? killed : notFound).push(id);
     return { killed, notFound };
   }
 
   get size(): number {
-    return this.#cursors.size;
+    return this.#cursors.size + this.#live.size;
   }
 
   /** Forgets every cursor (a restart or close). */
   clear(): void {
     this.#cursors.clear();
+    this.#live.clear();
   }
 }

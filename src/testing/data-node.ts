@@ -16,6 +16,7 @@ import {
   type QueryEngine,
 } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { readDocuments } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
 /** Applies one op to the node's store and records it for replication. */
@@ -32,8 +33,16 @@ export interface DataNode {
    * synchronously with the store and an `apply` that changes it, then replicates and waits for the
    * write concern. Resolves with the reply (`execute`'s, or a stored one for a retried write).
    */
-  write(request: WireRequest, execute: (store: DocumentStore, apply: ApplyOp) => Document): Promise<Document>;
+  write(request: WireRequest, execute: WriteExecutor): Promise<Document>;
+  /**
+   * Runs a write on the deployment's primary even when this server is a secondary, as a secondary
+   * does for an aggregation's $out or $merge (MongoDB 5.0+). Absent: `write` is the only path.
+   */
+  writeViaPrimary?(request: WireRequest, execute: WriteExecutor): Promise<Document>;
 }
+
+/** The body of a write: runs synchronously on the store it is given, changing it through `apply`. */
+export type WriteExecutor = (store: DocumentStore, apply: ApplyOp) => Document;
 
 export type CrudHandler = (node: DataNode, request: WireRequest) => Promise<Document> | Document;
 
@@ -51,7 +60,7 @@ export function queryContext(
   return {
     variables: letValue ? node.engine.evaluate(letValue) : undefined,
     collation: checkCollation(collation),
-    resolveCollection: (name) => store.documents({ db: request.db, collection: name }),
+    resolveCollection: (name) => readDocuments(node.engine, store, { db: request.db, collection: name }),
   };
 }
 

@@ -19,11 +19,21 @@ export type IndexDocument = Readonly<Document>;
 /** The index every collection has. */
 export const ID_INDEX: IndexDocument = Object.freeze({ v: 2, key: Object.freeze({ _id: 1 }), name: '_id_' });
 
-/** One change to a store; the unit of replication. */
+/**
+ * One change to a store; the unit of replication. What the oplog adds for change streams:
+ * `before`, the document as it was (stored documents are immutable, so this is a reference, not a
+ * copy), and on a `replace` made by an update (not a replacement), the client's `update`.
+ */
 export type StoreOp =
   | { readonly op: 'insert'; readonly ns: Namespace; readonly document: Document }
-  | { readonly op: 'replace'; readonly ns: Namespace; readonly document: Document }
-  | { readonly op: 'delete'; readonly ns: Namespace; readonly id: unknown }
+  | {
+      readonly op: 'replace';
+      readonly ns: Namespace;
+      readonly document: Document;
+      readonly before?: Document;
+      readonly update?: Document | readonly Document[];
+    }
+  | { readonly op: 'delete'; readonly ns: Namespace; readonly id: unknown; readonly before?: Document }
   /** `options`: the collection options listCollections reports (validator, capped, ...). */
   | { readonly op: 'create'; readonly ns: Namespace; readonly options?: Document }
   | { readonly op: 'drop'; readonly ns: Namespace }
@@ -109,6 +119,8 @@ export class DocumentStore {
       case 'create': {
         const collection = this.#collection(op.ns);
         if (op.options) collection.options = op.options;
+        // A view has no indexes.
+        if (typeof op.options?.['viewOn'] === 'string') collection.indexes = [];
         return;
       }
       case 'drop':

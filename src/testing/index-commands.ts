@@ -8,6 +8,7 @@ import type { CrudHandler, DataNode } from './data-node.js';
 import { namespaceString } from './document-store.js';
 import { checkIndexBuild, indexesToCreate, indexesToDrop, parseIndexSpec } from './indexes.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { refuseView } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
 function createIndexesCommand(node: DataNode, request: WireRequest): Promise<Document> {
@@ -47,6 +48,7 @@ function dropIndexesCommand(node: DataNode, request: WireRequest): Promise<Docum
   return node.write(request, (store, apply) => {
     if (!store.hasCollection(ns))
       throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns not found ${namespaceString(ns)}`);
+    refuseView(store, ns);
     const existing = store.indexes(ns);
     const which: unknown = request.command['index'];
     const names = indexesToDrop(existing, which);
@@ -64,6 +66,7 @@ function listIndexesCommand(node: DataNode, request: WireRequest): Document {
   const store = node.readableStore(request);
   if (!store.hasCollection(ns))
     throw new CommandError(ServerErrorCode.NamespaceNotFound, `ns does not exist: ${namespaceString(ns)}`);
+  refuseView(store, ns);
   const batchSize = cursorBatchSize(request.command);
   const cursor = node.cursors.open(
     `${ns.db}.$cmd.listIndexes.${ns.collection}`,

@@ -34,6 +34,8 @@ export type {
   ReplicationEvent,
 } from './simulated-deployment.js';
 export type { FaultSpec, FaultKind, FaultHandle, FaultEvent, FaultTarget } from './faults.js';
+export type { FailCommandOptions, WriteConcernErrorSpec } from './fail-command.js';
+export type { FailCommandHandle, FailPointEvent } from './fail-points.js';
 export { RealReplicaSet, UnsupportedOnRealServerError } from './real-replica-set.js';
 export type { RealReplicaSetOptions } from './real-replica-set.js';
 export { findMongodBinary } from './mongod-binary.js';

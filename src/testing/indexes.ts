@@ -153,6 +153,24 @@ export function checkUniqueIndexes(
   }
 }
 
+/**
+ * The keys `document` holds in the unique secondary indexes `store` has on `ns`, each as one
+ * string naming the index and the key (two documents sharing one break the index).
+ */
+export function uniqueIndexKeys(
+  store: DocumentStore,
+  engine: QueryEngine,
+  ns: Namespace,
+  document: Document,
+): string[] {
+  return store
+    .indexes(ns)
+    .filter(isUnique)
+    .flatMap((index) =>
+      indexKeys(document, index, engine).map((key) => `${String(index['name'])} ${key.id}`),
+    );
+}
+
 /** An ApplyOp that checks unique indexes before each insert or replace reaches the store. */
 export function indexedApply(store: DocumentStore, engine: QueryEngine, apply: ApplyOp): ApplyOp {
   return (op) => {

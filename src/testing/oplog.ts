@@ -12,7 +12,7 @@
  *   transaction at once; an aborted or read-only transaction writes no entry.
  */
 import { Binary, type Document, type Timestamp } from 'bson';
-import type { StoreOp } from './document-store.js';
+import type { DocumentStore, StoreOp } from './document-store.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 export interface TxnRecord {
@@ -106,4 +106,14 @@ export function previousReply(
     );
   }
   return null;
+}
+
+/**
+ * The op as the oplog records it: a replace or delete carries the document it replaced or deleted
+ * (`before`), read from `store` just before the op is applied there.
+ */
+export function withPreImage(store: DocumentStore, op: StoreOp): StoreOp {
+  if (op.op !== 'replace' && op.op !== 'delete') return op;
+  const before = store.findById(op.ns, op.op === 'replace' ? op.document['_id'] : op.id);
+  return before === undefined ? op : { ...op, before };
 }

@@ -9,6 +9,7 @@
 import { deserialize, EJSON, serialize, type Document } from 'bson';
 import { collateFilter, sortCollation } from './collation.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { compileWhereClauses } from './where-clause.js';
 
 /**
  * What a query may refer to besides its documents: `let` variables (already evaluated), a
@@ -180,7 +181,8 @@ function collatePipeline(pipeline: readonly Document[], collation: Document | un
 function mingoEngine(mingo: MingoModule): QueryEngine {
   const query = (filter: Document, context?: QueryContext) => {
     try {
-      return new mingo.Query(collateFilter(filter, context?.collation), mingoOptions(context));
+      const compiled = compileWhereClauses(collateFilter(filter, context?.collation));
+      return new mingo.Query(compiled, mingoOptions(context));
     } catch (error) {
       throw badQuery(error);
     }
@@ -259,7 +261,7 @@ function mingoEngine(mingo: MingoModule): QueryEngine {
 }
 
 const MINGO_HINT =
-  "install the optional 'mingo' package (npm install --save-dev mingo) for full query support";
+  'install mingo, an optional peer dependency of waspnest (npm install --save-dev mingo), for the full query language';
 
 function unsupported(what: string): CommandError {
   return new CommandError(

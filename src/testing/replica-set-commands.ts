@@ -5,11 +5,12 @@
  */
 import type { Document } from 'bson';
 import { basicCommand } from './basic-commands.js';
+import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
 import { crudCommand, isCrudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import type { DocumentStore } from './document-store.js';
 import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { committedTransactionFields, previousReply, retryableWriteOf } from './oplog.js';
+import { committedTransactionFields, previousReply, retryableWriteOf, withPreImage } from './oplog.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
 import type { ReplicaSetElections } from './replica-set-elections.js';
 import {
@@ -36,13 +37,16 @@ export interface MemberCommandContext {
   view(): ReplicaSetView;
 }
 
-const STATE_CHANGE_CODES: ReadonlySet<number> = new Set([
+/**
+ * Errors whose reply carries the member's topologyVersion: mongod's NotPrimaryError category.
+ * (Shutdown errors carry it only in quiesce mode, which the simulator does not have.)
+ */
+const NOT_PRIMARY_CODES: ReadonlySet<number> = new Set([
   ServerErrorCode.NotWritablePrimary,
   ServerErrorCode.NotPrimaryNoSecondaryOk,
   ServerErrorCode.NotPrimaryOrSecondary,
   ServerErrorCode.InterruptedDueToReplStateChange,
   ServerErrorCode.PrimarySteppedDown,
-  ServerErrorCode.ShutdownInProgress,
 ]);
 
 /** Runs one request on `member` and returns its reply (errors become error replies). */
@@ -59,10 +63,27 @@ export async function handleMemberRequest(
     reply = await dispatch(set, member, request, receivedEpoch, receivedAsPrimary);
   } catch (error) {
     if (!(error instanceof CommandError)) throw error;
-    reply = error.toReply();
-    if (STATE_CHANGE_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
+    return memberErrorReply(set, member, request, error);
   }
-  reply = withErrorLabels(request.commandName, request.command, reply);
+  return withClusterTime(set, member, withErrorLabels(request.commandName, request.command, reply));
+}
+
+/**
+ * An error reply as mongod shapes it: labels, the topologyVersion of a not-primary error, cluster
+ * time. Also the reply to an error a fail point raises before dispatch.
+ */
+export function memberErrorReply(
+  set: MemberCommandContext,
+  member: ReplicaSetMember,
+  request: WireRequest,
+  error: CommandError,
+): Document {
+  const reply = error.toReply();
+  if (NOT_PRIMARY_CODES.has(error.code)) reply['topologyVersion'] = member.clock.toDocument();
+  return withClusterTime(set, member, withErrorLabels(request.commandName, request.command, reply));
+}
+
+function withClusterTime(set: MemberCommandContext, member: ReplicaSetMember, reply: Document): Document {
   if (member.role === 'REMOVED') return reply;
   const clock = set.replication.clusterClock;
   return {
@@ -102,6 +123,8 @@ async function dispatch(
       return { config: replicaSetConfig(set.view()), ok: 1 };
     case 'replSetStepDown':
       return stepDownCommand(set.elections, member, request);
+    case 'replSetFreeze':
+      return freezeCommand(member, request);
   }
   if ((member.role === 'REMOVED' || member.role === 'ARBITER') && isCrudCommand(name)) {
     throw new CommandError(
@@ -114,6 +137,11 @@ async function dispatch(
     cursors: member.cursors,
     readableStore: (req) => readableStore(member, req),
     write: (req, execute) => write(set, member, req, receivedEpoch, receivedAsPrimary, execute),
+    writeViaPrimary: (req, execute) => {
+      const primary = set.elections.primary;
+      if (primary === member || !primary) return node.write(req, execute);
+      return write(set, primary, req, primary.roleEpoch, true, execute);
+    },
   };
   const transaction = transactionCommand(
     {
@@ -129,9 +157,50 @@ async function dispatch(
     request,
   );
   if (transaction) return transaction;
+  const stream = changeStreamCommand(changeStreamNode(set, member), request);
+  if (stream) return stream;
   const crud = crudCommand(node, request);
   if (crud) return crud;
   throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+}
+
+/**
+ * `replSetFreeze: 0` (unfreeze) succeeds on a member that is not primary, as on mongod; nothing is
+ * ever frozen, since a freeze for a positive number of seconds is not simulated.
+ */
+function freezeCommand(member: ReplicaSetMember, request: WireRequest): Document {
+  const seconds: unknown = request.command['replSetFreeze'];
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds))
+    throw new CommandError(ServerErrorCode.TypeMismatch, "'replSetFreeze' must be a number of seconds");
+  if (member.role === 'PRIMARY') {
+    throw new CommandError(
+      ServerErrorCode.NotSecondary,
+      'cannot freeze node when primary or running for election. state: Primary',
+    );
+  }
+  if (seconds > 0) {
+    throw new CommandError(
+      ServerErrorCode.NotImplemented,
+      'the simulator does not support replSetFreeze for a positive number of seconds (use priorities, reconfigure() or elect())',
+    );
+  }
+  return { info: 'unfreezing', ok: 1 };
+}
+
+/** The member as change streams see it: the oplog it applied, up to the majority-committed point. */
+function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): ChangeStreamNode {
+  const replication = set.replication;
+  return {
+    kind: 'replica-set member',
+    engine: set.engine,
+    cursors: member.cursors,
+    progress: replication.progress,
+    oplog: replication.oplog,
+    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
+    appliedCount: () => member.applied,
+    readableStore: (request) => readableStore(member, request),
+    store: () => member.store,
+  };
 }
 
 function stepDownCommand(
@@ -201,6 +270,9 @@ async function write(
     const previous = previousReply(member.txns, retryable);
     if (previous) return previous;
   }
+  const inTransaction = request.command['autocommit'] !== undefined;
+  const failure = retryable && !inTransaction ? member.server.failPoints.onPrimaryTransactionalWrite() : null;
+  failure?.beforeCommit();
   const result = await writeOutsideTransactions(
     member.transactions,
     request,
@@ -209,7 +281,8 @@ async function write(
       assertWritablePrimary(member, receivedEpoch, receivedAsPrimary);
       return member.store;
     },
-    execute,
+    // The oplog records what each replace and delete replaced (change streams' pre-images).
+    (store, apply) => execute(store, (op) => apply(withPreImage(store, op))),
   );
   if (!result.ok) {
     if (result.ops.length > 0) replication.append(member, result.ops, null);
@@ -224,6 +297,7 @@ async function write(
   } else if (ops.length > 0 || retryable) {
     replication.append(member, ops, retryable ? { ...retryable, reply } : null);
   }
+  failure?.afterCommit();
   const writeConcernError = await replication.awaitWriteConcern(
     member,
     request,

@@ -11,7 +11,8 @@ import { isPlainDocument } from './query-engine.js';
 import type { OpTime, ReplicaSetMember } from './replica-set-member.js';
 import { ServerErrorCode } from './server-errors.js';
 import type { ReplicationEvent } from './simulated-deployment.js';
-import { WaitAbortedError, type TimerRegistry } from './timer-registry.js';
+import { ProgressSignal } from './progress-signal.js';
+import type { TimerRegistry } from './timer-registry.js';
 import type { WireRequest } from './wire-server.js';
 
 /** What replication needs to know about the set it runs in. */
@@ -29,11 +30,13 @@ export class ReplicaSetReplication {
   /** The set's oplog; `member.applied` counts its applied prefix. */
   readonly oplog: OplogEntry[] = [];
   readonly clusterClock = new ClusterClock();
-  #waiters = new Set<() => void>();
+  /** Notified when the oplog grows, a secondary applies entries or a role changes. */
+  readonly progress: ProgressSignal;
   #host: ReplicationHost;
 
   constructor(host: ReplicationHost) {
     this.#host = host;
+    this.progress = new ProgressSignal(host.timers);
   }
 
   /** The set's first oplog entry (replSetInitiate), applied by every data-bearing member. */
@@ -136,17 +139,25 @@ export class ReplicaSetReplication {
     }
   }
 
-  /** The newest entry a majority of votes' data-bearing members has applied. */
-  majorityPoint(): { opTime: OpTime; wall: Date } | null {
+  /**
+   * How many oplog entries a majority of votes' data-bearing members has applied (majority-committed).
+   * A member that must resync holds a history the oplog no longer has: it counts for nothing.
+   */
+  majorityCount(): number {
     const needed = Math.floor(this.totalVotes() / 2) + 1;
     const applied = this.#host
       .members()
-      .filter((m) => m.dataBearing && m.config.votes === 1)
+      .filter((m) => m.dataBearing && m.config.votes === 1 && !m.needsResync)
       .map((m) => m.applied)
       .sort((a, b) => b - a);
-    const count = applied[needed - 1];
-    if (count === undefined || count === 0) return null;
-    const entry = this.oplog[Math.min(count, this.oplog.length) - 1];
+    return Math.min(applied[needed - 1] ?? 0, this.oplog.length);
+  }
+
+  /** The newest entry a majority of votes' data-bearing members has applied. */
+  majorityPoint(): { opTime: OpTime; wall: Date } | null {
+    const count = this.majorityCount();
+    if (count === 0) return null;
+    const entry = this.oplog[count - 1];
     return entry ? { opTime: { ts: entry.ts, t: entry.term }, wall: entry.wall } : null;
   }
 
@@ -154,11 +165,9 @@ export class ReplicaSetReplication {
     return this.#host.members().reduce((sum, m) => sum + m.config.votes, 0);
   }
 
-  /** Wakes every write-concern wait (replication progressed, or a role changed). */
+  /** Wakes every write-concern wait and awaiting change stream (replication progressed, or a role changed). */
   notifyProgress(): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
+    this.progress.notify();
   }
 
   /** Waits for the request's write concern; returns a writeConcernError document, or null when satisfied. */
@@ -198,7 +207,9 @@ export class ReplicaSetReplication {
     for (;;) {
       const acknowledged = this.#host
         .members()
-        .filter((m) => m.dataBearing && (!voters || m.config.votes === 1) && m.applied >= index).length;
+        .filter(
+          (m) => m.dataBearing && !m.needsResync && (!voters || m.config.votes === 1) && m.applied >= index,
+        ).length;
       if (acknowledged >= needed) return null;
       if (primary.role !== 'PRIMARY' || primary.roleEpoch !== epoch) {
         return {
@@ -207,7 +218,7 @@ export class ReplicaSetReplication {
           errmsg: 'Primary stepped down while waiting for replication',
         };
       }
-      if (!(await this.#progress(deadline, request.signal))) {
+      if (!(await this.progress.wait(deadline, request.signal))) {
         return {
           code: 64,
           codeName: 'WriteConcernFailed',
@@ -216,29 +227,5 @@ export class ReplicaSetReplication {
         };
       }
     }
-  }
-
-  /** Resolves at the next replication progress or role change; false when `deadline` passed first. */
-  #progress(deadline: number | null, signal: AbortSignal): Promise<boolean> {
-    const timers = this.#host.timers;
-    if (timers.closed || signal.aborted) return Promise.reject(new WaitAbortedError('wait aborted'));
-    return new Promise((resolve, reject) => {
-      let cancel = (): void => undefined;
-      const done = (value: boolean | Error): void => {
-        this.#waiters.delete(wake);
-        cancel();
-        forget();
-        signal.removeEventListener('abort', onAbort);
-        if (value instanceof Error) reject(value);
-        else resolve(value);
-      };
-      const wake = (): void => done(true);
-      const onAbort = (): void => done(new WaitAbortedError('wait aborted'));
-      let forget = (): void => undefined;
-      this.#waiters.add(wake);
-      if (deadline !== null) cancel = timers.setTimeout(() => done(false), deadline - Date.now());
-      forget = timers.onClose(onAbort);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }

@@ -15,6 +15,7 @@ export const ServerErrorCode = {
   NamespaceNotFound: 26,
   IndexNotFound: 27,
   CursorNotFound: 43,
+  NoMatchingDocument: 47,
   NamespaceExists: 48,
   MaxTimeMSExpired: 50,
   DollarPrefixedFieldName: 52,
@@ -23,14 +24,19 @@ export const ServerErrorCode = {
   ImmutableField: 66,
   CannotCreateIndex: 67,
   InvalidOptions: 72,
+  FailPointSetFailed: 74,
   InvalidNamespace: 73,
   NoReplicationEnabled: 76,
+  NotSecondary: 135,
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   WriteConflict: 112,
   ConflictingOperationInProgress: 117,
   ShutdownInProgress: 91,
   DocumentValidationFailure: 121,
+  ViewDepthLimitExceeded: 149,
+  CommandNotSupportedOnView: 166,
+  OptionNotSupportedOnView: 167,
   InvalidIndexSpecificationOption: 197,
   PrimarySteppedDown: 189,
   TransactionTooOld: 225,
@@ -38,8 +44,11 @@ export const ServerErrorCode = {
   NotImplemented: 238,
   NoSuchTransaction: 251,
   TransactionCommitted: 256,
+  InvalidResumeToken: 260,
   ExceededTimeLimit: 262,
   OperationNotSupportedInTransaction: 263,
+  ChangeStreamFatalError: 280,
+  ChangeStreamHistoryLost: 286,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
   MergeStageNoMatchingDocument: 13113,
@@ -54,6 +63,28 @@ const codeNames = new Map<number, string>(
   Object.entries(ServerErrorCode).map(([name, code]) => [code, name]),
 );
 codeNames.set(ServerErrorCode.MissingDollarDb, 'Location40571');
+// Codes the simulator never raises by itself but a fail point may inject: mongod's names for them.
+for (const [code, name] of [
+  [6, 'HostUnreachable'],
+  [7, 'HostNotFound'],
+  [8, 'UnknownError'],
+  [11, 'UserNotFound'],
+  [18, 'AuthenticationFailed'],
+  [24, 'LockTimeout'],
+  [63, 'StaleShardVersion'],
+  [89, 'NetworkTimeout'],
+  [133, 'FailedToSatisfyReadPreference'],
+  [134, 'ReadConcernMajorityNotAvailableYet'],
+  [150, 'StaleEpoch'],
+  [216, 'ElectionInProgress'],
+  [234, 'RetryChangeStream'],
+  [246, 'SnapshotUnavailable'],
+  [9001, 'SocketException'],
+  [11600, 'InterruptedAtShutdown'],
+  [11601, 'Interrupted'],
+] as const) {
+  if (!codeNames.has(code)) codeNames.set(code, name);
+}
 
 /**
  * Codes mongod labels `RetryableWriteError` when the failed command was a retryable write
@@ -67,6 +98,11 @@ const RETRYABLE_WRITE_CODES: ReadonlySet<number> = new Set([
 export class CommandError extends Error {
   override name = 'CommandError';
   readonly codeName: string;
+  /**
+   * Labels that replace whatever the server would add (a failCommand fail point's `errorLabels`);
+   * `[]` means none. Null: the server's own labels (error-labels.ts).
+   */
+  labelsOverride: readonly string[] | null = null;
   constructor(
     readonly code: number,
     message: string,
@@ -76,7 +112,10 @@ export class CommandError extends Error {
     this.codeName = codeNames.get(code) ?? `Location${code}`;
   }
 
-  /** The `ok: 0` reply (labels are added on the way out: see error-labels.ts). */
+  /**
+   * The `ok: 0` reply (labels are added on the way out: see error-labels.ts, which keeps labels a
+   * reply already has, such as a fail point's).
+   */
   toReply(): Document {
     return {
       ok: 0,
@@ -84,8 +123,17 @@ export class CommandError extends Error {
       code: this.code,
       codeName: this.codeName,
       ...this.extra,
+      ...(this.labelsOverride === null ? {} : { errorLabels: [...this.labelsOverride] }),
     };
   }
+}
+
+/**
+ * Thrown by a handler that must close its connection without replying, as mongod ends a session
+ * (a fail point's `closeConnection` acting inside a command).
+ */
+export class CloseConnectionError extends Error {
+  override name = 'CloseConnectionError';
 }
 
 /** True when a reply's code is one a retryable write may be retried after. */

@@ -6,6 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
+import { ruleFromOptions, type FailCommandOptions } from './fail-command.js';
+import { ActiveFailPoint, type FailCommandHandle, type FailPointEvent } from './fail-points.js';
 import type { FaultEvent, FaultHandle, FaultSpec } from './faults.js';
 import { TimerRegistry } from './timer-registry.js';
 import { TlsTerminator, type SimulatedTlsOptions } from './tls-terminator.js';
@@ -71,6 +73,8 @@ export interface SimulatorEventMap {
   connectionOpened: [ConnectionEvent];
   connectionClosed: [ConnectionEvent];
   fault: [FaultEvent];
+  /** A fail point acted on a command (emitted before it blocks, closes or fails it). */
+  failPoint: [FailPointEvent];
   serverKilled: [ServerEvent];
   serverRestarted: [ServerEvent];
   serverPartitioned: [ServerEvent];
@@ -112,6 +116,8 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   protected readonly timers = new TimerRegistry();
   protected readonly servers = new Map<Address, WireServer>();
   #closing: Promise<void> | null = null;
+  /** Fail points set with failCommand(), turned off by close(). */
+  #failPoints = new Set<ActiveFailPoint>();
   #kind: string;
   #tls: TlsTerminator | null;
 
@@ -188,6 +194,23 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   /** Injects a fault on one server; see FaultSpec. */
   fault(address: Address, spec: FaultSpec): FaultHandle {
     return this.server(address).addFault(spec);
+  }
+
+  /**
+   * Sets a `failCommand` fail point, as `configureFailPoint` does on mongod: matching commands are
+   * held (`blockMS`), then their connection is closed, or they fail with `errorCode` without
+   * running, or they run and get a `writeConcernError`. On `address` only, or on every server of
+   * the deployment (one shared `times` count) when absent. The returned handle turns it off.
+   * @throws TypeError naming the first bad option.
+   */
+  failCommand(options: FailCommandOptions, address?: Address): FailCommandHandle {
+    const servers = address === undefined ? [...this.servers.values()] : [this.server(address)];
+    this.assertOpen();
+    const { rule, mode } = ruleFromOptions(options);
+    const failPoint = new ActiveFailPoint(address ?? null, rule, mode);
+    for (const server of servers) server.failPoints.add(failPoint);
+    this.#failPoints.add(failPoint);
+    return failPoint;
   }
 
   /** Removes every fault of one server, or of all servers. */
@@ -271,6 +294,8 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.beforeClose();
+      for (const failPoint of this.#failPoints) failPoint.off();
+      this.#failPoints.clear();
       this.timers.close();
       await Promise.all([...this.servers.values()].map((server) => server.close()));
       // A listener's handle finishes closing in the loop's close phase, after its 'close' event:
@@ -364,6 +389,9 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
         return;
       case 'fault':
         this.notify('fault', event.fault);
+        return;
+      case 'failPoint':
+        this.notify('failPoint', event.event);
         return;
     }
   }

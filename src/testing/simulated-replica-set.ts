@@ -12,7 +12,7 @@
 import type { Address } from '../description/types.js';
 import { WaspnestError } from '../errors.js';
 import { basicQueryEngine, loadQueryEngine, type QueryEngine } from './query-engine.js';
-import { handleMemberRequest, type MemberCommandContext } from './replica-set-commands.js';
+import { handleMemberRequest, memberErrorReply, type MemberCommandContext } from './replica-set-commands.js';
 import { ReplicaSetElections, versionEvent } from './replica-set-elections.js';
 import {
   ReplicaSetMember,
@@ -62,8 +62,11 @@ export interface SimulatedReplicaSetOptions {
   /** Default latency of every member, in ms; default 0. */
   readonly latencyMS?: number;
   /**
-   * Query engine for CRUD: 'auto' (default) uses the `mingo` package when installed and a basic
-   * engine (top-level equality filters, $set/$inc/$unset) otherwise; 'basic' forces the latter.
+   * Query engine for CRUD: 'auto' (default) uses the `mingo` package (an optional peer
+   * dependency of waspnest: `npm install --save-dev mingo`) when installed, and otherwise a basic
+   * engine (empty filters, top-level equality, replacement updates, top-level $set/$inc/$unset,
+   * countDocuments) that rejects anything else with an error naming the package; 'basic' forces
+   * the basic engine. See "Install" in docs/testing-failover.md.
    */
   readonly queryEngine?: 'auto' | 'basic';
   /**
@@ -459,6 +462,8 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
           if (!member) throw new WaitAbortedError('member not ready');
           return handleMemberRequest(this.#commands, member, request);
         },
+        errorReply: (request, error) =>
+          member ? memberErrorReply(this.#commands, member, request, error) : error.toReply(),
       },
       options.port ?? 0,
     );

@@ -41,7 +41,7 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
       throw new TypeError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
     const cluster = new SimulatedShardedCluster(options);
-    const data = new SharedData(new ClusterClock());
+    const data = new SharedData(new ClusterClock(), cluster.timers);
     try {
       const nodes = await Promise.all(
         Array.from({ length: count }, async (_, index) => {

@@ -32,7 +32,12 @@ export class SimulatedStandalone extends SimulatedDeployment {
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
     const standalone = new SimulatedStandalone(options);
     try {
-      const node = new SingleCopyNode('standalone', new SharedData(null), engine, standalone.timers);
+      const node = new SingleCopyNode(
+        'standalone',
+        new SharedData(null, standalone.timers),
+        engine,
+        standalone.timers,
+      );
       const server = standalone.createServer(node, options.port ?? 0);
       node.server = server;
       server.latencyMS = latency;

@@ -5,13 +5,24 @@
  */
 import type { Document } from 'bson';
 import { basicCommand } from './basic-commands.js';
+import { changeStreamCommand, type ChangeStreamNode } from './change-streams.js';
 import type { ClusterClock } from './cluster-clock.js';
 import { CursorRegistry } from './cursor-registry.js';
 import { crudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import { DocumentStore } from './document-store.js';
 import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
-import { previousReply, retryableWriteOf, sessionKeyOf, txnNumberOf, type TxnTable } from './oplog.js';
+import {
+  committedTransactionFields,
+  previousReply,
+  retryableWriteOf,
+  sessionKeyOf,
+  txnNumberOf,
+  withPreImage,
+  type OplogEntry,
+  type TxnTable,
+} from './oplog.js';
+import { ProgressSignal } from './progress-signal.js';
 import type { QueryEngine } from './query-engine.js';
 import { commonHelloFields, helloLimits } from './server-constants.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
@@ -26,7 +37,10 @@ import {
 } from './transactions.js';
 import type { WireRequest, WireRequestHandler, WireServer } from './wire-server.js';
 
-/** The one copy of the data, and the retryable-write records, shared by a deployment's servers. */
+/**
+ * The one copy of the data, the retryable-write records, open transactions and, behind mongos
+ * routers, the oplog that change streams read, shared by a deployment's servers.
+ */
 export class SharedData {
   readonly store = new DocumentStore();
   readonly txns: TxnTable = new Map();
@@ -35,8 +49,16 @@ export class SharedData {
    * at once: each belongs to the router it started on, which alone can continue or commit it.
    */
   readonly transactions = new TransactionCatalog(() => this.store);
+  /** Every write's ops (mongos only: a standalone has no oplog). */
+  readonly oplog: OplogEntry[] = [];
+  readonly progress: ProgressSignal;
   /** Timestamps of writes (mongos replies' operationTime); null for a standalone. */
-  constructor(readonly clock: ClusterClock | null) {}
+  constructor(
+    readonly clock: ClusterClock | null,
+    timers: TimerRegistry,
+  ) {
+    this.progress = new ProgressSignal(timers);
+  }
 }
 
 export class SingleCopyNode implements WireRequestHandler {
@@ -75,9 +97,17 @@ export class SingleCopyNode implements WireRequestHandler {
       reply = await this.#dispatch(request);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      reply = error.toReply();
+      return this.errorReply(request, error);
     }
-    reply = withErrorLabels(request.commandName, request.command, reply);
+    return this.#withClusterTime(withErrorLabels(request.commandName, request.command, reply));
+  }
+
+  /** An error reply as this server shapes it: labels and cluster time. */
+  errorReply(request: WireRequest, error: CommandError): Document {
+    return this.#withClusterTime(withErrorLabels(request.commandName, request.command, error.toReply()));
+  }
+
+  #withClusterTime(reply: Document): Document {
     const clock = this.data.clock;
     if (!clock) return reply;
     return {
@@ -129,9 +159,26 @@ export class SingleCopyNode implements WireRequestHandler {
       request,
     );
     if (transaction) return this.#routed(await transaction);
+    const stream = changeStreamCommand(this.#changeStreamNode(), request);
+    if (stream) return stream;
     const crud = crudCommand(node, request);
     if (crud) return crud;
     throw new CommandError(ServerErrorCode.CommandNotFound, `no such command: '${name}'`);
+  }
+
+  #changeStreamNode(): ChangeStreamNode {
+    const data = this.data;
+    return {
+      kind: this.kind,
+      engine: this.engine,
+      cursors: this.cursors,
+      progress: data.progress,
+      oplog: data.oplog,
+      visibleCount: () => data.oplog.length,
+      appliedCount: () => data.oplog.length,
+      readableStore: () => data.store,
+      store: () => data.store,
+    };
   }
 
   #assertSessionsAllowed(): void {
@@ -163,9 +210,19 @@ export class SingleCopyNode implements WireRequestHandler {
       request,
       this.timers,
       () => this.data.store,
-      execute,
+      // The oplog records what each replace and delete replaced (change streams' pre-images).
+      (store, apply) => execute(store, (op) => apply(withPreImage(store, op))),
     );
-    if (this.data.clock && result.ops.length > 0) this.#lastOpTime = this.data.clock.tick();
+    const { clock, oplog } = this.data;
+    if (clock && result.ops.length > 0) {
+      this.#lastOpTime = clock.tick();
+      const committed =
+        result.ok && request.commandName === 'commitTransaction'
+          ? committedTransactionFields(request.command, result.reply)
+          : { txn: null };
+      oplog.push({ ts: this.#lastOpTime, term: 1, wall: new Date(), ops: result.ops, ...committed });
+      this.data.progress.notify();
+    }
     if (!result.ok) throw result.error;
     const reply = result.reply;
     if (retryable) this.data.txns.set(retryable.sessionKey, { txnNumber: retryable.txnNumber, reply });

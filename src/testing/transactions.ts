@@ -21,6 +21,7 @@ import { Binary, type Document } from 'bson';
 import type { CursorRegistry } from './cursor-registry.js';
 import { crudCommand, type ApplyOp, type DataNode } from './crud-commands.js';
 import { namespaceString, type DocumentStore, type Namespace, type StoreOp } from './document-store.js';
+import { uniqueIndexKeys } from './indexes.js';
 import { sessionKeyOf, txnNumberOf, type TxnTable } from './oplog.js';
 import { isPlainDocument, valueKey, type QueryEngine } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
@@ -316,22 +317,23 @@ export class TransactionCatalog {
     return transaction;
   }
 
-  /** Decides a commitTransaction: commit the open transaction, or succeed again for a committed one. */
+  /**
+   * Decides a commitTransaction: commit the open transaction, or succeed again for a committed
+   * one. A committed transaction is known to every router (a router that did not run it recovers
+   * the decision with the recovery token); an open one only to its own router.
+   */
   commitDecision(request: WireRequest, records: TxnTable, owner?: string): CommitDecision {
     const fields = this.#commitOrAbortFields(request);
     const latest = this.#latestNumber(fields.sessionKey, records);
     this.#checkNotTooOld(fields, latest);
     const previous = this.#latest.get(fields.sessionKey);
     const record = records.get(fields.sessionKey);
-    if (
-      previous?.txnNumber !== fields.txnNumber &&
-      record?.txnNumber === fields.txnNumber &&
-      record.committedTransaction === true
-    ) {
-      return { kind: 'alreadyCommitted' };
-    }
-    const transaction = this.#known(fields, previous, owner);
-    return transaction.state === 'committed' ? { kind: 'alreadyCommitted' } : { kind: 'commit', transaction };
+    const committed =
+      previous?.txnNumber === fields.txnNumber
+        ? previous.state === 'committed'
+        : record?.txnNumber === fields.txnNumber && record.committedTransaction === true;
+    if (committed) return { kind: 'alreadyCommitted' };
+    return { kind: 'commit', transaction: this.#known(fields, previous, owner) };
   }
 
   /** Runs abortTransaction. */
@@ -563,8 +565,9 @@ export function transactionCommand(
 ): Promise<Document> | undefined {
   const name = request.commandName;
   const commitOrAbort = name === 'commitTransaction' || name === 'abortTransaction';
-  if (!commitOrAbort && request.command['autocommit'] === undefined) {
-    server.catalog.retryableWriteStarts(request.command);
+  const command = request.command;
+  if (!commitOrAbort && command['autocommit'] === undefined && command['startTransaction'] === undefined) {
+    server.catalog.retryableWriteStarts(command);
     return undefined;
   }
   return Promise.resolve().then(async () => {
@@ -600,11 +603,41 @@ async function commit(server: TransactionServer, request: WireRequest): Promise<
     return writeConcernError ? { ok: 1, writeConcernError } : { ok: 1 };
   }
   const transaction = decision.transaction;
+  if (breaksUniqueIndex(transaction, server.engine)) {
+    server.catalog.finish(transaction, 'aborted');
+    throw writeConflict();
+  }
   return server.node.write(request, (_store, apply) => {
     server.catalog.finish(transaction, 'committed');
     for (const op of transaction.ops) apply(op);
     return { ok: 1 };
   });
+}
+
+/**
+ * True when committing would break a unique index: a value the transaction writes was taken,
+ * after its snapshot, by a document it did not write (a plain write, another transaction's
+ * commit). The transaction's own snapshot checks could not see it; mongod reports a write conflict.
+ */
+function breaksUniqueIndex(transaction: OpenTransaction, engine: QueryEngine): boolean {
+  const committed = transaction.catalog.committed();
+  const checked = new Set<string>();
+  for (const op of transaction.ops) {
+    if (op.op !== 'insert' && op.op !== 'replace') continue;
+    const id: unknown = op.document['_id'];
+    const written = documentKey(op.ns, id);
+    if (checked.has(written)) continue;
+    checked.add(written);
+    const final = transaction.view.findById(op.ns, id);
+    if (!final) continue;
+    const keys = new Set(uniqueIndexKeys(transaction.view, engine, op.ns, final));
+    if (keys.size === 0) continue;
+    for (const other of committed.documents(op.ns)) {
+      if (transaction.held.has(documentKey(op.ns, other['_id']))) continue;
+      if (uniqueIndexKeys(transaction.view, engine, op.ns, other).some((key) => keys.has(key))) return true;
+    }
+  }
+  return false;
 }
 
 /** Runs `statement` in `transaction`; a failed statement aborts the transaction, as in mongod. */

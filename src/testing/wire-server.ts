@@ -34,7 +34,11 @@ import {
   type FaultEvent,
   type FaultSpec,
 } from './faults.js';
-import { CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
+import { withErrorLabels } from './error-labels.js';
+import { FAIL_COMMAND_MESSAGE } from './fail-command.js';
+import { FailPointTable, type ActiveFailPoint, type FailPointEvent } from './fail-points.js';
+import { withServerTime } from './server-time.js';
+import { CloseConnectionError, CommandError, internalErrorReply, ServerErrorCode } from './server-errors.js';
 import { WaitAbortedError, type TimerRegistry } from './timer-registry.js';
 import type { TlsTerminator } from './tls-terminator.js';
 
@@ -52,6 +56,8 @@ export interface WireRequest {
   readonly command: Document;
   /** Arrived as a legacy OP_QUERY. */
   readonly legacy: boolean;
+  /** The `client.application.name` the connection's handshake gave, if any. */
+  readonly appName: string | null;
   /** The client set exhaustAllowed: an awaitable hello may be streamed. */
   readonly exhaustAllowed: boolean;
   /** Each reply of a streaming hello after the first is produced by a re-run with `streamed: true`. */
@@ -65,6 +71,11 @@ export interface WireRequest {
 export interface WireRequestHandler {
   /** The reply document; throw CommandError for `ok: 0`. A WaitAbortedError means "no reply". */
   handle(request: WireRequest): Promise<Document>;
+  /**
+   * The reply for an error raised before the command reached `handle` (a fail point): the
+   * server's labels, topologyVersion and cluster time, as for its own errors. Default: the bare error.
+   */
+  errorReply?(request: WireRequest, error: CommandError): Document;
 }
 
 export type WireServerEvent =
@@ -78,7 +89,8 @@ export type WireServerEvent =
     }
   | { readonly type: 'connectionOpened'; readonly address: Address; readonly connectionId: number }
   | { readonly type: 'connectionClosed'; readonly address: Address; readonly connectionId: number }
-  | { readonly type: 'fault'; readonly fault: FaultEvent };
+  | { readonly type: 'fault'; readonly fault: FaultEvent }
+  | { readonly type: 'failPoint'; readonly event: FailPointEvent };
 
 export interface WireServerOptions {
   readonly handler: WireRequestHandler;
@@ -99,6 +111,8 @@ interface ServerConnection {
   readonly reader: FrameReader;
   readonly abort: AbortController;
   readonly closed: Promise<void>;
+  /** The handshake's `client.application.name` (fail points can target it). */
+  appName: string | null;
 }
 
 let nextReplyId = 1;
@@ -114,6 +128,8 @@ export class WireServer {
   /** Accept connections and read requests, but never answer. */
   partitioned = false;
   readonly faults = new FaultTable();
+  /** The fail points that see every command before the handler does. */
+  readonly failPoints = new FailPointTable(() => this.address);
 
   #handler: WireRequestHandler;
   #timers: TimerRegistry;
@@ -168,6 +184,7 @@ export class WireServer {
    */
   async kill(options: { reset?: boolean } = {}): Promise<void> {
     this.#up = false;
+    this.failPoints.processDied();
     this.#stopListening();
     const closing = [...this.#connections].map((connection) => {
       connection.abort.abort();
@@ -181,6 +198,7 @@ export class WireServer {
   /** Closes everything for good; idempotent. */
   async close(): Promise<void> {
     this.faults.clear();
+    this.failPoints.clear();
     this.#refusals.clear();
     this.#up = false;
     this.#stopListening();
@@ -302,6 +320,7 @@ export class WireServer {
       reader: new FrameReader({ maxMessageSizeBytes: SIMULATED_MAX_MESSAGE_SIZE_BYTES }),
       abort: new AbortController(),
       closed: new Promise((resolve) => (markClosed = resolve)),
+      appName: null,
     };
     this.#connections.add(connection);
     socket.setNoDelay(true);
@@ -363,6 +382,8 @@ export class WireServer {
 
   async #serve(connection: ServerConnection, message: OpMsg | OpQuery): Promise<void> {
     const parsed = parseRequest(message);
+    if (connection.appName === null && isHelloCommand(parsed.commandName))
+      connection.appName = handshakeAppName(parsed.command);
     this.#counts.set(parsed.commandName, (this.#counts.get(parsed.commandName) ?? 0) + 1);
     const exhaustAllowed = message.kind === 'msg' && (message.flags & OpMsgFlags.exhaustAllowed) !== 0;
     this.#emit({
@@ -381,6 +402,7 @@ export class WireServer {
       db: parsed.db,
       command: parsed.command,
       legacy: message.kind === 'query',
+      appName: connection.appName,
       exhaustAllowed,
       streamed: false,
       signal: connection.abort.signal,
@@ -388,7 +410,7 @@ export class WireServer {
     };
     let responseTo = message.requestId;
     for (;;) {
-      const document = parsed.error ? parsed.error.toReply() : await this.#run(request);
+      const document = parsed.error ? parsed.error.toReply() : await this.#run(connection, request);
       if (document === null || noReply || this.partitioned || connection.abort.signal.aborted) return;
       const stream = request.exhaustAllowed && isStreamable(request.command, document);
       const sent = await this.#reply(connection, request, document, responseTo, stream);
@@ -402,15 +424,77 @@ export class WireServer {
     }
   }
 
-  /** Runs the handler; null when no reply must be sent (the wait was aborted). */
-  async #run(request: WireRequest): Promise<Document | null> {
+  /**
+   * Runs the command through the fail points, then the handler; null when no reply must be sent
+   * (the wait was aborted, or a fail point closed the connection).
+   */
+  async #run(connection: ServerConnection, request: WireRequest): Promise<Document | null> {
     try {
-      return await this.#handler.handle(request);
+      if (request.commandName === 'configureFailPoint') return this.failPoints.configure(request);
+      const failPoint = this.failPoints.evaluate(request);
+      if (failPoint) return await this.#runFailed(connection, request, failPoint);
+      return await this.#handle(request);
     } catch (error) {
       if (error instanceof WaitAbortedError || request.signal.aborted) return null;
       if (error instanceof CommandError) return error.toReply();
+      if (error instanceof CloseConnectionError) {
+        hangUp(connection);
+        return null;
+      }
       return internalErrorReply(error);
     }
+  }
+
+  /** A command a fail point acts on: held, then its connection closed, an error, or run with a write concern error. */
+  async #runFailed(
+    connection: ServerConnection,
+    request: WireRequest,
+    failPoint: ActiveFailPoint,
+  ): Promise<Document | null> {
+    const rule = failPoint.rule;
+    const event: FailPointEvent = {
+      address: this.address,
+      connectionId: connection.id,
+      commandName: request.commandName,
+      blockMS: rule.blockMS,
+      closeConnection: rule.closeConnection,
+      errorCode: rule.errorCode,
+      writeConcernError: rule.writeConcernError !== null,
+    };
+    failPoint.acted(event);
+    this.#emit({ type: 'failPoint', event });
+    if (rule.blockMS > 0) await this.#timers.delay(rule.blockMS, request.signal);
+    if (rule.closeConnection) {
+      hangUp(connection);
+      return null;
+    }
+    if (rule.errorCode !== null) {
+      await request.latency();
+      const error = new CommandError(rule.errorCode, FAIL_COMMAND_MESSAGE);
+      error.labelsOverride = rule.errorLabels;
+      return withoutEmptyLabels(this.#errorReply(request, error));
+    }
+    const reply = await this.#handle(request);
+    const writeConcernError = rule.writeConcernError;
+    if (writeConcernError === null || reply['ok'] !== 1) return reply;
+    let result: Document = { ...reply, writeConcernError: { ...writeConcernError } };
+    if (rule.errorLabels === null) result = withErrorLabels(request.commandName, request.command, result);
+    else result['errorLabels'] = [...rule.errorLabels];
+    // A not-primary code carries the server's topologyVersion here too, as in an error reply.
+    const probe = this.#errorReply(request, new CommandError(Number(writeConcernError['code']), ''));
+    if (probe['topologyVersion'] !== undefined) result['topologyVersion'] = probe['topologyVersion'];
+    return withoutEmptyLabels(result);
+  }
+
+  /** Runs the handler, then holds the reply for the server time the command spent (a $where's sleep). */
+  async #handle(request: WireRequest): Promise<Document> {
+    const { value, spentMS } = await withServerTime(() => this.#handler.handle(request));
+    if (spentMS > 0) await this.#timers.delay(spentMS, request.signal);
+    return value;
+  }
+
+  #errorReply(request: WireRequest, error: CommandError): Document {
+    return this.#handler.errorReply?.(request, error) ?? error.toReply();
   }
 
   /** Writes one reply, through any fault in force. Returns its requestId, or null when nothing was sent. */
@@ -476,6 +560,14 @@ export class WireServer {
   }
 }
 
+/** A fail point's `errorLabels: []` means no labels: mongod then sends no `errorLabels` field. */
+function withoutEmptyLabels(reply: Document): Document {
+  const labels: unknown = reply['errorLabels'];
+  if (!Array.isArray(labels) || labels.length > 0) return reply;
+  const { errorLabels: _none, ...rest } = reply;
+  return rest;
+}
+
 /** Closes a connection (FIN); over TLS, the TLS socket first, so that it ends cleanly. */
 function hangUp(connection: ServerConnection): void {
   (connection.stream ?? connection.tcp).destroy();
@@ -501,6 +593,16 @@ function isStreamable(command: Document, reply: Document): boolean {
     reply['ok'] === 1 &&
     reply['topologyVersion'] != null
   );
+}
+
+/** The application name a handshake hello carries (`client.application.name`), or null. */
+function handshakeAppName(command: Document): string | null {
+  const client: unknown = command['client'];
+  if (client === null || typeof client !== 'object') return null;
+  const application: unknown = (client as Document)['application'];
+  if (application === null || typeof application !== 'object') return null;
+  const name: unknown = (application as Document)['name'];
+  return typeof name === 'string' ? name : null;
 }
 
 function firstKey(document: Document): string {

@@ -19,6 +19,7 @@ import {
   type QueryEngine,
 } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { refuseView } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
 /** The fields an upsert copies from its query: equalities (and `$eq`), also under `$and`. */
@@ -67,6 +68,13 @@ export function upsertDocument(
   return idFirst({ _id: updated['_id'] ?? new ObjectId(), ...updated });
 }
 
+/** The `update` a replace op records: the client's update, unless it was a replacement document. */
+export function updateField(update: Document | readonly Document[]): {
+  update?: Document | readonly Document[];
+} {
+  return Array.isArray(update) || isOperatorDocument(update as Document) ? { update } : {};
+}
+
 export function arrayFiltersOf(statement: Document): Document[] | undefined {
   const value: unknown = statement['arrayFilters'];
   if (value === undefined || value === null) return undefined;
@@ -103,6 +111,7 @@ export function runUpdateStatement(
   const sort = optionalDocument(statement, 'sort');
   if (sort && multi)
     throw new CommandError(ServerErrorCode.FailedToParse, 'Cannot specify sort with multi=true');
+  refuseView(store, ns);
   checkHint(store, ns, statement['hint']);
   const context = queryContext(node, request, store, statement['collation']);
   const constants = optionalDocument(statement, 'c');
@@ -120,7 +129,7 @@ export function runUpdateStatement(
   for (const target of targets) {
     const updated = node.engine.update(target, update, { ...updateContext, arrayFilters, inserting: false });
     if (valueKey(updated) !== valueKey(target)) {
-      apply({ op: 'replace', ns, document: updated });
+      apply({ op: 'replace', ns, document: updated, ...updateField(update) });
       modified++;
     }
   }
@@ -146,6 +155,7 @@ export function runDeleteStatement(
   const limit = multi === undefined ? (numberArg(statement, 'limit') ?? 0) : multi ? 0 : 1;
   if (limit !== 0 && limit !== 1)
     throw new CommandError(ServerErrorCode.BadValue, 'the limit field in delete objects must be 0 or 1');
+  refuseView(store, ns);
   checkHint(store, ns, statement['hint']);
   const context = queryContext(node, request, store, statement['collation']);
   let n = 0;

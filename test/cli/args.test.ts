@@ -70,7 +70,13 @@ describe('parseCliArgs', () => {
     [['watch', 'mongodb://a', '--members', '5'], /applies to demo/],
     [['watch', 'mongodb://a', '--mode', 'fast'], /--mode must be stream, poll or auto/],
     [['demo', '--color', 'pink'], /--color must be auto, always or never/],
-    [['demo', '--bogus'], /Unknown option '--bogus'/],
+    [['demo', '--bogus'], /^unknown option --bogus$/],
+    [['demo', '--durration', '5'], /^unknown option --durration; did you mean --duration\?$/],
+    [['demo', '-x'], /^unknown option -x$/],
+    [['demo', '--duration', '-1'], /^--duration must be a number of at least 0.1, got "-1"$/],
+    [['demo', '--duration'], /^--duration needs a value, as in --duration <s>$/],
+    [['demo', '--duration', '--json'], /^--duration needs a value/],
+    [['demo', '--json=yes'], /^--json takes no value$/],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);

@@ -13,7 +13,11 @@ describe('waspnest demo --duration (unattended)', () => {
     expect(stdout).toMatch(/kill: \S+ crashes/);
     expect(stdout).toMatch(/partition: \S+ is cut off/);
     const summary = stdout.slice(stdout.indexOf('waspnest demo: summary after'));
-    expect(summary).toMatch(/^waspnest demo: summary after 6\.\d s — 3 failover\(s\) detected\n/);
+    // The schedule makes three failovers within 6 s; the demo runs at least that long and waits
+    // until it has seen each, however slow the machine.
+    const header = /^waspnest demo: summary after (\d+\.\d) s — 3 failover\(s\) detected\n/.exec(summary);
+    expect(header, 'the summary header').not.toBeNull();
+    expect(Number(header?.[1])).toBeGreaterThanOrEqual(6);
     expect(summary).not.toContain('missed');
     expect(summary).toMatch(
       /failover #1 \(stepDown\): \S+ → \S+; new primary known [\d.]+ m?s after the election/,

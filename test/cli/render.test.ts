@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LiveView } from '../../src/cli/live-view.js';
+import type { LiveView, MemberRow } from '../../src/cli/live-view.js';
 import {
   formatDuration,
   formatFailover,
@@ -23,6 +23,7 @@ const view: LiveView = {
       isPrimary: false,
       roundTripTimeMS: null,
       lastHeartbeatAgeMS: 1200,
+      streaming: false,
       tags: { dc: 'east' },
       checks: 9,
       fault: 'killed',
@@ -34,6 +35,7 @@ const view: LiveView = {
       isPrimary: true,
       roundTripTimeMS: 0.42,
       lastHeartbeatAgeMS: 100,
+      streaming: false,
       tags: { dc: 'west' },
       checks: 12,
       fault: null,
@@ -113,6 +115,19 @@ describe('renderLiveView', () => {
     );
     expect(text).toContain('    1.0 s  stepDown 127.0.0.1:40001');
     expect(lines.at(-1)).toBe('Ctrl-C to quit');
+  });
+
+  it("says 'streaming' for a server that holds an awaitable hello, however long since its last reply", () => {
+    const [dead, primary] = view.members;
+    const streamingView = {
+      ...view,
+      members: [dead, { ...primary, lastHeartbeatAgeMS: 5700, streaming: true }] as MemberRow[],
+    };
+    const row = renderLiveView(streamingView, { color: false, width: null }).find((l) =>
+      l.includes('RSPrimary'),
+    );
+    expect(row).toMatch(/RSPrimary\s+0\.4 ms\s+streaming\s+12/);
+    expect(row).not.toContain('ago');
   });
 
   it('aligns the member columns', () => {
@@ -220,6 +235,22 @@ describe('renderSummary', () => {
       { color: false, width: null },
     );
     expect(lines.join('\n')).toContain('0 timed out · 3 ended by close · 1 other errors');
+  });
+
+  it('never cuts its lines to the terminal width (nothing redraws them)', () => {
+    const lines = renderSummary(
+      {
+        title: 'waspnest demo',
+        elapsedMS: 6000,
+        failovers: view.failovers,
+        missed: [],
+        checks: null,
+        calls: null,
+        members: [],
+      },
+      { color: false, width: 20 },
+    );
+    expect(lines[0]).toBe('waspnest demo: summary after 6.0 s — 1 failover(s) detected');
   });
 
   it('names missed elections', () => {

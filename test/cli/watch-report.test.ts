@@ -74,27 +74,30 @@ describe('unreachableReport', () => {
       ],
       ['127.0.0.1:1', failed('127.0.0.1:1', new NetworkError('ECONNREFUSED'), 'connect')],
     ]);
-    expect(unreachableReport('mongodb://a.invalid,127.0.0.1:1,127.0.0.1:2/', 2000, error, failures)).toEqual([
+    const timing = { timeoutMS: 2000, elapsedMS: 2003 };
+    expect(
+      unreachableReport('mongodb://a.invalid,127.0.0.1:1,127.0.0.1:2/', timing, error, failures),
+    ).toEqual([
       'waspnest: could not reach mongodb://a.invalid,127.0.0.1:1,127.0.0.1:2/ within 2.0 s',
       '  a.invalid:27017 (Unknown): DNS lookup failed: DnsError: cannot resolve host "a.invalid": ENOTFOUND',
       '  127.0.0.1:1 (Unknown): connect failed: NetworkError: ECONNREFUSED',
       '  127.0.0.1:2 (Unknown): no answer yet',
       '  topology Unknown; selection failed: allUnknown',
-      '  hint: a host name did not resolve; check its spelling and your DNS (see docs/faq.md)',
+      '  hint: a host name did not resolve; check its spelling and your DNS (see https://github.com/waspnest/waspnest/blob/main/docs/faq.md)',
     ]);
   });
 
-  it('reports an error that is not about servers (a failed SRV lookup) as it is', () => {
+  it('reports an error that is not about servers (a failed SRV lookup) as it is, after the time it took', () => {
     const lines = unreachableReport(
       'mongodb+srv://c.invalid/',
-      1000,
+      { timeoutMS: 3000, elapsedMS: 812 },
       new DnsError('SRV lookup failed', 'c.invalid'),
       new Map(),
     );
     expect(lines).toEqual([
-      'waspnest: could not reach mongodb+srv://c.invalid/ within 1.0 s',
+      'waspnest: could not reach mongodb+srv://c.invalid/ after 812 ms',
       '  DnsError: SRV lookup failed',
-      '  hint: a host name did not resolve; check its spelling and your DNS (see docs/faq.md)',
+      '  hint: a host name did not resolve; check its spelling and your DNS (see https://github.com/waspnest/waspnest/blob/main/docs/faq.md)',
     ]);
   });
 });

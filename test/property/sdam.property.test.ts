@@ -152,6 +152,33 @@ function malformedReply(regime: Regime) {
   );
 }
 
+/** Values of a type each checked field cannot have. */
+const wrongType: Record<string, fc.Arbitrary<unknown>> = {
+  hosts: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  setName: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string())),
+  setVersion: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer())),
+  electionId: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.integer())),
+  me: fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string())),
+  tags: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  maxWireVersion: fc.oneof(fc.string(), fc.boolean(), fc.array(fc.integer())),
+  lastWrite: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+  topologyVersion: fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+};
+
+function certainlyMalformedReply(regime: Regime): fc.Arbitrary<{ reply: unknown; field: string | null }> {
+  return fc.oneof(
+    fc
+      .oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer()))
+      .map((reply) => ({ reply, field: null })),
+    fc.tuple(helloReply(regime), fc.constantFrom(...Object.keys(wrongType))).chain(([reply, field]) =>
+      (wrongType[field] as fc.Arbitrary<unknown>).map((value) => ({
+        reply: { ...reply, [field]: value },
+        field,
+      })),
+    ),
+  );
+}
+
 type Step =
   | { kind: 'reply'; address: Address; reply: unknown }
   | { kind: 'failure'; address: Address; timeout: boolean }
@@ -273,6 +300,40 @@ function run(seeds: Address[], options: TopologyOptions, steps: Step[], regime: 
   }
 }
 
+/** The events between two snapshots say exactly which servers came, went and changed. */
+function checkEvents(previous: TopologyDescription, next: TopologyDescription): void {
+  let opened = 0;
+  let closed = 0;
+  let topologyChanged = 0;
+  for (const e of sdamEventsBetween(previous, next)) {
+    if (e.type === 'serverOpening') {
+      assert.ok(
+        !previous.servers.has(e.address) && next.servers.has(e.address),
+        'serverOpening: a new server',
+      );
+      opened += 1;
+    } else if (e.type === 'serverClosed') {
+      assert.ok(
+        previous.servers.has(e.address) && !next.servers.has(e.address),
+        'serverClosed: a removed one',
+      );
+      closed += 1;
+    } else if (e.type === 'serverDescriptionChanged') {
+      assert.equal(e.previousDescription, previous.servers.get(e.address), 'changed: previous description');
+      assert.equal(e.newDescription, next.servers.get(e.address), 'changed: new description');
+    } else if (e.type === 'topologyDescriptionChanged') {
+      topologyChanged += 1;
+    }
+  }
+  let added = 0;
+  for (const address of next.servers.keys()) if (!previous.servers.has(address)) added += 1;
+  const removed = previous.servers.size + added - next.servers.size;
+  assert.equal(opened, added, 'serverOpening for each new server');
+  assert.equal(closed, removed, 'serverClosed for each removed server');
+  if (added + removed > 0 || previous.type !== next.type)
+    assert.equal(topologyChanged, 1, 'topologyDescriptionChanged when servers or the type change');
+}
+
 /**
  * Every check's description replaces the one held (the specification: "even if the new server
  * description compares equal"), unless the server is no longer in the topology or the reply's
@@ -324,7 +385,7 @@ function checkStep(previous: TopologyDescription, next: TopologyDescription, reg
     return;
   }
   assert.equal(next.version, previous.version + 1, 'version + 1');
-  sdamEventsBetween(previous, next);
+  checkEvents(previous, next);
   if (regime === 'modern') {
     // 6.0+: primaries are ordered by (electionId, setVersion); the greatest pair never goes back,
     // although maxSetVersion alone may (a newer election resets it).
@@ -494,7 +555,7 @@ describe('SDAM core properties (5-member deployment)', () => {
   );
 
   it(
-    'malformed replies never throw and give Unknown servers with an error',
+    'malformed replies never throw and give Unknown servers with an error naming the field',
     () => {
       fc.assert(
         fc.property(sequence('mixed', true), ([{ seeds, options }, steps]) =>
@@ -507,6 +568,16 @@ describe('SDAM core properties (5-member deployment)', () => {
           const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
           expect(Object.isFrozen(sd)).toBe(true);
           if (sd.type === ServerType.Unknown) expect(sd.error).not.toBeNull();
+        }),
+        runs(2000),
+      );
+      // Replies that are certainly malformed (anything above may happen to be valid): not a
+      // document, or one checked field of a good reply given a value of the wrong type.
+      fc.assert(
+        fc.property(certainlyMalformedReply('mixed'), ({ reply, field }) => {
+          const sd = serverDescriptionFromHello('a:27017', reply, { now: 1 });
+          expect(sd.type).toBe(ServerType.Unknown);
+          expect(sd.error?.message).toContain(field === null ? 'not a document' : `"${field}`);
         }),
         runs(2000),
       );

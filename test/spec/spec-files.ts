@@ -28,11 +28,20 @@ const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
  * or beside one of its parent folders, so a clone one level deeper still finds the shared copy.
  */
 export function specTestsDir(): string {
-  const fromEnv = process.env['SPEC_TESTS_DIR'];
+  return sharedTestsDir('SPEC_TESTS_DIR', 'spec-tests');
+}
+
+/**
+ * The directory named by the environment variable `envVar` when set; else `shared/<folder>`
+ * beside the project or beside one of its parent folders (the first that exists), else the
+ * path beside the project (which then does not exist, for the caller to report).
+ */
+export function sharedTestsDir(envVar: string, folder: string): string {
+  const fromEnv = process.env[envVar];
   if (fromEnv && fromEnv.length > 0) return resolve(fromEnv);
-  const besideProject = resolve(projectRoot, '..', 'shared', 'spec-tests');
+  const besideProject = resolve(projectRoot, '..', 'shared', folder);
   for (let dir = resolve(projectRoot, '..'); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'shared', 'spec-tests');
+    const candidate = join(dir, 'shared', folder);
     if (specDirExists(candidate)) return candidate;
     if (dirname(dir) === dir) return besideProject;
   }
@@ -52,12 +61,13 @@ export function specDirExists(dir: string): boolean {
   return existsSync(dir) && statSync(dir).isDirectory();
 }
 
-function walk(dir: string, out: string[]): void {
+/** Every `.json` file under `dir`, depth first, in name order. */
+export function collectJsonFiles(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
     a.name.localeCompare(b.name),
   )) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) walk(full, out);
+    if (entry.isDirectory()) collectJsonFiles(full, out);
     else if (entry.isFile() && entry.name.endsWith('.json')) out.push(full);
   }
 }
@@ -76,7 +86,7 @@ export function recogniseFormat(content: Document): SpecFormat | null {
 
 export function discoverSpecFiles(dir: string): SpecFile[] {
   const paths: string[] = [];
-  walk(dir, paths);
+  collectJsonFiles(dir, paths);
   return paths.map((full) => {
     const path = relative(dir, full).split(sep).join('/');
     const area = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';

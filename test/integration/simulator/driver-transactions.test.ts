@@ -3,7 +3,14 @@
  * retried by withTransaction, aborts by a step-down, an unknown commit result after a crash, and
  * pinning to a mongos.
  */
-import { Long, MongoClient, MongoServerError, type ClientSession, type MongoClientOptions } from 'mongodb';
+import {
+  Long,
+  MongoClient,
+  UUID,
+  MongoServerError,
+  type ClientSession,
+  type MongoClientOptions,
+} from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet, SimulatedShardedCluster } from '../../../src/testing/index.js';
 import { driverClientOptions } from './driver-client.js';
@@ -167,7 +174,7 @@ describe('transactions on SimulatedReplicaSet', () => {
     const [rs, client] = await replicaSet();
     const raw = await RawClient.connect(rs.primary ?? '');
     cleanups.push(() => raw.close());
-    const lsid = { id: new (await import('bson')).UUID() };
+    const lsid = { id: new UUID() };
     const txn = { lsid, txnNumber: Long.fromNumber(1), autocommit: false };
     const insert = { insert: 'items', documents: [{ _id: 1 }], $db: 'app', ...txn, startTransaction: true };
     expect((await raw.command(insert)).document).toMatchObject({ ok: 1, n: 1 });
@@ -188,12 +195,12 @@ describe('transactions on SimulatedReplicaSet', () => {
       });
     }
   });
-  it('a write error inside a transaction aborts it; a plain write held past its maxTimeMS fails', async () => {
+
+  it('a write error (E11000) inside a transaction aborts it; unique values hold across transactions; a held plain write times out', async () => {
     const [rs, client] = await replicaSet();
-    await client.db('app').collection<{ _id: number }>('items').insertOne({ _id: 1 });
+    await client.db('app').collection<Item>('items').insertOne({ _id: 1 });
     const raw = await RawClient.connect(rs.primary ?? '');
     cleanups.push(() => raw.close());
-    const { UUID } = await import('bson');
     const txn = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
     const duplicate = (
       await raw.command({
@@ -209,6 +216,52 @@ describe('transactions on SimulatedReplicaSet', () => {
       ok: 0,
       codeName: 'NoSuchTransaction',
     });
+
+    // The same for a unique secondary index (E11000 on `email`).
+    const items = client.db('app').collection<Item & { email?: string }>('items');
+    await items.createIndex({ email: 1 }, { unique: true });
+    await items.insertOne({ _id: 2, email: 'a@example.com' });
+    const unique = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
+    const clash = (
+      await raw.command({
+        insert: 'items',
+        documents: [{ _id: 3, email: 'a@example.com' }],
+        $db: 'app',
+        ...unique,
+        startTransaction: true,
+      })
+    ).document;
+    expect(clash).toMatchObject({
+      ok: 1,
+      n: 0,
+      writeErrors: [{ code: 11000, keyValue: { email: 'a@example.com' } }],
+    });
+    expect((await raw.command({ commitTransaction: 1, $db: 'admin', ...unique })).document).toMatchObject({
+      ok: 0,
+      codeName: 'NoSuchTransaction',
+    });
+
+    // Two transactions take the same unique value under different _ids: the second commit conflicts.
+    const first = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
+    const second = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
+    for (const [txn, _id] of [
+      [first, 10],
+      [second, 11],
+    ] as const) {
+      const insert = { insert: 'items', documents: [{ _id, email: 'b@example.com' }], $db: 'app' };
+      expect((await raw.command({ ...insert, ...txn, startTransaction: true })).document).toMatchObject({
+        n: 1,
+      });
+    }
+    expect((await raw.command({ commitTransaction: 1, $db: 'admin', ...first })).document).toMatchObject({
+      ok: 1,
+    });
+    expect((await raw.command({ commitTransaction: 1, $db: 'admin', ...second })).document).toMatchObject({
+      ok: 0,
+      codeName: 'WriteConflict',
+      errorLabels: ['TransientTransactionError'],
+    });
+    expect(await items.countDocuments({ email: 'b@example.com' })).toBe(1);
 
     const holder = { lsid: { id: new UUID() }, txnNumber: Long.fromNumber(1), autocommit: false };
     const update = { update: 'items', updates: [{ q: { _id: 1 }, u: { $set: { v: 1 } } }], $db: 'app' };
@@ -277,5 +330,16 @@ describe('transactions on SimulatedShardedCluster', () => {
     await session.commitTransaction();
     expect(commits).toEqual([pinned]);
     expect(await items.countDocuments()).toBe(6);
+    // Once committed, any router answers a retried commit (it recovers the decision).
+    const retried = (
+      await raw.command({
+        commitTransaction: 1,
+        $db: 'admin',
+        lsid: session.id,
+        txnNumber: session.serverSession?.txnNumber,
+        autocommit: false,
+      })
+    ).document;
+    expect(retried).toMatchObject({ ok: 1, recoveryToken: { recoveryShardId: 'shard0' } });
   });
 });

@@ -3,7 +3,7 @@
  * replication lag, the errors of a stepping-down primary, retryable-write records, rollback.
  */
 import { randomUUID } from 'node:crypto';
-import { Binary, Long, ObjectId, type Document } from 'bson';
+import { Binary, Long, ObjectId, type Document, type Timestamp } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpMsgFlags } from '../../../src/net/wire-protocol.js';
 import {
@@ -163,6 +163,21 @@ describe('elections', () => {
     const refused = (await secondaryClient.command({ replSetStepDown: 60 })).document;
     expect(refused).toMatchObject({ ok: 0, code: 10107 });
   });
+
+  it('replSetFreeze: 0 unfreezes a secondary; the primary refuses; a positive freeze is named unsupported', async () => {
+    const set = await start();
+    const secondary = await connect(set.secondaries[0]);
+    expect((await secondary.command({ replSetFreeze: 0 })).document).toMatchObject({ ok: 1 });
+    const primary = await connect(set.primary);
+    expect((await primary.command({ replSetFreeze: 0 })).document).toMatchObject({
+      ok: 0,
+      code: 135,
+      codeName: 'NotSecondary',
+    });
+    const positive = (await secondary.command({ replSetFreeze: 30 })).document;
+    expect(positive).toMatchObject({ ok: 0, code: 238 });
+    expect(String(positive['errmsg'])).toContain('replSetFreeze');
+  });
 });
 
 describe('membership', () => {
@@ -295,6 +310,8 @@ describe('writes, reads and failover errors', () => {
     const lsid = session();
     const autocommitTrue = (await client.command(retryableInsert({ lsid, autocommit: true }))).document;
     expect(autocommitTrue).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
+    const noAutocommit = (await client.command(retryableInsert({ lsid, startTransaction: true }))).document;
+    expect(noAutocommit).toMatchObject({ ok: 0, code: 72, codeName: 'InvalidOptions' });
     const count = (
       await client.command({
         count: 'c',
@@ -345,22 +362,25 @@ describe('writes, reads and failover errors', () => {
 });
 
 describe('replication', () => {
-  it('a lagging secondary shows an older lastWriteDate until it applies the write', async () => {
+  it('a lagging secondary shows an older lastWrite until it applies the write', async () => {
     const set = await start();
     const lagging = set.secondaries[0] ?? '';
-    set.setReplicationLag(lagging, 40);
+    // A lag far longer than the test: the write is applied when the test lowers it, never by itself.
+    set.setReplicationLag(lagging, 3_600_000);
     const primaryClient = await connect(set.primary);
-    const replicated = set.waitFor('replicated', (e) => e.address === lagging);
+    const lastWrite = async (address: string | undefined) =>
+      (await hello(address))['lastWrite'] as { opTime: { ts: Timestamp }; lastWriteDate: Date };
     await primaryClient.command({ insert: 'c', documents: [{ _id: 1 }], $db: 'test' });
-    const primaryWrite = (await primaryClient.command({ hello: 1 })).document['lastWrite'][
-      'lastWriteDate'
-    ] as Date;
-    const staleWrite = (await hello(lagging))['lastWrite']['lastWriteDate'] as Date;
-    expect(staleWrite.getTime()).toBeLessThanOrEqual(primaryWrite.getTime());
+    const primaryWrite = await lastWrite(set.primary);
+    const stale = await lastWrite(lagging);
+    expect(stale.opTime.ts.comp(primaryWrite.opTime.ts)).toBe(-1); // older: behind in the oplog
+    expect(stale.lastWriteDate.getTime()).toBeLessThanOrEqual(primaryWrite.lastWriteDate.getTime());
     expect(set.memberState(lagging).applied).toBeLessThan(set.memberState(set.primary ?? '').applied);
+    const replicated = set.waitFor('replicated', (e) => e.address === lagging);
+    set.setReplicationLag(lagging, 0);
     const event = await replicated;
-    expect(event.lastWriteDate).toEqual(primaryWrite);
-    expect((await hello(lagging))['lastWrite']['lastWriteDate']).toEqual(primaryWrite);
+    expect(event.lastWriteDate).toEqual(primaryWrite.lastWriteDate);
+    expect(await lastWrite(lagging)).toEqual(primaryWrite);
   });
 
   it('w: majority waits for a majority; wtimeout reports WriteConcernFailed', async () => {
@@ -450,6 +470,6 @@ describe('lifecycle', () => {
     await set.stepDown();
     const replies = await Promise.all(watchers.map((w) => w.nextMessage()));
     for (const reply of replies)
-      expect(reply.kind === 'msg' && reply.document['isWritablePrimary']).toBe(false);
+      expect(reply).toMatchObject({ kind: 'msg', document: { isWritablePrimary: false } });
   });
 });

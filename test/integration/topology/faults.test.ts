@@ -6,8 +6,10 @@
  * elects one or the fault is cleared), the member comes back as what it is once the fault is
  * cleared, and close() leaves no socket or timer of ours behind.
  *
- * Synchronised on topology and simulator events only: no sleeps, no timing assertions. The short
- * heartbeat and timeouts only make the test quick; no assertion depends on them.
+ * Synchronised on topology and simulator events only: no sleeps, no timing assertions. The
+ * monitors run on virtual clocks (see MonitorClocks) whose time passes only while nothing real is
+ * awaited: a healthy member's check cannot time out on a loaded machine, and a hung member's
+ * deadline passes at once instead of after real seconds.
  */
 import { describe, expect, it } from 'vitest';
 import type { ServerDescription } from '../../../src/description/types.js';
@@ -32,9 +34,12 @@ import {
   type CountingClock,
 } from './helpers.js';
 import { closeAfterTest } from './close-after-test.js';
+import { MonitorClocks } from './monitor-clocks.js';
 
-const HEARTBEAT_MS = 250;
-const CONNECT_TIMEOUT_MS = 500;
+/** Virtual for the monitors, except that the simulator holds an awaitable hello this long (real). */
+const HEARTBEAT_MS = 100;
+/** Virtual: it passes only for a check the test made unanswerable. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 type ErrorClass = typeof NetworkError | typeof MalformedReplyError;
 
@@ -53,6 +58,8 @@ interface ReplyFault {
   readonly settled?: Expected;
   /** A timeout: the pool is cleared with interruptInUseConnections (server monitoring spec). */
   readonly timeout: boolean;
+  /** The reply begins but never ends: its deadline may pass only once its first bytes are in. */
+  readonly partial?: true;
 }
 
 const networkTimeout: Expected = { type: NetworkTimeoutError, message: /timed out after \d+ ms/ };
@@ -118,6 +125,7 @@ const subtlerReplyFaults: readonly ReplyFault[] = [
       message: /timed out after \d+ ms \(\d+ bytes of an incomplete message received\)/,
     },
     timeout: true,
+    partial: true,
   },
   {
     // A well-framed message with an opCode nobody speaks.
@@ -144,7 +152,10 @@ const modes: readonly ServerMonitoringMode[] = ['stream', 'poll'];
 interface Harness {
   readonly rs: SimulatedReplicaSet;
   readonly topology: Topology;
+  /** The topology's own (real) clock. */
   readonly clock: CountingClock;
+  /** The monitors' virtual clocks. */
+  readonly monitorClocks: MonitorClocks;
   readonly connections: ReturnType<typeof connectionTracker>;
   /** TCP handles (sockets, listeners) of the process before the topology existed. */
   readonly handlesBefore: readonly string[];
@@ -168,7 +179,7 @@ function tcpHandles(): string[] {
  */
 async function setUp(
   mode: ServerMonitoringMode,
-  before?: (rs: SimulatedReplicaSet) => void,
+  before?: (rs: SimulatedReplicaSet, monitorClocks: MonitorClocks) => void,
 ): Promise<Harness> {
   const rs = await SimulatedReplicaSet.start({ members: 3 });
   closeAfterTest(() => rs.close());
@@ -176,10 +187,13 @@ async function setUp(
   // socket of ours is left (our sockets are unref'd, so the process's handle list cannot show them).
   const connections = connectionTracker(rs);
   const handlesBefore = tcpHandles();
-  before?.(rs);
+  const monitorClocks = new MonitorClocks();
+  closeAfterTest(async () => monitorClocks.stop());
+  before?.(rs, monitorClocks);
   const clock = countingClock();
   const topology = new Topology(rs.uri, {
     clock,
+    monitorFactory: monitorClocks.monitorFactory,
     serverMonitoringMode: mode,
     heartbeatFrequencyMS: HEARTBEAT_MS,
     minHeartbeatFrequencyMS: 100,
@@ -187,6 +201,7 @@ async function setUp(
     serverSelectionTimeoutMS: 20_000,
   });
   closeAfterTest(() => topology.close());
+  monitorClocks.watch(topology);
   const problems: unknown[] = [];
   const onWarning = (warning: Error): void => {
     if (warning.name !== 'ExperimentalWarning' && warning.name !== 'DeprecationWarning')
@@ -203,7 +218,17 @@ async function setUp(
   topology.on('listenerError', (e) => problems.push(e.error));
   await topology.connect();
   if (before === undefined) await until(topology, fullyDiscovered(rs.members));
-  return { rs, topology, clock, connections, handlesBefore, poolCleared, primaryChanged, problems };
+  return {
+    rs,
+    topology,
+    clock,
+    monitorClocks,
+    connections,
+    handlesBefore,
+    poolCleared,
+    primaryChanged,
+    problems,
+  };
 }
 
 /** Resolves with the first description of `address` (current or later) for which `predicate` holds. */
@@ -291,6 +316,7 @@ async function closeCleanly(h: Harness, faults: readonly FaultHandle[] = []): Pr
   await closed;
   expect(topology.state).toBe('closed');
   expect(h.clock.pending).toBe(0);
+  expect(h.monitorClocks.pendingTimers).toBe(0);
   await h.connections.allClosed();
   expect(h.connections.open).toBe(0);
   await clear(faults);
@@ -321,9 +347,31 @@ async function setUpTargeting(mode: ServerMonitoringMode, role: 'primary' | 'sec
   return { ...h, primary, target, other };
 }
 
-/** The reply fault `c` on the target, in force until its handles are cleared. */
+/**
+ * The reply fault `c` on the target, in force until its handles are cleared with
+ * {@link clearReplyFault}. A fault that leaves checks unanswered lets their deadlines pass.
+ */
 function replyFault(s: Scene, c: ReplyFault): FaultHandle[] {
-  return c.specs.map((spec) => s.rs.fault(s.target, spec));
+  if (c.timeout && !c.partial) s.monitorClocks.silence(s.target);
+  const handles = c.specs.map((spec) => s.rs.fault(s.target, spec));
+  if (c.partial)
+    void handles[0]?.triggered.then(bytesDelivered).then(() => s.monitorClocks.silence(s.target));
+  return handles;
+}
+
+/**
+ * Resolves once bytes the simulator wrote during this turn of the event loop have been read by
+ * our sockets: on loopback they are in the peer's receive queue when write() returns, and the
+ * next turn's poll phase reads them.
+ */
+async function bytesDelivered(): Promise<void> {
+  for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Clears a reply fault: the target answers checks started from now on. */
+async function clearReplyFault(s: Scene, handles: readonly FaultHandle[]): Promise<void> {
+  await clear(handles);
+  s.monitorClocks.answering(s.target);
 }
 
 /**
@@ -393,7 +441,7 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
         const { topology, primary, target } = h;
 
         const [handles] = await injectFailure(h, () => replyFault(h, c), c.first);
-        if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, target, c.timeout);
+        expectPoolClearedOnce(h, target, c.timeout);
         if (c.settled) await untilServer(topology, target, failingWith(c.settled));
 
         // The rest of the set serves as before.
@@ -401,7 +449,7 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
         await expectOthersServe(h);
         expect(h.primaryChanged.filter((e) => e.previous === primary)).toEqual([]);
 
-        await clear(handles);
+        await clearReplyFault(h, handles);
         const recovered = await untilServer(topology, target, (s) => s.type === 'RSSecondary');
         expect(recovered.error).toBeNull();
         await expectWholeSet(h);
@@ -417,7 +465,7 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       const { rs, topology, primary } = h;
 
       const handles = await losePrimary(h, c);
-      if (c.first.type !== MalformedReplyError) expectPoolClearedOnce(h, primary, c.timeout);
+      expectPoolClearedOnce(h, primary, c.timeout);
       if (c.settled) await untilServer(topology, primary, failingWith(c.settled));
 
       // No primary while the fault lasts; the secondaries still serve reads.
@@ -428,7 +476,7 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
 
       const waiting = topology.selectServer('primary');
       const found = nextEvent(topology, 'primaryChanged', (e) => e.current !== null);
-      await clear(handles);
+      await clearReplyFault(h, handles);
       expect((await waiting).address).toBe(primary);
       expect(await found).toMatchObject({ previous: null, current: primary });
       expect(rs.primary).toBe(primary); // nothing was elected: the same primary came back
@@ -455,7 +503,7 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
         expect(await found).toMatchObject({ previous: null, current: newPrimary });
         expect(topology.snapshot.servers.get(oldPrimary)?.type).not.toBe('RSPrimary');
 
-        await clear(handles);
+        await clearReplyFault(h, handles);
         await untilServer(topology, oldPrimary, (s) => s.type === 'RSSecondary');
         await expectWholeSet(h);
         expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
@@ -515,12 +563,14 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       const h = await setUpTargeting(mode, 'secondary');
       const { rs, target } = h;
 
+      h.monitorClocks.silence(target);
       await injectFailure(h, () => rs.partition(target), networkTimeout);
       expectPoolClearedOnce(h, target, true);
 
       await expectOthersServe(h);
 
       rs.heal(target);
+      h.monitorClocks.answering(target);
       await expectBackAsSecondary(h, target);
       await closeCleanly(h);
     });
@@ -529,10 +579,12 @@ describe.each(modes)('Topology with %s monitoring', (mode) => {
       const h = await setUpTargeting(mode, 'primary');
       const { rs, topology, primary: oldPrimary } = h;
 
+      h.monitorClocks.silence(oldPrimary);
       const newPrimary = await electedAfter(h, () => rs.partition(oldPrimary));
       await untilServer(topology, oldPrimary, failingWith(networkTimeout));
 
       rs.heal(oldPrimary);
+      h.monitorClocks.answering(oldPrimary);
       await expectBackAsSecondary(h, oldPrimary);
       expect(topology.selectServerNow('primary')?.address).toBe(newPrimary);
       await closeCleanly(h);
@@ -547,8 +599,10 @@ describe('a one-off fault (times: 1) on a polled secondary', () => {
     const h = await setUpTargeting('poll', 'secondary');
     const { rs, target } = h;
     const [spec] = c.specs as [Exclude<FaultSpec, { kind: 'refuse' }>];
+    if (c.timeout) h.monitorClocks.silence(target);
     const [handle] = await injectFailure(h, () => rs.fault(target, { ...spec, times: 1 }), c.first);
     await handle.exhausted;
+    h.monitorClocks.answering(target); // the check it hit stays unanswered (and times out)
     expect(handle.active).toBe(false);
     await expectBackAsSecondary(h, target);
     await closeCleanly(h);
@@ -563,8 +617,9 @@ describe.each(modes)('Topology with %s monitoring, a member faulty from the star
     let handles: FaultHandle[] = [];
     // A refused member has no connection to reset: the refusal alone applies.
     const specs = c.name === 'refuse' ? c.specs.filter((spec) => spec.kind === 'refuse') : c.specs;
-    const h = await setUp(mode, (rs) => {
+    const h = await setUp(mode, (rs, monitorClocks) => {
       target = rs.secondaries[0] as string;
+      if (c.timeout) monitorClocks.silence(target);
       handles = specs.map((spec) => rs.fault(target, spec));
     });
     const { rs, topology } = h;
@@ -583,6 +638,7 @@ describe.each(modes)('Topology with %s monitoring, a member faulty from the star
     expect(h.poolCleared.filter((e) => e.address === target)).toEqual([]); // it never had a pool to clear
 
     await clear(handles);
+    h.monitorClocks.answering(target);
     await expectBackAsSecondary(h, target);
     await closeCleanly(h);
   });

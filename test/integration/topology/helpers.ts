@@ -5,36 +5,64 @@ import type { TopologyEvents } from '../../../src/events.js';
 import type { Topology } from '../../../src/topology.js';
 import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
 
-/** Resolves with the first snapshot (the current one, or a later one) for which `predicate` holds. */
-export function until(
-  topology: Topology,
-  predicate: (snapshot: TopologyDescription) => boolean,
-): Promise<TopologyDescription> {
-  const current = topology.snapshot;
-  if (predicate(current)) return Promise.resolve(current);
-  return new Promise((resolve) => {
-    const listener = (event: TopologyEvents['topologyDescriptionChanged'][0]): void => {
-      if (!predicate(event.newDescription)) return;
-      topology.off('topologyDescriptionChanged', listener);
-      resolve(event.newDescription);
-    };
-    topology.on('topologyDescriptionChanged', listener);
+/**
+ * How long a helper waits for what it was asked to wait for before failing with a message naming
+ * it: shorter than the test's own timeout, so that a wait that can never end says what it was.
+ */
+export const WAIT_LIMIT_MS = 20_000;
+
+/** Runs `start` (it listens, and returns what stops listening); rejects after {@link WAIT_LIMIT_MS} naming `what`. */
+function limited<T>(what: string, start: (resolve: (value: T) => void) => () => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`waited ${WAIT_LIMIT_MS} ms for ${what}; it never came`));
+    }, WAIT_LIMIT_MS);
+    timer.unref();
+    const stop = start((value) => {
+      clearTimeout(timer);
+      stop();
+      resolve(value);
+    });
   });
 }
 
-/** Resolves with the payload of the next `name` event for which `predicate` holds. */
+/**
+ * Resolves with the first snapshot (the current one, or a later one) for which `predicate` holds;
+ * fails after {@link WAIT_LIMIT_MS} naming `what` (default: the predicate's source).
+ */
+export function until(
+  topology: Topology,
+  predicate: (snapshot: TopologyDescription) => boolean,
+  what = `a snapshot where ${predicate.toString()}`,
+): Promise<TopologyDescription> {
+  const current = topology.snapshot;
+  if (predicate(current)) return Promise.resolve(current);
+  return limited(what, (resolve) => {
+    const listener = (event: TopologyEvents['topologyDescriptionChanged'][0]): void => {
+      if (predicate(event.newDescription)) resolve(event.newDescription);
+    };
+    topology.on('topologyDescriptionChanged', listener);
+    return () => topology.off('topologyDescriptionChanged', listener);
+  });
+}
+
+/**
+ * Resolves with the payload of the next `name` event for which `predicate` holds; fails after
+ * {@link WAIT_LIMIT_MS} naming the event (and `what`, when given).
+ */
 export function nextEvent<K extends keyof TopologyEvents>(
   topology: Topology,
   name: K,
   predicate: (payload: TopologyEvents[K][0]) => boolean = () => true,
+  what = predicate.length > 0 ? `a '${name}' event where ${predicate.toString()}` : `a '${name}' event`,
 ): Promise<TopologyEvents[K][0]> {
-  return new Promise((resolve) => {
+  return limited(what, (resolve) => {
     const listener = (payload: TopologyEvents[K][0]): void => {
-      if (!predicate(payload)) return;
-      topology.off(name, listener as never);
-      resolve(payload);
+      if (predicate(payload)) resolve(payload);
     };
     topology.on(name, listener as never);
+    return () => topology.off(name, listener as never);
   });
 }
 

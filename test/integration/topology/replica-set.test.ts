@@ -103,10 +103,16 @@ describe('Topology against a simulated replica set', () => {
     const snapshot = await until(t, (s) => s.servers.get(oldPrimary)?.type === 'Unknown');
     expect(snapshot.servers.get(oldPrimary)?.error?.message).toEqual(expect.any(String));
     // The killed member comes back as a secondary: its monitor checks again when asked (its next
-    // scheduled check is a heartbeat, 60 s, away).
+    // scheduled check is a heartbeat, 60 s, away). A check already under way when it restarted
+    // may still be refused: ask again after each failed one.
     await rs.restart(oldPrimary);
+    const askAgain = (e: { address: string }): void => {
+      if (e.address === oldPrimary) t.scheduleRefresh();
+    };
+    t.on('serverHeartbeatFailed', askAgain);
     t.scheduleRefresh();
     await until(t, (s) => s.servers.get(oldPrimary)?.type === 'RSSecondary');
+    t.off('serverHeartbeatFailed', askAgain);
   });
 
   it('a partitioned primary (connected, never answering) becomes Unknown after its timeout', async () => {

@@ -68,7 +68,7 @@ function failingTopology(uri: string, options: TopologyOptions = {}): Topology {
 
 /** What Node reports for a certificate whose issuer the client does not trust. */
 const untrusted =
-  /TLS connection to 127\.0\.0\.1:\d+ \(127\.0\.0\.1\) failed: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/;
+  /TLS connection to 127\.0\.0\.1:\d+ failed: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/;
 
 /** Resolves once every address is Unknown with an error (each one's check failed). */
 function untilAllFailed(t: Topology, addresses: readonly string[]): Promise<unknown> {

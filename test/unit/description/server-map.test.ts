@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ServerMap } from '../../../src/description/server-map.js';
 import {
@@ -114,6 +115,26 @@ describe('ServerMap', () => {
     const json = JSON.parse(JSON.stringify(ServerMap.of([a, b]))) as Record<string, { address: string }>;
     expect(Object.keys(json)).toEqual(['a:1', 'b:1']);
     expect(json['b:1']?.address).toBe('b:1');
+  });
+
+  it('prints its servers in console.log and util.inspect, like a Map, alone and inside a snapshot', () => {
+    const map = ServerMap.of([a, b]);
+    const shown = inspect(map);
+    expect(
+      shown.startsWith("ServerMap(2) {\n  'a:1' => {\n    address: 'a:1',\n    type: 'RSPrimary',"),
+    ).toBe(true);
+    expect(shown).toContain("'b:1' => {");
+    expect(shown).toContain("type: 'RSSecondary'");
+    // Inside a snapshot (depth 2 by default) the descriptions still show their fields.
+    const snapshot = inspect({ type: 'ReplicaSetWithPrimary', servers: map });
+    expect(snapshot).toContain("servers: ServerMap(2) {\n    'a:1' => {\n      address: 'a:1',");
+    // Beyond the depth limit, its name, as util.inspect does for any object.
+    expect(inspect({ a: { b: { c: map } } })).toBe('{ a: { b: { c: [ServerMap] } } }');
+    expect(inspect(ServerMap.of([]))).toBe('ServerMap(0) {}');
+  });
+
+  it('structuredClone copies no private field, so it gives an empty object (as documented)', () => {
+    expect(structuredClone(ServerMap.of([a, b]))).toEqual({});
   });
 });
 

@@ -273,8 +273,8 @@ describe('Connection failures and timeouts', () => {
     servers.splice(servers.indexOf(probe), 1);
     const error = (await connect(address).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(NetworkError);
-    expect(error.message).toContain(address);
-    expect(error.message).toMatch(/ECONNREFUSED/);
+    // Said once: not "(127.0.0.1) failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:port".
+    expect(error.message).toBe(`connection to ${address} failed: ECONNREFUSED (connection refused)`);
   });
 
   it('reports a server that closes the connection', async () => {
@@ -319,7 +319,7 @@ describe('Connection failures and timeouts', () => {
     clock.tick(2000);
     const error = (await pending) as Error;
     expect(error).toBeInstanceOf(NetworkTimeoutError);
-    expect(error.message).toBe(`connecting to 127.0.0.1:${port} (127.0.0.1) timed out after 2000 ms`);
+    expect(error.message).toBe(`connecting to 127.0.0.1:${port} timed out after 2000 ms`);
     await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 
@@ -369,7 +369,8 @@ describe('Connection over TLS', () => {
   let dir = '';
   let key = '';
   let cert = '';
-  let haveOpenssl = true;
+  /** Why no test certificate could be made (no openssl), or null when there is one. */
+  let noCertificate: string | null = null;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'waspnest-tls-'));
@@ -399,15 +400,15 @@ describe('Connection over TLS', () => {
       );
       key = readFileSync(join(dir, 'key.pem'), 'utf8');
       cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    } catch {
-      haveOpenssl = false;
+    } catch (error) {
+      noCertificate = `no test certificate: openssl failed (${(error as Error).message.split('\n')[0]})`;
     }
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('connects with the CA, checks the hostname via SNI name, and refuses an untrusted certificate', async (context) => {
-    if (!haveOpenssl) context.skip();
+    if (noCertificate !== null) context.skip(noCertificate);
     const server = await serve(answerHello(), { tls: { key, cert } });
     const viaName = await connect(`localhost:${server.port}`, { tls: { enabled: true, ca: cert } });
     expect(viaName.remote).toBe('127.0.0.1');
@@ -418,15 +419,13 @@ describe('Connection over TLS', () => {
       (e: unknown) => e,
     )) as Error;
     expect(untrusted).toBeInstanceOf(NetworkError);
-    expect(untrusted.message).toMatch(
-      new RegExp(`TLS connection to ${server.address} \\(127\\.0\\.0\\.1\\) failed`),
-    );
+    expect(untrusted.message).toMatch(new RegExp(`TLS connection to ${server.address} failed: \\w+: `));
     const allowed = await connect(server.address, { tls: { enabled: true, allowInvalidCertificates: true } });
     expect(allowed.helloOk).toBe(true);
   });
 
   it('rejects a certificate for another name unless allowInvalidHostnames', async (context) => {
-    if (!haveOpenssl) context.skip();
+    if (noCertificate !== null) context.skip(noCertificate);
     const server = await serve(answerHello(), { tls: { key, cert } });
     const wrongName = { enabled: true, ca: cert, servername: 'db.example.test' };
     const error = (await connect(server.address, { tls: wrongName }).catch((e: unknown) => e)) as Error;

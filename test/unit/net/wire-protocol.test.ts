@@ -396,6 +396,17 @@ describe('FrameReader', () => {
     expectWireError(() => reader.push(messages[0] ?? Buffer.alloc(0)), /exceeds maxMessageSizeBytes/);
   });
 
+  it('says the peer is not a MongoDB server when it sends text (an HTTP port)', () => {
+    const http = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', 'latin1');
+    expectWireError(
+      () => new FrameReader().push(http),
+      /^the peer is not a MongoDB server: it sent text \("HTTP\/1\.1 400 Bad Request"\) where a wire protocol message was expected \(message length 1347703880 exceeds maxMessageSizeBytes 48000000\)$/,
+    );
+    // Binary data keeps the plain account of the length.
+    const head = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
+    expectWireError(() => new FrameReader().push(head), /^message length -272716322 is smaller than/);
+  });
+
   it('uses 48 MB as the default limit and accepts a message of exactly the limit', () => {
     const head = Buffer.alloc(4);
     head.writeInt32LE(48_000_001, 0);
