@@ -39,10 +39,13 @@ export class MonitorSet {
   readonly #awaitedInFlight = new Set<Address>();
   readonly #poolGenerations = new Map<Address, number>();
 
-  /** @param monitors the map the topology's resources close when it is collected unclosed. */
-  constructor(monitors: Map<Address, ServerMonitor>, owner: MonitorSetOwner) {
+  /**
+   * @param monitors the map the topology's resources close when it is collected unclosed.
+   * @param owner what the monitors report to, weakly (the topology holds it strongly).
+   */
+  constructor(monitors: Map<Address, ServerMonitor>, owner: WeakRef<MonitorSetOwner>) {
     this.#monitors = monitors;
-    this.#owner = new WeakRef(owner);
+    this.#owner = owner;
   }
 
   get size(): number {

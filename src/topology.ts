@@ -49,11 +49,10 @@ import { failsFast, type SelectionResult } from './selection/select-servers.js';
 import { SelectionCache } from './selection/selection-cache.js';
 import { selectionError, type SelectionFailure } from './selection/selection-error.js';
 import { SelectionWait } from './selection-wait.js';
-import { resolveInitialSeedList, SrvPoller, systemSrvResolver } from './srv-poller.js';
+import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
   copyOptions,
   resolveTopologySettings,
-  type SeedSource,
   type TopologyOptions,
   type TopologySettings,
   type UriTopologyOptions,
@@ -130,8 +129,6 @@ export class Topology extends TopologyEventEmitter {
   readonly #uriOptions: UriTopologyOptions;
   readonly #constructorOptions: TopologyOptions;
   readonly #resources = new TopologyResources();
-  /** The topology, weakly: what monitors and timers hold, so that an unclosed topology can be collected. */
-  readonly #self: WeakRef<Topology> = new WeakRef(this);
   #state: TopologyState = 'idle';
   #connecting: Promise<this> | undefined;
   #closing: Promise<void> | undefined;
@@ -151,17 +148,25 @@ export class Topology extends TopologyEventEmitter {
   readonly #rounds: RefreshRounds<TopologyDescription>;
   /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
   #requestingChecks = false;
-  /** One monitor per server of the snapshot; they report to #monitorReports. */
-  readonly #monitors: MonitorSet;
-  /** What the monitors report to, held weakly by them (through #monitors) and strongly only here. */
-  readonly #monitorReports: MonitorSetOwner = {
+  /**
+   * Every report from the background (monitors, SRV rescans). The one strong reference is this
+   * field; the background holds it through #self only, so that an unclosed topology can still be
+   * garbage-collected (and its resources closed, see lifecycle.ts).
+   */
+  readonly #reports: MonitorSetOwner & SrvPollingOwner = {
     accepting: () => this.#state === 'open',
     snapshot: () => this.#snapshot,
     heartbeatStarted: (info) => this.#heartbeatStarted(info),
     heartbeatSucceeded: (info) => this.#heartbeatSucceeded(info),
     heartbeatFailed: (info) => this.#heartbeatFailed(info),
     description: (address, description) => this.#monitorDescription(address, description),
+    replaceSeedList: (hosts) => this.#replaceSeedList(hosts),
+    rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
+    recordsRejected: (rejected) => this.#emit('srvRecordsRejected', { ...this.#srvEventBase(), rejected }),
   };
+  readonly #self = new WeakRef(this.#reports);
+  /** One monitor per server of the snapshot. */
+  readonly #monitors: MonitorSet;
 
   /** Which kinds of callers are waiting (they keep the process alive; monitors alone do not). */
   readonly #busy = { selections: false, refreshes: false };
@@ -197,7 +202,7 @@ export class Topology extends TopologyEventEmitter {
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
     this.#highLevel = this.#newDeriver();
-    this.#monitors = new MonitorSet(this.#resources.monitors, this.#monitorReports);
+    this.#monitors = new MonitorSet(this.#resources.monitors, this.#self);
     this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
 
     const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
@@ -587,84 +592,30 @@ export class Topology extends TopologyEventEmitter {
   }
 
   async #resolveSeedList(): Promise<void> {
-    const settings = this.#settings;
-    const resolver = settings.srvResolver ?? systemSrvResolver;
-    const srvHost = settings.srvHost as string;
     try {
-      const resolved = await resolveInitialSeedList(srvHost, {
-        resolver,
-        srvServiceName: settings.srvServiceName,
-        srvMaxHosts: settings.srvMaxHosts,
-        random: settings.random,
-      });
+      const resolved = await resolveSrvSettings(this.#settings, this.#uriOptions, this.#constructorOptions);
       if (this.#state !== 'resolving') return; // closed meanwhile
-      const source: SeedSource = { scheme: 'mongodb+srv', hosts: resolved.hosts, srvHost };
-      this.#settings = resolveTopologySettings(
-        source,
-        this.#uriOptions,
-        this.#constructorOptions,
-        resolved.txtOptions,
-      );
-      for (const warning of resolved.warnings) this.#settings.onWarning(warning);
+      for (const warning of resolved.warnings) resolved.settings.onWarning(warning);
       this.#state = 'open';
-      const initial = this.#initialDescription(this.#settings);
-      this.#swap(renumbered(initial, this.#snapshot.version + 1));
+      const initial = this.#initialDescription(resolved.settings);
+      this.#swap(renumbered(initial, this.#snapshot.version + 1), resolved.settings);
       this.#opened();
-      this.#startSrvPolling(resolved.ttlMS);
+      const poller = startSrvPolling(this.#settings, this.#self, resolved.ttlMS);
+      this.#resources.add(() => poller.stop());
     } catch (error) {
       if (this.#state !== 'resolving') return;
       this.#state = 'failed';
       this.#startupError =
         error instanceof Error
           ? error
-          : new WaspnestError(`SRV lookup for ${srvHost} failed: ${String(error)}`);
+          : new WaspnestError(`SRV lookup for ${this.#settings.srvHost} failed: ${String(error)}`);
       this.#waits.rejectAll(this.#startupError);
       this.#rounds.rejectAll(this.#startupError);
     }
   }
 
-  #startSrvPolling(ttlMS: number | null): void {
-    const settings = this.#settings;
-    const self = this.#self;
-    /** Emits a poller's report while the topology is open (and not collected). */
-    const report = <K extends 'srvRescanFailed' | 'srvRecordsRejected'>(
-      name: K,
-      fields: Omit<TopologyEventPayload<K>, 'topologyId' | 'srvHost'>,
-    ): void => {
-      const topology = self.deref();
-      if (topology === undefined || topology.#state !== 'open') return;
-      const payload = { topologyId: topology.topologyId, srvHost: settings.srvHost as string, ...fields };
-      topology.#emit(name, payload as TopologyEventPayload<K>);
-    };
-    const poller = new SrvPoller({
-      srvHost: settings.srvHost as string,
-      resolver: settings.srvResolver ?? systemSrvResolver,
-      srvServiceName: settings.srvServiceName,
-      srvMaxHosts: settings.srvMaxHosts,
-      random: settings.random,
-      clock: this.#clock,
-      rescanIntervalMS: settings.rescanSRVIntervalMS,
-      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-      // A DNS lookup is part of connecting: it gets the same limit.
-      lookupTimeoutMS: settings.connectTimeoutMS,
-      // Weak: the poller's timer must not keep an unclosed topology alive.
-      currentHosts: () => {
-        const topology = self.deref();
-        if (topology === undefined) return null;
-        const snapshot = topology.#snapshot;
-        const type = snapshot.type;
-        if (type !== TopologyType.Sharded && type !== TopologyType.Unknown) return null;
-        return [...snapshot.servers.keys()];
-      },
-      update: (hosts) => {
-        const topology = self.deref();
-        if (topology !== undefined) topology.#replaceSeedList(hosts);
-      },
-      failed: (failure) => report('srvRescanFailed', failure),
-      rejected: (rejected) => report('srvRecordsRejected', { rejected }),
-    });
-    this.#resources.add(() => poller.stop());
-    poller.start(ttlMS);
+  #srvEventBase(): { readonly topologyId: number; readonly srvHost: string } {
+    return { topologyId: this.topologyId, srvHost: this.#settings.srvHost as string };
   }
 
   #replaceSeedList(hosts: readonly Address[]): void {
@@ -692,14 +643,17 @@ export class Topology extends TopologyEventEmitter {
   // ---- the one writer ------------------------------------------------------------------------
 
   /**
-   * The only assignment of the snapshot. Same object: nothing happens. Otherwise the side
-   * effects run in order, one change after the other even when a listener causes another swap:
-   * monitors are made to match the servers, events are emitted, waiters are answered.
+   * The only assignment of the snapshot, and of the settings after construction (an SRV lookup
+   * completes them together with the first real seed list). Same object: nothing happens.
+   * Otherwise the side effects run in order, one change after the other even when a listener
+   * causes another swap: monitors are made to match the servers, events are emitted, waiters are
+   * answered.
    */
-  #swap(next: TopologyDescription): void {
+  #swap(next: TopologyDescription, settings: TopologySettings = this.#settings): void {
     const previous = this.#snapshot;
     if (next === previous) return;
     this.#snapshot = next;
+    this.#settings = settings;
     this.#selections.snapshotChanged(next);
     this.#changes.push([previous, next]);
     this.#processChanges();

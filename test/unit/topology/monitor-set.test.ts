@@ -65,7 +65,7 @@ function setUp(hosts: string[], options: { loadBalanced?: boolean } = {}) {
       reports.push(`description ${address} ${description.type}`),
   };
   const monitors = new Map<Address, ServerMonitor>();
-  const set = new MonitorSet(monitors, owner);
+  const set = new MonitorSet(monitors, new WeakRef(owner));
   return {
     set,
     made,
