@@ -34,7 +34,13 @@ import { changeEvents } from './change-events.js';
 import { TopologyEventEmitter } from './event-emitter.js';
 import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
-import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
+import {
+  closeWhenCollected,
+  countLiveTopology,
+  KeepAlive,
+  stopWatching,
+  TopologyResources,
+} from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import type {
   HeartbeatFailedInfo,
@@ -168,10 +174,8 @@ export class Topology extends TopologyEventEmitter {
   /** One monitor per server of the snapshot. */
   readonly #monitors: MonitorSet;
 
-  /** Which kinds of callers are waiting (they keep the process alive; monitors alone do not). */
-  readonly #busy = { selections: false, refreshes: false };
-  /** Releases the ref'd handle that keeps the process alive while callers wait; null when none. */
-  #releaseKeepAlive: (() => void) | null = null;
+  /** Waiting callers keep the process alive (monitors alone do not). */
+  readonly #keepAlive = new KeepAlive<'selections' | 'refreshes'>(this.#resources);
 
   /** Selection results of the current snapshot by criteria. */
   readonly #selections: SelectionCache;
@@ -215,12 +219,12 @@ export class Topology extends TopologyEventEmitter {
         selectionError(criteria, snapshot, result, { kind: 'timeout', timeoutMS }, this.#clock.now()),
       stalled: () => this.scheduleRefresh(),
       graceMS,
-      busyChanged: (busy) => this.#busyChanged('selections', busy),
+      busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
     });
     this.#rounds = new RefreshRounds<TopologyDescription>({
       clock: this.#clock,
       graceMS,
-      busyChanged: (busy) => this.#busyChanged('refreshes', busy),
+      busyChanged: (busy) => this.#keepAlive.busyChanged('refreshes', busy),
       timeoutError: (timeoutMS) =>
         new RefreshTimeoutError(
           `No check round completed within ${timeoutMS} ms: some server did not answer its check ` +
@@ -294,7 +298,7 @@ export class Topology extends TopologyEventEmitter {
     this.#use();
     const criteria = selectionCriteria(readPreference, options);
     const result = this.#selections.select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const server = this.#pick(result);
     if (server === undefined) this.scheduleRefresh();
     return server;
   }
@@ -316,7 +320,7 @@ export class Topology extends TopologyEventEmitter {
     this.#use();
     const criteria = selectionCriteria(readPreference, options);
     const result = this.#selections.select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const server = this.#pick(result);
     if (server !== undefined) return server;
     return this.#wait(
       criteria,
@@ -333,9 +337,14 @@ export class Topology extends TopologyEventEmitter {
     signal: AbortSignal | undefined,
   ): Promise<ServerDescription> {
     const result = this.#selections.select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const server = this.#pick(result);
     if (server !== undefined) return Promise.resolve(server);
     return this.#wait(criteria, result, timeoutMS, signal);
+  }
+
+  /** One of the suitable servers, the less busy of two at random (pickServer). */
+  #pick(result: SelectionResult): ServerDescription | undefined {
+    return pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
   }
 
   #wait(
@@ -513,28 +522,6 @@ export class Topology extends TopologyEventEmitter {
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
-
-  /**
-   * Monitors never keep the process alive, but a caller awaiting connect(), selectServer() or
-   * waitForRefresh() does, as a pending fetch would: otherwise `await topology.connect()` at the
-   * top of a script could end the process before the first check. One ref'd handle while anyone
-   * waits, none otherwise (also closed with the resources if the topology is collected).
-   */
-  #busyChanged(kind: 'selections' | 'refreshes', busy: boolean): void {
-    this.#busy[kind] = busy;
-    const needed = this.#busy.selections || this.#busy.refreshes;
-    if (needed && this.#releaseKeepAlive === null) {
-      const handle = setInterval(() => undefined, 2 ** 31 - 1);
-      const unregister = this.#resources.add(() => clearInterval(handle));
-      this.#releaseKeepAlive = () => {
-        clearInterval(handle);
-        unregister();
-      };
-    } else if (!needed && this.#releaseKeepAlive !== null) {
-      this.#releaseKeepAlive();
-      this.#releaseKeepAlive = null;
-    }
-  }
 
   /** Every public entry point: fails after close, starts monitoring on first use. */
   #use(): void {
