@@ -1,11 +1,22 @@
 /**
- * Composition of the events of one snapshot swap: the specification's SDAM events followed by the
- * high-level ones, each stamped with the emitting topology's id.
+ * Composition of the events the Topology emits: those of one snapshot swap (the specification's
+ * SDAM events followed by the high-level ones), and a monitor's heartbeat reports, each stamped
+ * with the emitting topology's id.
  */
 import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
 import type { TopologyDescription } from './description/types.js';
-import type { TopologyEventRecord } from './events.js';
+import type {
+  ServerHeartbeatFailedEvent,
+  ServerHeartbeatStartedEvent,
+  ServerHeartbeatSucceededEvent,
+  TopologyEventRecord,
+} from './events.js';
 import type { HighLevelEventDeriver } from './high-level-events.js';
+import type {
+  HeartbeatFailedInfo,
+  HeartbeatStartedInfo,
+  HeartbeatSucceededInfo,
+} from './monitor/server-monitor-types.js';
 
 /**
  * The events one snapshot swap causes, in the order listeners get them: the specification's
@@ -51,4 +62,42 @@ function sdamEventRecord(event: SdamEvent, topologyId: number): TopologyEventRec
         },
       };
   }
+}
+
+export function heartbeatStartedEvent(
+  topologyId: number,
+  info: HeartbeatStartedInfo,
+): ServerHeartbeatStartedEvent {
+  return { topologyId, address: info.address, connectionId: info.connectionId, awaited: info.awaited };
+}
+
+export function heartbeatSucceededEvent(
+  topologyId: number,
+  info: HeartbeatSucceededInfo,
+): ServerHeartbeatSucceededEvent {
+  return {
+    topologyId,
+    address: info.address,
+    connectionId: info.connectionId,
+    awaited: info.awaited,
+    duration: info.duration,
+    reply: info.reply,
+    ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
+    ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
+  };
+}
+
+export function heartbeatFailedEvent(
+  topologyId: number,
+  info: HeartbeatFailedInfo,
+): ServerHeartbeatFailedEvent {
+  return {
+    topologyId,
+    address: info.address,
+    connectionId: info.connectionId,
+    awaited: info.awaited,
+    duration: info.duration,
+    failure: info.failure,
+    phase: info.phase,
+  };
 }

@@ -30,7 +30,12 @@ import {
   WaspnestError,
   type ServerSelectionError,
 } from './errors.js';
-import { changeEvents } from './change-events.js';
+import {
+  changeEvents,
+  heartbeatFailedEvent,
+  heartbeatStartedEvent,
+  heartbeatSucceededEvent,
+} from './change-events.js';
 import { TopologyEventEmitter } from './event-emitter.js';
 import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
@@ -42,11 +47,6 @@ import {
   TopologyResources,
 } from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
-import type {
-  HeartbeatFailedInfo,
-  HeartbeatStartedInfo,
-  HeartbeatSucceededInfo,
-} from './monitor/server-monitor-types.js';
 import { RefreshRounds } from './refresh-rounds.js';
 import { pickServer } from './selection/pick-server.js';
 import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
@@ -63,51 +63,24 @@ import {
   type TopologySettings,
   type UriTopologyOptions,
 } from './topology-options.js';
+import type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+} from './topology-types.js';
 import { parseConnectionString } from './uri/connection-string.js';
 
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
 
-/** Options of one `selectServer` call. */
-export interface SelectServerOptions {
-  /**
-   * How long to wait for a suitable server, in ms (default: serverSelectionTimeoutMS). 0 decides
-   * from the current snapshot without waiting; Infinity waits until a server is found, the signal
-   * aborts or the topology closes.
-   */
-  timeoutMS?: number;
-  /** Aborting rejects the call with the signal's reason. */
-  signal?: AbortSignal;
-  /** 'write' needs a writable server (primary, mongos, standalone, load balancer). Default 'read'. */
-  operation?: 'read' | 'write';
-  /** Servers to avoid unless nothing else is suitable (e.g. the mongos a retry just failed on). */
-  deprioritized?: readonly Address[];
-}
-
-/** Options of one `selectServerNow` call. */
-export type SelectServerNowOptions = Pick<SelectServerOptions, 'operation' | 'deprioritized'>;
-
-/** What the embedder knows about an application error it reports. */
-export interface ReportErrorOptions {
-  /** The pool generation of the connection the error happened on (stale errors are ignored). */
-  generation?: number;
-  /** Whether the connection had completed its handshake (default 'afterHandshakeCompletes'). */
-  when?: 'beforeHandshakeCompletes' | 'afterHandshakeCompletes';
-  /** The server's maxWireVersion as the connection saw it (default: the snapshot's). */
-  maxWireVersion?: number;
-}
-
-/** Options of `waitForRefresh`. */
-export interface WaitForRefreshOptions {
-  /** Default serverSelectionTimeoutMS; Infinity waits until the round completes or the topology closes. */
-  timeoutMS?: number;
-}
-
-/**
- * Where a topology is in its life: `idle` before monitoring starts, `resolving` during the SRV
- * lookup of a `mongodb+srv://` string, `open` while monitoring, `failed` when the SRV lookup
- * failed (every call reports why), `closed` after close().
- */
-export type TopologyState = 'idle' | 'resolving' | 'open' | 'failed' | 'closed';
+export type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+};
 
 let nextTopologyId = 0;
 
@@ -162,9 +135,19 @@ export class Topology extends TopologyEventEmitter {
   readonly #reports: MonitorSetOwner & SrvPollingOwner = {
     accepting: () => this.#state === 'open',
     snapshot: () => this.#snapshot,
-    heartbeatStarted: (info) => this.#heartbeatStarted(info),
-    heartbeatSucceeded: (info) => this.#heartbeatSucceeded(info),
-    heartbeatFailed: (info) => this.#heartbeatFailed(info),
+    // Heartbeats come every few seconds from every server: no payload when nobody listens.
+    heartbeatStarted: (info) => {
+      if (this.listenerCount('serverHeartbeatStarted') === 0) return;
+      this.#emit('serverHeartbeatStarted', heartbeatStartedEvent(this.topologyId, info));
+    },
+    heartbeatSucceeded: (info) => {
+      if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
+      this.#emit('serverHeartbeatSucceeded', heartbeatSucceededEvent(this.topologyId, info));
+    },
+    heartbeatFailed: (info) => {
+      if (this.listenerCount('serverHeartbeatFailed') === 0) return;
+      this.#emit('serverHeartbeatFailed', heartbeatFailedEvent(this.topologyId, info));
+    },
     description: (address, description) => this.#monitorDescription(address, description),
     replaceSeedList: (hosts) => this.#replaceSeedList(hosts),
     rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
@@ -674,44 +657,6 @@ export class Topology extends TopologyEventEmitter {
     for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
       this.#rounds.reported(address);
     }
-  }
-
-  #heartbeatStarted(info: HeartbeatStartedInfo): void {
-    // Heartbeats come every few seconds from every server: no payload when nobody listens.
-    if (this.listenerCount('serverHeartbeatStarted') === 0) return;
-    this.#emit('serverHeartbeatStarted', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-    });
-  }
-
-  #heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
-    if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
-    this.#emit('serverHeartbeatSucceeded', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-      duration: info.duration,
-      reply: info.reply,
-      ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
-      ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
-    });
-  }
-
-  #heartbeatFailed(info: HeartbeatFailedInfo): void {
-    if (this.listenerCount('serverHeartbeatFailed') === 0) return;
-    this.#emit('serverHeartbeatFailed', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-      duration: info.duration,
-      failure: info.failure,
-      phase: info.phase,
-    });
   }
 
   /**
