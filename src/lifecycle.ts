@@ -1,5 +1,6 @@
 /**
  * Background work must not surprise the process. This file holds what outlives a careless user:
+ * - `KeepAlive`: the one ref'd handle while callers wait (monitors alone never keep the process alive).
  * - `TopologyResources`: the monitors and other closable parts of one topology, kept apart from
  *   the Topology object so that a FinalizationRegistry can close them when the Topology is
  *   garbage-collected without `close()`. The registry holds only these resources, never the
@@ -48,6 +49,41 @@ function closeQuietly(close: () => void): void {
     close();
   } catch {
     // Closing is best effort: one failing part must not keep the others open.
+  }
+}
+
+/**
+ * Monitors never keep the process alive, but a caller awaiting connect(), selectServer() or
+ * waitForRefresh() does, as a pending fetch would: otherwise `await topology.connect()` at the
+ * top of a script could end the process before the first check. One ref'd handle while any kind
+ * of caller waits, none otherwise (also closed with the resources if the topology is collected).
+ */
+export class KeepAlive<Kind extends string> {
+  readonly #busy = new Set<Kind>();
+  readonly #resources: TopologyResources;
+  /** Releases the ref'd handle; null when there is none. */
+  #release: (() => void) | null = null;
+
+  constructor(resources: TopologyResources) {
+    this.#resources = resources;
+  }
+
+  /** Whether callers of `kind` are waiting now. */
+  busyChanged(kind: Kind, busy: boolean): void {
+    if (busy) this.#busy.add(kind);
+    else this.#busy.delete(kind);
+    const needed = this.#busy.size > 0;
+    if (needed && this.#release === null) {
+      const handle = setInterval(() => undefined, 2 ** 31 - 1);
+      const unregister = this.#resources.add(() => clearInterval(handle));
+      this.#release = () => {
+        clearInterval(handle);
+        unregister();
+      };
+    } else if (!needed && this.#release !== null) {
+      this.#release();
+      this.#release = null;
+    }
   }
 }
 

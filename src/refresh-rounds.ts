@@ -37,7 +37,6 @@ export class RefreshRounds<T> {
   #waiters: RefreshWaiter<T>[] = [];
   readonly #deadlines: DeadlineQueue<RefreshWaiter<T>>;
   #completed = 0;
-  #waitedFor = 0;
 
   constructor(options: RefreshRoundsOptions) {
     this.#options = options;
@@ -52,11 +51,6 @@ export class RefreshRounds<T> {
     return this.#pending !== null;
   }
 
-  /** How many rounds completed so far. */
-  get completed(): number {
-    return this.#completed;
-  }
-
   /** How many callers wait for the round under way. */
   get waiting(): number {
     return this.#waiters.length;
@@ -69,13 +63,7 @@ export class RefreshRounds<T> {
   request(addresses: Iterable<Address>): boolean {
     if (this.#pending !== null) return false;
     this.#pending = new Set(addresses);
-    this.#waitedFor = this.#pending.size;
     return true;
-  }
-
-  /** How many monitors the round under way (or the last one) waited for when it started. */
-  get waitedFor(): number {
-    return this.#waitedFor;
   }
 
   /**

@@ -7,25 +7,9 @@
  */
 import type { Clock } from './clock.js';
 import { DeadlineQueue, type Deadline } from './deadline-queue.js';
-import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
-import type { ReadPreference } from './selection/read-preference.js';
+import type { ServerDescription, TopologyDescription } from './description/types.js';
+import { selectionKey, type SelectionCriteria } from './selection/criteria.js';
 import type { SelectionResult } from './selection/select-servers.js';
-
-/** What a group of waiters asks for. */
-export interface SelectionCriteria {
-  readonly readPreference: ReadPreference;
-  readonly operation: 'read' | 'write' | undefined;
-  readonly deprioritized: readonly Address[];
-}
-
-/** A stable key for criteria: waiters with equal keys share one selection per snapshot. */
-export function selectionKey(criteria: SelectionCriteria): string {
-  const { readPreference: rp, operation, deprioritized } = criteria;
-  if (rp.tags.length === 0 && rp.maxStalenessSeconds === null && deprioritized.length === 0) {
-    return `${rp.mode}|${operation ?? ''}`;
-  }
-  return JSON.stringify([rp.mode, rp.tags, rp.maxStalenessSeconds, operation ?? '', deprioritized]);
-}
 
 interface WaitGroup {
   readonly key: string;

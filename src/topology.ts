@@ -12,112 +12,75 @@
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
 import type { Clock } from './clock.js';
-import { applyApplicationError, type ErrorActions } from './description/application-error.js';
+import {
+  applyApplicationError,
+  NO_ERROR_ACTIONS,
+  type ErrorActions,
+} from './description/application-error.js';
+import { checksAfterChange } from './description/checks-after-change.js';
+import { applyMonitorOutcome } from './description/monitor-outcome.js';
 import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
-import { ServerType, TopologyType } from './description/server-type.js';
+import { TopologyType } from './description/server-type.js';
 import { loadBalancerServerDescription } from './description/server-description.js';
-import { initialTopologyDescription, primaryOf } from './description/topology-description.js';
+import { initialTopologyDescription } from './description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import {
-  ServerSelectionError,
   TopologyClosedError,
   RefreshTimeoutError,
   WaspnestError,
-  type ServerSelectionServerSummary,
+  type ServerSelectionError,
 } from './errors.js';
 import {
   changeEvents,
-  TopologyEventEmitter,
-  type TopologyEventPayload,
-  type TopologyEventRecord,
-  type TopologyEvents,
-} from './events.js';
+  heartbeatFailedEvent,
+  heartbeatStartedEvent,
+  heartbeatSucceededEvent,
+} from './change-events.js';
+import { TopologyEventEmitter } from './event-emitter.js';
+import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
-import { closeWhenCollected, countLiveTopology, stopWatching, TopologyResources } from './lifecycle.js';
-import { createServerMonitor } from './monitor/server-monitor.js';
-import type {
-  HeartbeatFailedInfo,
-  HeartbeatStartedInfo,
-  HeartbeatSucceededInfo,
-  MonitorSettings,
-  ServerMonitor,
-  ServerMonitorFactory,
-  ServerMonitorListener,
-} from './monitor/server-monitor-types.js';
+import {
+  closeWhenCollected,
+  countLiveTopology,
+  KeepAlive,
+  stopWatching,
+  TopologyResources,
+} from './lifecycle.js';
+import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import { RefreshRounds } from './refresh-rounds.js';
 import { pickServer } from './selection/pick-server.js';
-import {
-  formatReadPreference,
-  toReadPreference,
-  type ReadPreference,
-  type ReadPreferenceLike,
-} from './selection/read-preference.js';
-import { failsFast, selectServers, type SelectionResult } from './selection/select-servers.js';
-import { SelectionWait, selectionKey, type SelectionCriteria } from './selection-wait.js';
-import { resolveInitialSeedList, SrvPoller, systemSrvResolver } from './srv-poller.js';
+import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
+import type { ReadPreferenceLike } from './selection/read-preference.js';
+import { failsFast, type SelectionResult } from './selection/select-servers.js';
+import { SelectionCache } from './selection/selection-cache.js';
+import { selectionError, type SelectionFailure } from './selection/selection-error.js';
+import { SelectionWait } from './selection-wait.js';
+import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
   copyOptions,
   resolveTopologySettings,
-  type SeedSource,
   type TopologyOptions,
   type TopologySettings,
   type UriTopologyOptions,
 } from './topology-options.js';
+import type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+} from './topology-types.js';
 import { parseConnectionString } from './uri/connection-string.js';
 
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
 
-/** Options of one `selectServer` call. */
-export interface SelectServerOptions {
-  /**
-   * How long to wait for a suitable server, in ms (default: serverSelectionTimeoutMS). 0 decides
-   * from the current snapshot without waiting; Infinity waits until a server is found, the signal
-   * aborts or the topology closes.
-   */
-  timeoutMS?: number;
-  /** Aborting rejects the call with the signal's reason. */
-  signal?: AbortSignal;
-  /** 'write' needs a writable server (primary, mongos, standalone, load balancer). Default 'read'. */
-  operation?: 'read' | 'write';
-  /** Servers to avoid unless nothing else is suitable (e.g. the mongos a retry just failed on). */
-  deprioritized?: readonly Address[];
-}
-
-/** Options of one `selectServerNow` call. */
-export type SelectServerNowOptions = Pick<SelectServerOptions, 'operation' | 'deprioritized'>;
-
-/** What the embedder knows about an application error it reports. */
-export interface ReportErrorOptions {
-  /** The pool generation of the connection the error happened on (stale errors are ignored). */
-  generation?: number;
-  /** Whether the connection had completed its handshake (default 'afterHandshakeCompletes'). */
-  when?: 'beforeHandshakeCompletes' | 'afterHandshakeCompletes';
-  /** The server's maxWireVersion as the connection saw it (default: the snapshot's). */
-  maxWireVersion?: number;
-}
-
-/** Options of `waitForRefresh`. */
-export interface WaitForRefreshOptions {
-  /** Default serverSelectionTimeoutMS; Infinity waits until the round completes or the topology closes. */
-  timeoutMS?: number;
-}
-
-/**
- * Where a topology is in its life: `idle` before monitoring starts, `resolving` during the SRV
- * lookup of a `mongodb+srv://` string, `open` while monitoring, `failed` when the SRV lookup
- * failed (every call reports why), `closed` after close().
- */
-export type TopologyState = 'idle' | 'resolving' | 'open' | 'failed' | 'closed';
-
-/** What connect() waits for: any server a read could use (primary, secondary, mongos, standalone, load balancer). */
-const connectCriteria: SelectionCriteria = Object.freeze({
-  readPreference: toReadPreference('primaryPreferred'),
-  operation: undefined,
-  deprioritized: Object.freeze([]) as readonly Address[],
-});
-const noDeprioritized: readonly Address[] = Object.freeze([]);
-/** From how many servers a selection with tags or staleness is worth caching per snapshot. */
-const CACHE_TAGGED_ABOVE_SERVERS = 8;
+export type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+};
 
 let nextTopologyId = 0;
 
@@ -145,15 +108,12 @@ export class Topology extends TopologyEventEmitter {
   readonly #uriOptions: UriTopologyOptions;
   readonly #constructorOptions: TopologyOptions;
   readonly #resources = new TopologyResources();
-  /** The topology, weakly: what monitors and timers hold, so that an unclosed topology can be collected. */
-  readonly #self: WeakRef<Topology> = new WeakRef(this);
   #state: TopologyState = 'idle';
   #connecting: Promise<this> | undefined;
   #closing: Promise<void> | undefined;
   /** Why opening failed (an SRV lookup), reported by every later call. */
   #startupError: Error | undefined;
 
-  readonly #poolGenerations = new Map<Address, number>();
   readonly #operationCounts = new Map<Address, number>();
   readonly #operationCount = (address: Address): number => this.#operationCounts.get(address) ?? 0;
 
@@ -167,16 +127,41 @@ export class Topology extends TopologyEventEmitter {
   readonly #rounds: RefreshRounds<TopologyDescription>;
   /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
   #requestingChecks = false;
-  /** Servers whose monitor has an awaitable (streaming) hello in flight. */
-  readonly #awaitedInFlight = new Set<Address>();
+  /**
+   * Every report from the background (monitors, SRV rescans). The one strong reference is this
+   * field; the background holds it through #self only, so that an unclosed topology can still be
+   * garbage-collected (and its resources closed, see lifecycle.ts).
+   */
+  readonly #reports: MonitorSetOwner & SrvPollingOwner = {
+    accepting: () => this.#state === 'open',
+    snapshot: () => this.#snapshot,
+    // Heartbeats come every few seconds from every server: no payload when nobody listens.
+    heartbeatStarted: (info) => {
+      if (this.listenerCount('serverHeartbeatStarted') === 0) return;
+      this.#emit('serverHeartbeatStarted', heartbeatStartedEvent(this.topologyId, info));
+    },
+    heartbeatSucceeded: (info) => {
+      if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
+      this.#emit('serverHeartbeatSucceeded', heartbeatSucceededEvent(this.topologyId, info));
+    },
+    heartbeatFailed: (info) => {
+      if (this.listenerCount('serverHeartbeatFailed') === 0) return;
+      this.#emit('serverHeartbeatFailed', heartbeatFailedEvent(this.topologyId, info));
+    },
+    description: (address, description) => this.#monitorDescription(address, description),
+    replaceSeedList: (hosts) => this.#replaceSeedList(hosts),
+    rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
+    recordsRejected: (rejected) => this.#emit('srvRecordsRejected', { ...this.#srvEventBase(), rejected }),
+  };
+  readonly #self = new WeakRef(this.#reports);
+  /** One monitor per server of the snapshot. */
+  readonly #monitors: MonitorSet;
 
-  /** Which kinds of callers are waiting (they keep the process alive; monitors alone do not). */
-  readonly #busy = { selections: false, refreshes: false };
-  /** Releases the ref'd handle that keeps the process alive while callers wait; null when none. */
-  #releaseKeepAlive: (() => void) | null = null;
+  /** Waiting callers keep the process alive (monitors alone do not). */
+  readonly #keepAlive = new KeepAlive<'selections' | 'refreshes'>(this.#resources);
 
-  /** Selection results of the current snapshot by criteria (cleared on each swap). */
-  #selectionCache = new Map<string, SelectionResult>();
+  /** Selection results of the current snapshot by criteria. */
+  readonly #selections: SelectionCache;
   /** primaryChanged / writableChanged / readableChanged, derived the same way as the driver adapter's. */
   #highLevel: HighLevelEventDeriver;
 
@@ -204,23 +189,25 @@ export class Topology extends TopologyEventEmitter {
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
     this.#highLevel = this.#newDeriver();
+    this.#monitors = new MonitorSet(this.#resources.monitors, this.#self);
+    this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
 
     const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
     this.#waits = new SelectionWait({
       clock: this.#clock,
       snapshot: () => this.#snapshot,
-      select: (snapshot, criteria) => this.#select(snapshot, criteria),
+      select: (snapshot, criteria) => this.#selections.select(snapshot, criteria),
       pick: (candidates) => pickServer(candidates, this.#operationCount, this.#settings.random),
       timeoutError: (criteria, snapshot, result, timeoutMS) =>
-        this.#selectionError(criteria, snapshot, result, 'timeout', timeoutMS),
+        selectionError(criteria, snapshot, result, { kind: 'timeout', timeoutMS }, this.#clock.now()),
       stalled: () => this.scheduleRefresh(),
       graceMS,
-      busyChanged: (busy) => this.#busyChanged('selections', busy),
+      busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
     });
     this.#rounds = new RefreshRounds<TopologyDescription>({
       clock: this.#clock,
       graceMS,
-      busyChanged: (busy) => this.#busyChanged('refreshes', busy),
+      busyChanged: (busy) => this.#keepAlive.busyChanged('refreshes', busy),
       timeoutError: (timeoutMS) =>
         new RefreshTimeoutError(
           `No check round completed within ${timeoutMS} ms: some server did not answer its check ` +
@@ -292,9 +279,9 @@ export class Topology extends TopologyEventEmitter {
     options?: SelectServerNowOptions,
   ): ServerDescription | undefined {
     this.#use();
-    const criteria = this.#criteria(readPreference, options);
-    const result = this.#select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const criteria = selectionCriteria(readPreference, options);
+    const result = this.#selections.select(this.#snapshot, criteria);
+    const server = this.#pick(result);
     if (server === undefined) this.scheduleRefresh();
     return server;
   }
@@ -314,9 +301,9 @@ export class Topology extends TopologyEventEmitter {
     options?: SelectServerOptions,
   ): Promise<ServerDescription> {
     this.#use();
-    const criteria = this.#criteria(readPreference, options);
-    const result = this.#select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const criteria = selectionCriteria(readPreference, options);
+    const result = this.#selections.select(this.#snapshot, criteria);
+    const server = this.#pick(result);
     if (server !== undefined) return server;
     return this.#wait(
       criteria,
@@ -332,10 +319,15 @@ export class Topology extends TopologyEventEmitter {
     timeoutMS: number,
     signal: AbortSignal | undefined,
   ): Promise<ServerDescription> {
-    const result = this.#select(this.#snapshot, criteria);
-    const server = pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
+    const result = this.#selections.select(this.#snapshot, criteria);
+    const server = this.#pick(result);
     if (server !== undefined) return Promise.resolve(server);
     return this.#wait(criteria, result, timeoutMS, signal);
+  }
+
+  /** One of the suitable servers, the less busy of two at random (pickServer). */
+  #pick(result: SelectionResult): ServerDescription | undefined {
+    return pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
   }
 
   #wait(
@@ -346,11 +338,11 @@ export class Topology extends TopologyEventEmitter {
   ): Promise<ServerDescription> {
     if (this.#startupError !== undefined) return Promise.reject(this.#startupError);
     if (failsFast(result.reason)) {
-      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'immediate'));
+      return Promise.reject(this.#selectionError(criteria, result, { kind: 'immediate' }));
     }
     this.scheduleRefresh();
     if (!(timeoutMS > 0)) {
-      return Promise.reject(this.#selectionError(criteria, this.#snapshot, result, 'timeout', timeoutMS));
+      return Promise.reject(this.#selectionError(criteria, result, { kind: 'timeout', timeoutMS }));
     }
     const deadline = timeoutMS === Infinity ? Infinity : this.#clock.now() + timeoutMS;
     return this.#waits.wait(criteria, timeoutMS, deadline, signal);
@@ -366,16 +358,15 @@ export class Topology extends TopologyEventEmitter {
     if (this.#state === 'closed') return;
     this.#use();
     if (this.#state !== 'open') return;
-    const monitors = this.#resources.monitors;
     // A streaming monitor with an awaitable hello in flight is current by construction (the
     // server answers the moment anything changes): the round does not wait for it.
-    const toWaitFor = [...monitors.keys()].filter((address) => !this.#awaitedInFlight.has(address));
+    const toWaitFor = this.#monitors.notStreaming();
     // Nothing to wake (every monitor streams, or there are none): no round, nothing to request.
     if (toWaitFor.length === 0 && !this.#rounds.inProgress) return;
     if (!this.#rounds.request(toWaitFor)) return; // joined the round under way
     this.#requestingChecks = true;
     try {
-      for (const monitor of [...monitors.values()]) monitor.requestCheck();
+      this.#monitors.requestAll();
     } finally {
       this.#requestingChecks = false;
     }
@@ -416,7 +407,7 @@ export class Topology extends TopologyEventEmitter {
    */
   reportError(address: Address, error: unknown, options?: ReportErrorOptions): ErrorActions {
     const snapshot = this.#snapshot;
-    if (this.#state === 'closed' || !snapshot.servers.has(address)) return noActions;
+    if (this.#state === 'closed' || !snapshot.servers.has(address)) return NO_ERROR_ACTIONS;
     const server = snapshot.servers.get(address);
     const { snapshot: next, actions } = applyApplicationError(snapshot, address, error, {
       now: this.#clock.now(),
@@ -427,15 +418,14 @@ export class Topology extends TopologyEventEmitter {
     });
     this.#swap(next);
     if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    const monitor = this.#resources.monitors.get(address);
-    if (actions.cancelInFlightCheck) monitor?.cancelCheck();
-    if (actions.requestImmediateCheck) monitor?.requestCheck();
+    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
+    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
     return actions;
   }
 
   /** The current pool generation of `address` (0 until its pool is first cleared). */
   poolGeneration(address: Address): number {
-    return this.#poolGenerations.get(address) ?? 0;
+    return this.#monitors.poolGeneration(address);
   }
 
   /** Counts an operation started on `address` (selection prefers the less busy of two servers). */
@@ -481,7 +471,10 @@ export class Topology extends TopologyEventEmitter {
   /** Whether a read with `readPreference` could be sent now (default 'nearest': any data-bearing server). */
   isReadable(readPreference?: ReadPreferenceLike): boolean {
     if (readPreference === undefined) return this.#highLevel.stateOf(this.#snapshot).readable;
-    return this.#select(this.#snapshot, this.#criteria(readPreference, undefined)).inLatencyWindow.length > 0;
+    return (
+      this.#selections.select(this.#snapshot, selectionCriteria(readPreference, undefined)).inLatencyWindow
+        .length > 0
+    );
   }
 
   /**
@@ -512,28 +505,6 @@ export class Topology extends TopologyEventEmitter {
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
-
-  /**
-   * Monitors never keep the process alive, but a caller awaiting connect(), selectServer() or
-   * waitForRefresh() does, as a pending fetch would: otherwise `await topology.connect()` at the
-   * top of a script could end the process before the first check. One ref'd handle while anyone
-   * waits, none otherwise (also closed with the resources if the topology is collected).
-   */
-  #busyChanged(kind: 'selections' | 'refreshes', busy: boolean): void {
-    this.#busy[kind] = busy;
-    const needed = this.#busy.selections || this.#busy.refreshes;
-    if (needed && this.#releaseKeepAlive === null) {
-      const handle = setInterval(() => undefined, 2 ** 31 - 1);
-      const unregister = this.#resources.add(() => clearInterval(handle));
-      this.#releaseKeepAlive = () => {
-        clearInterval(handle);
-        unregister();
-      };
-    } else if (!needed && this.#releaseKeepAlive !== null) {
-      this.#releaseKeepAlive();
-      this.#releaseKeepAlive = null;
-    }
-  }
 
   /** Every public entry point: fails after close, starts monitoring on first use. */
   #use(): void {
@@ -586,89 +557,35 @@ export class Topology extends TopologyEventEmitter {
         );
       }
     }
-    this.#rounds.request(this.#resources.monitors.keys());
+    this.#rounds.request(this.#monitors.addresses());
     if (this.#rounds.complete) this.#finishRound();
   }
 
   async #resolveSeedList(): Promise<void> {
-    const settings = this.#settings;
-    const resolver = settings.srvResolver ?? systemSrvResolver;
-    const srvHost = settings.srvHost as string;
     try {
-      const resolved = await resolveInitialSeedList(srvHost, {
-        resolver,
-        srvServiceName: settings.srvServiceName,
-        srvMaxHosts: settings.srvMaxHosts,
-        random: settings.random,
-      });
+      const resolved = await resolveSrvSettings(this.#settings, this.#uriOptions, this.#constructorOptions);
       if (this.#state !== 'resolving') return; // closed meanwhile
-      const source: SeedSource = { scheme: 'mongodb+srv', hosts: resolved.hosts, srvHost };
-      this.#settings = resolveTopologySettings(
-        source,
-        this.#uriOptions,
-        this.#constructorOptions,
-        resolved.txtOptions,
-      );
-      for (const warning of resolved.warnings) this.#settings.onWarning(warning);
+      for (const warning of resolved.warnings) resolved.settings.onWarning(warning);
       this.#state = 'open';
-      const initial = this.#initialDescription(this.#settings);
-      this.#swap(renumbered(initial, this.#snapshot.version + 1));
+      const initial = this.#initialDescription(resolved.settings);
+      this.#swap(renumbered(initial, this.#snapshot.version + 1), resolved.settings);
       this.#opened();
-      this.#startSrvPolling(resolved.ttlMS);
+      const poller = startSrvPolling(this.#settings, this.#self, resolved.ttlMS);
+      this.#resources.add(() => poller.stop());
     } catch (error) {
       if (this.#state !== 'resolving') return;
       this.#state = 'failed';
       this.#startupError =
         error instanceof Error
           ? error
-          : new WaspnestError(`SRV lookup for ${srvHost} failed: ${String(error)}`);
+          : new WaspnestError(`SRV lookup for ${this.#settings.srvHost} failed: ${String(error)}`);
       this.#waits.rejectAll(this.#startupError);
       this.#rounds.rejectAll(this.#startupError);
     }
   }
 
-  #startSrvPolling(ttlMS: number | null): void {
-    const settings = this.#settings;
-    const self = this.#self;
-    /** Emits a poller's report while the topology is open (and not collected). */
-    const report = <K extends 'srvRescanFailed' | 'srvRecordsRejected'>(
-      name: K,
-      fields: Omit<TopologyEventPayload<K>, 'topologyId' | 'srvHost'>,
-    ): void => {
-      const topology = self.deref();
-      if (topology === undefined || topology.#state !== 'open') return;
-      const payload = { topologyId: topology.topologyId, srvHost: settings.srvHost as string, ...fields };
-      topology.#emit(name, payload as TopologyEventPayload<K>);
-    };
-    const poller = new SrvPoller({
-      srvHost: settings.srvHost as string,
-      resolver: settings.srvResolver ?? systemSrvResolver,
-      srvServiceName: settings.srvServiceName,
-      srvMaxHosts: settings.srvMaxHosts,
-      random: settings.random,
-      clock: this.#clock,
-      rescanIntervalMS: settings.rescanSRVIntervalMS,
-      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-      // A DNS lookup is part of connecting: it gets the same limit.
-      lookupTimeoutMS: settings.connectTimeoutMS,
-      // Weak: the poller's timer must not keep an unclosed topology alive.
-      currentHosts: () => {
-        const topology = self.deref();
-        if (topology === undefined) return null;
-        const snapshot = topology.#snapshot;
-        const type = snapshot.type;
-        if (type !== TopologyType.Sharded && type !== TopologyType.Unknown) return null;
-        return [...snapshot.servers.keys()];
-      },
-      update: (hosts) => {
-        const topology = self.deref();
-        if (topology !== undefined) topology.#replaceSeedList(hosts);
-      },
-      failed: (failure) => report('srvRescanFailed', failure),
-      rejected: (rejected) => report('srvRecordsRejected', { rejected }),
-    });
-    this.#resources.add(() => poller.stop());
-    poller.start(ttlMS);
+  #srvEventBase(): { readonly topologyId: number; readonly srvHost: string } {
+    return { topologyId: this.topologyId, srvHost: this.#settings.srvHost as string };
   }
 
   #replaceSeedList(hosts: readonly Address[]): void {
@@ -696,15 +613,18 @@ export class Topology extends TopologyEventEmitter {
   // ---- the one writer ------------------------------------------------------------------------
 
   /**
-   * The only assignment of the snapshot. Same object: nothing happens. Otherwise the side
-   * effects run in order, one change after the other even when a listener causes another swap:
-   * monitors are made to match the servers, events are emitted, waiters are answered.
+   * The only assignment of the snapshot, and of the settings after construction (an SRV lookup
+   * completes them together with the first real seed list). Same object: nothing happens.
+   * Otherwise the side effects run in order, one change after the other even when a listener
+   * causes another swap: monitors are made to match the servers, events are emitted, waiters are
+   * answered.
    */
-  #swap(next: TopologyDescription): void {
+  #swap(next: TopologyDescription, settings: TopologySettings = this.#settings): void {
     const previous = this.#snapshot;
     if (next === previous) return;
     this.#snapshot = next;
-    this.#selectionCache = new Map();
+    this.#settings = settings;
+    this.#selections.snapshotChanged(next);
     this.#changes.push([previous, next]);
     this.#processChanges();
   }
@@ -719,7 +639,8 @@ export class Topology extends TopologyEventEmitter {
           ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
         );
         this.#reconcileMonitors();
-        this.#checkForNewPrimary(previous, next);
+        // Checks that find a new primary now rather than at the next heartbeat.
+        this.#monitors.requestChecks(checksAfterChange(previous, next));
         this.#flushEvents();
         this.#waits.snapshotChanged(this.#snapshot);
         if (this.#rounds.complete) this.#finishRound();
@@ -730,154 +651,12 @@ export class Topology extends TopologyEventEmitter {
     }
   }
 
-  /**
-   * Checks that find a new primary now rather than at the next heartbeat (which may be 10 s away
-   * when polling). The specification allows them; the monitors pace them to one requested check
-   * per minHeartbeatFrequencyMS, and a streaming monitor, whose check is always in flight, ignores
-   * them (its awaitable hello reports the change itself).
-   * - A replica set that lost its primary: every member is checked.
-   * - A server newly marked PossiblePrimary (named as primary while we think it Unknown), or one
-   *   that a member starts naming as primary while we know it as a secondary: it is checked. A
-   *   restarted member that won an election is then known in milliseconds.
-   */
-  #checkForNewPrimary(previous: TopologyDescription, next: TopologyDescription): void {
-    const monitors = this.#resources.monitors;
-    const primary = primaryOf(next)?.address ?? null;
-    if (primary === null && primaryOf(previous) !== undefined) {
-      for (const monitor of monitors.values()) monitor.requestCheck();
-      return;
-    }
-    for (const server of next.servers.values()) {
-      const before = previous.servers.get(server.address);
-      if (before === server) continue; // unchanged: nothing new to act on
-      if (server.type === ServerType.PossiblePrimary && before?.type !== ServerType.PossiblePrimary) {
-        monitors.get(server.address)?.requestCheck();
-      }
-      const named = server.primary;
-      if (named === null || named === primary || before?.primary === named) continue;
-      // A server named while Unknown is PossiblePrimary: the case above asks for its check.
-      if (next.servers.get(named)?.type !== ServerType.PossiblePrimary) monitors.get(named)?.requestCheck();
-    }
-  }
-
   /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
   #reconcileMonitors(): void {
     if (this.#state !== 'open') return;
-    const monitors = this.#resources.monitors;
-    const servers = this.#snapshot.servers;
-    for (const [address, monitor] of monitors) {
-      if (servers.has(address)) continue;
-      monitors.delete(address);
-      this.#poolGenerations.delete(address);
-      this.#awaitedInFlight.delete(address);
-      monitor.close();
+    for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
       this.#rounds.reported(address);
     }
-    if (this.#snapshot.type === TopologyType.LoadBalanced) return; // nothing to monitor
-    const factory: ServerMonitorFactory = this.#settings.monitorFactory ?? createServerMonitor;
-    for (const address of servers.keys()) {
-      if (monitors.has(address)) continue;
-      const holder: { monitor?: ServerMonitor } = {};
-      const monitor = factory(address, this.#listenerFor(address, holder), this.#monitorSettings(address));
-      holder.monitor = monitor;
-      monitors.set(address, monitor);
-      monitor.start();
-    }
-  }
-
-  #monitorSettings(address: Address): MonitorSettings {
-    const settings = this.#settings;
-    const self = this.#self;
-    return {
-      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
-      connectTimeoutMS: settings.connectTimeoutMS,
-      mode: settings.serverMonitoringMode,
-      ...(settings.appName === null ? {} : { appName: settings.appName }),
-      ...(settings.tls === undefined ? {} : { tls: settings.tls }),
-      ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
-      clock: this.#clock,
-      currentDescription: () => {
-        const topology = self.deref();
-        return topology === undefined ? undefined : topology.#snapshot.servers.get(address);
-      },
-    };
-  }
-
-  /**
-   * The listener of one monitor. It holds the topology weakly and ignores a monitor that is no
-   * longer the one for its address (closed, replaced), so a late report cannot resurrect a server.
-   */
-  #listenerFor(address: Address, holder: { monitor?: ServerMonitor }): ServerMonitorListener {
-    const self = this.#self;
-    const current = (): Topology | undefined => {
-      const topology = self.deref();
-      if (topology === undefined || topology.#state !== 'open') return undefined;
-      const monitor = topology.#resources.monitors.get(address);
-      return monitor !== undefined && (holder.monitor === undefined || monitor === holder.monitor)
-        ? topology
-        : undefined;
-    };
-    return {
-      heartbeatStarted: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatStarted(info);
-      },
-      heartbeatSucceeded: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatSucceeded(info);
-      },
-      heartbeatFailed: (info) => {
-        const topology = current();
-        if (topology !== undefined) topology.#heartbeatFailed(info);
-      },
-      description: (description) => {
-        const topology = current();
-        if (topology !== undefined) topology.#monitorDescription(address, description);
-      },
-    };
-  }
-
-  #heartbeatStarted(info: HeartbeatStartedInfo): void {
-    if (info.awaited) this.#awaitedInFlight.add(info.address);
-    else this.#awaitedInFlight.delete(info.address);
-    // Heartbeats come every few seconds from every server: no payload when nobody listens.
-    if (this.listenerCount('serverHeartbeatStarted') === 0) return;
-    this.#emit('serverHeartbeatStarted', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-    });
-  }
-
-  #heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
-    this.#awaitedInFlight.delete(info.address);
-    if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
-    this.#emit('serverHeartbeatSucceeded', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-      duration: info.duration,
-      reply: info.reply,
-      ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
-      ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
-    });
-  }
-
-  #heartbeatFailed(info: HeartbeatFailedInfo): void {
-    this.#awaitedInFlight.delete(info.address);
-    if (this.listenerCount('serverHeartbeatFailed') === 0) return;
-    this.#emit('serverHeartbeatFailed', {
-      topologyId: this.topologyId,
-      address: info.address,
-      connectionId: info.connectionId,
-      awaited: info.awaited,
-      duration: info.duration,
-      failure: info.failure,
-      phase: info.phase,
-    });
   }
 
   /**
@@ -886,20 +665,14 @@ export class Topology extends TopologyEventEmitter {
    * guards its own deadlines against pauses, see SelectionWait.)
    */
   #monitorDescription(address: Address, description: ServerDescription): void {
-    const previous = this.#snapshot.servers.get(address);
-    this.#swap(applyServerDescription(this.#snapshot, description));
-    // A failed check clears the server's pool (server monitoring specification), once: not again
-    // for each failed check of a server already known to be failing. A timeout also interrupts
-    // the connections in use, which would hang the same way.
-    if (description.error !== null && previous !== undefined && poolReady(previous)) {
-      this.#clearPool(address, description.error.name === 'NetworkTimeoutError');
-    }
+    const { snapshot, actions } = applyMonitorOutcome(this.#snapshot, description);
+    this.#swap(snapshot);
+    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
     if (this.#rounds.reported(address)) this.#finishRound();
   }
 
   #clearPool(address: Address, interruptInUseConnections: boolean): void {
-    const generation = this.poolGeneration(address) + 1;
-    this.#poolGenerations.set(address, generation);
+    const generation = this.#monitors.clearPool(address);
     this.#emit('poolCleared', {
       topologyId: this.topologyId,
       address,
@@ -914,8 +687,7 @@ export class Topology extends TopologyEventEmitter {
     const round = this.#rounds.finish(snapshot);
     this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot });
     // Callers still waiting for a server: keep the checks coming (the monitors pace them).
-    if (this.#waits.size > 0 && !this.#requestingChecks && this.#resources.monitors.size > 0)
-      this.scheduleRefresh();
+    if (this.#waits.size > 0 && !this.#requestingChecks && this.#monitors.size > 0) this.scheduleRefresh();
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -949,116 +721,13 @@ export class Topology extends TopologyEventEmitter {
 
   // ---- selection -----------------------------------------------------------------------------
 
-  #criteria(
-    readPreference: ReadPreferenceLike | undefined,
-    options: SelectServerNowOptions | undefined,
-  ): SelectionCriteria {
-    return {
-      readPreference: toReadPreference(readPreference),
-      operation: options?.operation,
-      deprioritized: options?.deprioritized ?? noDeprioritized,
-    };
-  }
-
-  /** The pure selection, cached per snapshot (a repeated selection costs a Map lookup). */
-  #select(snapshot: TopologyDescription, criteria: SelectionCriteria): SelectionResult {
-    const { readPreference, operation, deprioritized } = criteria;
-    // Plain criteria have a short string key. For tag sets or maxStalenessSeconds the key is JSON,
-    // which costs about as much as selecting among a few servers (measured): cache those only for
-    // larger deployments. Deprioritized lists are one-off (a retry's server): never cached.
-    const plain = readPreference.tags.length === 0 && readPreference.maxStalenessSeconds === null;
-    const cacheable =
-      snapshot === this.#snapshot &&
-      deprioritized.length === 0 &&
-      (plain || snapshot.servers.size > CACHE_TAGGED_ABOVE_SERVERS);
-    const key = cacheable ? selectionKey(criteria) : '';
-    if (cacheable) {
-      const cached = this.#selectionCache.get(key);
-      if (cached !== undefined) return cached;
-    }
-    const result = selectServers(snapshot, readPreference, {
-      ...(operation === undefined ? {} : { operation }),
-      localThresholdMS: this.#settings.localThresholdMS,
-      heartbeatFrequencyMS: this.#settings.heartbeatFrequencyMS,
-      deprioritized,
-    });
-    if (cacheable) this.#selectionCache.set(key, result);
-    return result;
-  }
-
   #selectionError(
     criteria: SelectionCriteria,
-    snapshot: TopologyDescription,
     result: SelectionResult,
-    kind: 'timeout' | 'immediate',
-    timeoutMS = this.#settings.serverSelectionTimeoutMS,
+    failure: SelectionFailure,
   ): ServerSelectionError {
-    const readPreference: ReadPreference = criteria.readPreference;
-    const described =
-      formatReadPreference(readPreference) + (criteria.operation === 'write' ? ' (write)' : '');
-    const why = result.explanation ?? `no server matched (${result.reason ?? 'unknown reason'})`;
-    const servers = summarizeServers(snapshot, this.#clock.now());
-    const list = servers.length === 0 ? 'no servers' : servers.map(describeServer).join('; ');
-    const prefix =
-      kind === 'immediate'
-        ? `No server can be selected for read preference ${described}`
-        : `Server selection timed out after ${timeoutMS} ms for read preference ${described}`;
-    return new ServerSelectionError(
-      `${prefix}: ${why}. Topology ${snapshot.type}; servers: ${list}`,
-      result.reason ?? 'noSuitableServer',
-      {
-        mode: readPreference.mode,
-        tags: readPreference.tags,
-        maxStalenessSeconds: readPreference.maxStalenessSeconds,
-      },
-      snapshot.type,
-      servers,
-      { timedOut: kind === 'timeout', snapshotVersion: snapshot.version },
-    );
+    return selectionError(criteria, this.#snapshot, result, failure, this.#clock.now());
   }
-}
-
-const noActions: ErrorActions = Object.freeze({
-  clearPool: false,
-  interruptInUseConnections: false,
-  requestImmediateCheck: false,
-  cancelInFlightCheck: false,
-});
-
-/**
- * Whether the server's pool is ready (CMAP): its own last check succeeded. A pool is paused until
- * then (never checked, only reported by another member as PossiblePrimary) and after a clear; a
- * paused pool is not cleared again (CMAP: no PoolCleared event for a paused pool).
- */
-function poolReady(server: ServerDescription): boolean {
-  return (
-    server.error === null && server.type !== ServerType.Unknown && server.type !== ServerType.PossiblePrimary
-  );
-}
-
-/** A JSON-safe line per server for errors and logs. */
-export function summarizeServers(snapshot: TopologyDescription, now: number): ServerSelectionServerSummary[] {
-  const summaries: ServerSelectionServerSummary[] = [];
-  for (const server of snapshot.servers.values()) {
-    const neverChecked = server.type === 'Unknown' && server.error === null;
-    summaries.push({
-      address: server.address,
-      type: server.type,
-      error: server.error?.message ?? null,
-      lastHeartbeatAgeMS: neverChecked ? null : Math.max(0, Math.round(now - server.lastUpdateTime)),
-      roundTripTimeMS: server.roundTripTime === null ? null : Math.round(server.roundTripTime * 100) / 100,
-    });
-  }
-  return summaries;
-}
-
-function describeServer(server: ServerSelectionServerSummary): string {
-  const parts = [server.type];
-  if (server.error !== null) parts.push(`last error: ${server.error}`);
-  if (server.lastHeartbeatAgeMS === null) parts.push('never checked');
-  else parts.push(`checked ${server.lastHeartbeatAgeMS} ms ago`);
-  if (server.roundTripTimeMS !== null) parts.push(`RTT ${server.roundTripTimeMS} ms`);
-  return `${server.address} (${parts.join(', ')})`;
 }
 
 /** The same description under another version number (the SRV seed list replaces a placeholder). */

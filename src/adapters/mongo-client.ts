@@ -10,9 +10,10 @@
  */
 import { systemClock, type Clock } from '../clock.js';
 import type { TopologyDescription } from '../description/types.js';
-import { changeEvents, TopologyEventEmitter } from '../events.js';
+import { changeEvents } from '../change-events.js';
+import { TopologyEventEmitter } from '../event-emitter.js';
 import { HighLevelEventDeriver } from '../high-level-events.js';
-import type { CheckPhase } from '../monitor/server-monitor-types.js';
+import type { CheckPhase } from '../net/connection-settings.js';
 import { emptySnapshot, snapshotFromDriver, type DriverTopologyDescription } from './driver-snapshot.js';
 
 export type {

@@ -5,11 +5,14 @@
 import type { Document } from 'bson';
 import type { Clock } from '../clock.js';
 import type { Address, ServerDescription } from '../description/types.js';
+import type { CheckPhase, LookupFunction, TlsSettings } from '../net/connection-settings.js';
 import type { DnsCache } from '../net/dns-cache.js';
 import type { ServerApi } from '../net/handshake.js';
+import type { ServerMonitoringMode } from '../uri/options.js';
 
-/** Where in a check a failure happened: DNS is reported apart from connecting. */
-export type CheckPhase = 'dns' | 'connect' | 'handshake' | 'check';
+// Defined where they are used first (the net layer and the URI options); re-exported here so that
+// a custom monitor finds the whole seam in one module.
+export type { CheckPhase, LookupFunction, ServerMonitoringMode, TlsSettings };
 
 export interface HeartbeatStartedInfo {
   readonly address: Address;
@@ -42,21 +45,6 @@ export interface ServerMonitorListener {
   /** A new description of the server (from a reply or an error) for the state machine. */
   description(description: ServerDescription): void;
 }
-
-export type ServerMonitoringMode = 'stream' | 'poll' | 'auto';
-
-export interface TlsSettings {
-  readonly enabled: boolean;
-  readonly ca?: string | Buffer;
-  readonly cert?: string | Buffer;
-  readonly key?: string | Buffer;
-  readonly allowInvalidCertificates?: boolean;
-  readonly allowInvalidHostnames?: boolean;
-  readonly servername?: string;
-}
-
-/** Resolves a host name to addresses; replaceable (for tests, or a custom DNS cache). */
-export type LookupFunction = (hostname: string) => Promise<readonly { address: string; family: 4 | 6 }[]>;
 
 export interface MonitorSettings {
   readonly heartbeatFrequencyMS: number;

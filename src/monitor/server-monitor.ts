@@ -12,7 +12,8 @@ import { reusableTimer, type ReusableTimer, type TimerHandle } from '../clock.js
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
 import { ServerType } from '../description/server-type.js';
-import { topologyVersionOrNull } from '../description/topology-version.js';
+import { isDocument } from '../description/bson-values.js';
+import { sameTopologyVersion, topologyVersionOrNull } from '../description/topology-version.js';
 import type { Address, ServerDescription } from '../description/types.js';
 import {
   MalformedReplyError,
@@ -25,7 +26,7 @@ import { Connection, newConnectionId } from '../net/connection.js';
 import { isProcessStall } from '../net/deadline.js';
 import { sharedDnsCache } from '../net/dns-cache.js';
 import { helloCommand } from '../net/handshake.js';
-import { streamingEnabled } from './faas-environment.js';
+import { streamingEnabled } from '../net/faas-environment.js';
 import { RttPinger } from './rtt-pinger.js';
 import type {
   CheckPhase,
@@ -356,7 +357,7 @@ export class SocketServerMonitor implements ServerMonitor {
     this.#stallRetried = false;
     this.#previousCheckFailed = false;
     const topologyVersion: unknown = reply['topologyVersion'];
-    this.#topologyVersion = isDocument(topologyVersion) ? topologyVersion : undefined;
+    this.#topologyVersion = isDocument(topologyVersion) ? (topologyVersion as Document) : undefined;
     const info: HeartbeatSucceededInfo = {
       address: this.address,
       awaited: outcome.awaited,
@@ -378,7 +379,7 @@ export class SocketServerMonitor implements ServerMonitor {
         // Normally the awaitable hello waited maxAwaitTimeMS or reported a change; a server that
         // answers it at once with nothing new is paced, so that it cannot make us spin.
         const unchanged =
-          outcome.awaited && sameTopologyVersion(previousTopologyVersion, this.#topologyVersion);
+          outcome.awaited && unchangedTopologyVersion(previousTopologyVersion, this.#topologyVersion);
         const earliest = this.#lastAwaitableSentAt + this.#settings.minHeartbeatFrequencyMS;
         this.#scheduleCheck(unchanged ? Math.max(0, earliest - clock.now()) : 0);
       }
@@ -474,12 +475,8 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new WaspnestError(String(error));
 }
 
-function isDocument(value: unknown): value is Document {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sameTopologyVersion(a: Document | undefined, b: Document | undefined): boolean {
+/** Both replies carried a topologyVersion, and it is the same (two missing ones are not "unchanged"). */
+function unchangedTopologyVersion(a: Document | undefined, b: Document | undefined): boolean {
   const x = topologyVersionOrNull(a);
-  const y = topologyVersionOrNull(b);
-  return x !== null && y !== null && x.processId === y.processId && x.counter === y.counter;
+  return x !== null && sameTopologyVersion(x, topologyVersionOrNull(b));
 }

@@ -20,7 +20,7 @@ import {
   WaspnestError,
   WireProtocolError,
 } from '../errors.js';
-import type { CheckPhase, LookupFunction, TlsSettings } from '../monitor/server-monitor-types.js';
+import type { CheckPhase, LookupFunction, TlsSettings } from './connection-settings.js';
 import { isProcessStall, startDeadline } from './deadline.js';
 import type { DnsCache } from './dns-cache.js';
 import { initialHelloCommand, type HandshakeSettings } from './handshake.js';

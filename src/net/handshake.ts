@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { calculateObjectSize, Long, type Document } from 'bson';
 import { WaspnestError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
-import { faasMetadata, type Environment } from '../monitor/faas-environment.js';
+import { faasMetadata, type Environment } from './faas-environment.js';
 
 /** The Stable API version to declare on every command. */
 export interface ServerApi {

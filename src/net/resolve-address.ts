@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock.js';
 import type { Address } from '../description/types.js';
 import { DnsError, ProcessStallError } from '../errors.js';
-import type { LookupFunction } from '../monitor/server-monitor-types.js';
+import type { LookupFunction } from './connection-settings.js';
 import { startDeadline } from './deadline.js';
 import type { DnsCache, ResolvedAddress } from './dns-cache.js';
 

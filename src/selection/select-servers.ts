@@ -10,8 +10,7 @@
  * when only the primary is wanted (no closures per server, no Map or Set built); the staleness,
  * tag and latency filters return their input array unchanged when they remove nothing; a single
  * primary costs one 1-element array plus the result object; explanations are built only on
- * failure. Measured on the project machine: 'primary' about 30-50 ns on 3 or 50 members,
- * secondaryPreferred with one tag set about 0.2 µs (3) and 0.7 µs (50), 'nearest' 0.05-0.4 µs.
+ * failure. The measured costs are in docs/benchmarks.md.
  */
 import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
 import { ServerType, TopologyType } from '../description/server-type.js';

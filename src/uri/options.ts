@@ -5,12 +5,14 @@
  * Rules that relate several options to each other live in option-rules.ts.
  */
 import { ConnectionStringError } from '../errors.js';
-import type { ServerMonitoringMode } from '../monitor/server-monitor-types.js';
 import type { ReadPreferenceMode, TagSet } from '../selection/read-preference.js';
 import { didYouMean } from '../nearest-name.js';
 import { percentDecode } from './percent-encoding.js';
 
 export type CompressorName = 'snappy' | 'zlib' | 'zstd';
+
+/** How monitors check servers: a streaming (awaitable) hello, polling, or streaming outside FaaS. */
+export type ServerMonitoringMode = 'stream' | 'poll' | 'auto';
 
 /**
  * Every option waspnest understands, typed, with the specification's camelCase names.

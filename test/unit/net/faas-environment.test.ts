@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFaas, faasMetadata, streamingEnabled } from '../../../src/monitor/faas-environment.js';
+import { detectFaas, faasMetadata, streamingEnabled } from '../../../src/net/faas-environment.js';
 
 describe('FaaS detection (handshake client.env rules)', () => {
   it('names each platform from its variables', () => {

@@ -7,7 +7,7 @@ import {
   systemLookup,
 } from '../../../src/net/resolve-address.js';
 import { DnsError, NetworkTimeoutError, ProcessStallError } from '../../../src/errors.js';
-import type { LookupFunction } from '../../../src/monitor/server-monitor-types.js';
+import type { LookupFunction } from '../../../src/net/connection-settings.js';
 import { FakeClock } from './fake-clock.js';
 import { systemError } from './system-error.js';
 

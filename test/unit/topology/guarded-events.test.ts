@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GuardedEventEmitter } from '../../../src/events.js';
+import { GuardedEventEmitter } from '../../../src/event-emitter.js';
 
 interface TestEvents {
   ping: [number];

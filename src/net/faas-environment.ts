@@ -3,7 +3,7 @@
  * container the process is frozen between invocations, so `serverMonitoringMode: 'auto'` polls
  * there instead of holding an awaitable hello (and an extra RTT connection) open.
  */
-import type { ServerMonitoringMode } from './server-monitor-types.js';
+import type { ServerMonitoringMode } from '../uri/options.js';
 
 export type FaasName = 'aws.lambda' | 'azure.func' | 'gcp.func' | 'vercel';
 
