@@ -2,6 +2,7 @@
  * Every event a client entity publishes (command monitoring, CMAP, SDAM), recorded in order under
  * its unified-format name, with waiters for waitForEvent and the checked-out connection count.
  */
+import { deserialize, serialize, type Document } from 'bson';
 import type { MongoClient } from 'mongodb';
 
 export type EventCategory = 'command' | 'cmap' | 'sdam';
@@ -79,7 +80,7 @@ export class ClientEvents {
         if (name === 'connectionCheckedOutEvent') this.#checkedOut += 1;
         if (name === 'connectionCheckedInEvent') this.#checkedOut -= 1;
         if (!this.recording) return;
-        const recorded = { name, category, event: event as Record<string, unknown> };
+        const recorded = { name, category, event: snapshot(event as Record<string, unknown>) };
         this.all.push(recorded);
         for (const listener of this.#listeners) listener(recorded);
       });
@@ -120,4 +121,19 @@ function isSensitive(e: RecordedEvent): boolean {
     return body !== undefined && Object.keys(body).length === 0;
   }
   return false;
+}
+
+/**
+ * The event with its command and reply copied as they were when it was published: the driver
+ * may later change objects a command shares with its options (a transaction's read concern gets
+ * `afterClusterTime` in place), which would rewrite what was sent after the fact.
+ */
+function snapshot(event: Record<string, unknown>): Record<string, unknown> {
+  const copy = (value: unknown) =>
+    deserialize(serialize(value as Document, { ignoreUndefined: true }), { promoteValues: false });
+  const out = Object.create(Object.getPrototypeOf(event) as object) as Record<string, unknown>;
+  Object.assign(out, event);
+  if (event['command'] && typeof event['command'] === 'object') out['command'] = copy(event['command']);
+  if (event['reply'] && typeof event['reply'] === 'object') out['reply'] = copy(event['reply']);
+  return out;
 }

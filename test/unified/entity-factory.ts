@@ -5,6 +5,7 @@
 import type { Document } from 'bson';
 import { GridFSBucket, MongoClient, type MongoClientOptions } from 'mongodb';
 import { ClientEvents } from './client-events.js';
+import { ClientLogs } from './client-logs.js';
 import type { DeploymentLane } from './deployment-lane.js';
 import { RunnerError, type ClientEntity, type EntityMap } from './entity-map.js';
 import { isDocument } from './matcher.js';
@@ -57,7 +58,11 @@ function clientOptions(spec: Document, ctx: EntityFactoryContext): MongoClientOp
 }
 
 function createClient(spec: Document, ctx: EntityFactoryContext): ClientEntity {
-  const options = clientOptions(spec, ctx);
+  const logs = spec['observeLogMessages'] ? new ClientLogs() : null;
+  const options = {
+    ...clientOptions(spec, ctx),
+    ...logs?.driverOptions(spec['observeLogMessages'] as Document),
+  };
   const uri = ctx.lane.clientUri({
     useMultipleMongoses: spec['useMultipleMongoses'] as boolean | undefined,
     directConnection: (options as Document)['directConnection'] === true,
@@ -82,7 +87,7 @@ function createClient(spec: Document, ctx: EntityFactoryContext): ClientEntity {
       if (names.has(e.name)) list.push({ name: e.name, observedAt: Date.now() / 1000, ...e.event });
     });
   }
-  return { kind: 'client', client, events, topology };
+  return { kind: 'client', client, events, logs, topology };
 }
 
 /** Creates one entity (a single-key document) and adds it to the map. */

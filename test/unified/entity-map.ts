@@ -13,6 +13,7 @@ import type {
   MongoClient,
 } from 'mongodb';
 import type { ClientEvents } from './client-events.js';
+import type { ClientLogs } from './client-logs.js';
 import type { MatchEntities } from './matcher.js';
 import type { RunnerThread } from './runner-thread.js';
 
@@ -20,6 +21,8 @@ export interface ClientEntity {
   readonly kind: 'client';
   readonly client: MongoClient;
   readonly events: ClientEvents;
+  /** Log messages, when the client was created with observeLogMessages. */
+  readonly logs: ClientLogs | null;
   /** The `topologyDescriptionChanged` newDescription seen last (for recordTopologyDescription). */
   readonly topology: { current: Document | null };
 }

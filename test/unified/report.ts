@@ -67,12 +67,13 @@ export function areaLines(tallies: readonly AreaTally[]): string[] {
   );
 }
 
-/** A reason with the test-specific parts (operation index, numbers, quoted values) generalised. */
+/** A reason with the test-specific parts (operation index, numbers, ids, entity names) generalised. */
 export function reasonKey(reason: string): string {
   return reason
     .replace(/^operation \d+ /, '')
-    .replace(/\b\d+\b/g, 'N')
-    .replace(/(["'`]).{0,60}?\1/g, '$1…$1')
+    .replace(/\b[0-9a-f]{24}\b/g, 'ID')
+    .replace(/\b([a-zA-Z_]+?)\d+\b/g, '$1N')
+    .replace(/\b\d+(\.\d+)?\b/g, 'N')
     .slice(0, 160);
 }
 

@@ -10,6 +10,7 @@ import type { DeploymentLane } from './deployment-lane.js';
 import { createEntities } from './entity-factory.js';
 import { EntityMap, RunnerError } from './entity-map.js';
 import { assertExpectedEvents } from './event-expectations.js';
+import { assertExpectedLogMessages } from './client-logs.js';
 import { executeOperation } from './execute-operation.js';
 import type { UnifiedFile, UnifiedTest } from './format.js';
 import { MatchError } from './matcher.js';
@@ -68,6 +69,8 @@ export async function runPair(
   const clients: MongoClient[] = [];
   const failPoints = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  const abandoned = { value: false };
+  let run: Promise<void> = Promise.resolve();
   let failure: string | undefined;
   try {
     const body = async () => {
@@ -81,6 +84,7 @@ export async function runPair(
         clusterTime,
         fastHeartbeat: usesFailPoints(test),
         deadline: started + timeoutMS,
+        abandoned,
         execute: (operation, propagate) => executeOperation(operation, context, propagate),
       };
       await phase('createEntities', createEntities(file.createEntities ?? [], context));
@@ -102,8 +106,15 @@ export async function runPair(
         const client = entities.getKind(expectation.client, 'client');
         assertExpectedEvents(expectation, client.events, entities);
       }
-      if (test.expectLogMessages)
-        throw new RunnerError('expectLogMessages: log message assertions are not implemented by the runner');
+      for (const expectation of test.expectLogMessages ?? []) {
+        const client = entities.getKind(expectation['client'], 'client');
+        if (!client.logs) {
+          throw new RunnerError(
+            `expectLogMessages: client ${String(expectation['client'])} does not observe log messages`,
+          );
+        }
+        assertExpectedLogMessages(expectation, client.logs, entities);
+      }
       if (test.expectTracingMessages)
         throw new RunnerError('expectTracingMessages: tracing assertions are not implemented by the runner');
       if (test.outcome) await phase('outcome', checkOutcome(lane.internal, test.outcome));
@@ -111,14 +122,21 @@ export async function runPair(
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TimedOut(`timed out after ${timeoutMS} ms`)), timeoutMS);
     });
-    const run = body();
+    run = body();
     run.catch(() => undefined); // after a timeout, its late rejection is expected and ignored
     await Promise.race([run, limit]);
   } catch (err) {
     failure = describeFailure(err);
   } finally {
     clearTimeout(timer);
+    abandoned.value = true;
     await closeEntities(entities, clients);
+    // A timed-out body fails fast once its clients are closed; let it end before the reset so
+    // that nothing it still does (a fail point, a write) reaches the next test.
+    await Promise.race([
+      run.catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
   }
   const repaired = await lane.reset(failPoints);
   const ms = Date.now() - started;

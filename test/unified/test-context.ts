@@ -17,6 +17,8 @@ export interface TestContext extends EntityFactoryContext {
   readonly failPoints: Set<string>;
   /** Date.now() after which waits give up. */
   readonly deadline: number;
+  /** Set when the test ran out of time: no further operation may start (it would outlive the reset). */
+  readonly abandoned: { value: boolean };
   /**
    * Runs one operation with its assertions. `propagate`: inside a withTransaction callback the
    * operation's error is rethrown after its assertions held, so that withTransaction sees it.

@@ -1,5 +1,12 @@
 /** What the official-driver tests share: client options for the simulator, and waiting on driver events. */
-import type { MongoClient, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
+import {
+  MongoServerError,
+  type MongoClient,
+  type MongoClientOptions,
+  type ServerDescriptionChangedEvent,
+} from 'mongodb';
+import { expect } from 'vitest';
+import { limited } from '../topology/helpers.js';
 
 /**
  * Quick heartbeats, so that failovers show within a test's time, and the driver's own (long)
@@ -17,19 +24,24 @@ export const driverClientOptions: MongoClientOptions = {
  */
 export const partitionClientOptions: MongoClientOptions = { ...driverClientOptions, connectTimeoutMS: 500 };
 
-/** Resolves with the first event `name` of `client` for which `accept` holds. */
+/**
+ * Resolves with the first event `name` of `client` for which `accept` holds; fails after
+ * WAIT_LIMIT_MS naming the event (and `what`, when given).
+ */
 export function nextEvent<T>(
   client: MongoClient,
   name: string,
   accept: (event: T) => boolean = () => true,
+  what = accept.length > 0
+    ? `a driver '${name}' event where ${accept.toString()}`
+    : `a driver '${name}' event`,
 ): Promise<T> {
-  return new Promise((resolve) => {
+  return limited<T>(what, (resolve) => {
     const listener = (event: T): void => {
-      if (!accept(event)) return;
-      client.off(name, listener);
-      resolve(event);
+      if (accept(event)) resolve(event);
     };
     client.on(name, listener);
+    return () => client.off(name, listener);
   });
 }
 
@@ -43,5 +55,19 @@ export function serverBecomes(
     client,
     'serverDescriptionChanged',
     (event) => (address === null || event.address === address) && event.newDescription.type === type,
+    `the driver to describe ${address ?? 'a server'} as ${type}`,
   );
+}
+
+/** The error `promise` rejects with, checked to be a `type` (a MongoServerError by default). */
+export async function failure<T extends Error = MongoServerError>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => T = MongoServerError as unknown as new (...args: never[]) => T,
+): Promise<T> {
+  const error = await promise.then(
+    () => new Error('expected the operation to fail'),
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as T;
 }
