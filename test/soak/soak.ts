@@ -60,12 +60,15 @@ const HEARTBEAT_MS = 500;
 const CONNECT_TIMEOUT_MS = 1000;
 /**
  * Why this bound: in streaming mode a member's role change reaches us with its next awaitable
- * hello reply at once. The slowest case is a member whose monitor just failed (it was killed,
- * partitioned or sent garbage) and wins the next election: its monitor retries after at most
- * heartbeatFrequencyMS, and a hung check gives up after connectTimeoutMS. Plus one second for an
- * event loop shared by the simulator, the driver and 1,000 callers on a busy machine.
+ * hello reply at once. The slowest case is a member whose streaming check hung (it was partitioned,
+ * then healed) and that wins the next election: the hung check gives up after connectTimeoutMS +
+ * heartbeatFrequencyMS (the spec's socket timeout for an awaitable hello), the next check is paced
+ * to minHeartbeatFrequencyMS after it, and it needs a new connection and handshake (at most
+ * connectTimeoutMS). Plus one second for an event loop shared by the simulator, the driver and
+ * 1,000 callers on a busy machine.
  */
-const AGREEMENT_BOUND_MS = HEARTBEAT_MS + CONNECT_TIMEOUT_MS + 1000;
+const MIN_HEARTBEAT_MS = 500;
+const AGREEMENT_BOUND_MS = CONNECT_TIMEOUT_MS + HEARTBEAT_MS + MIN_HEARTBEAT_MS + CONNECT_TIMEOUT_MS + 1000;
 
 const SELECTION_MIX: readonly ReadPreferenceLike[] = [
   'primary',
