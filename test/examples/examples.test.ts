@@ -50,9 +50,17 @@ describe('examples', () => {
       expect(old).toBeDefined();
       expect(out).toMatch(new RegExp(`^failover seen: ${old} -> ${address}$`, 'm'));
     }
-    expect(out).toMatch(new RegExp(`^primary ${address} lost: no primary known$`, 'm'));
-    expect(out).toMatch(new RegExp(`^primary ${address} known after \\d+ ms without one$`, 'm'));
-    expect(out).toMatch(/^writable: false$/m);
+    // Each failover shows as a loss and then a new primary, or as a direct switch when the old
+    // primary's step-down and the new one's election land in one turn of a busy event loop.
+    const lost = out.match(new RegExp(`^primary ${address} lost: no primary known$`, 'gm')) ?? [];
+    const regained =
+      out.match(new RegExp(`^primary ${address} known after \\d+ ms without one$`, 'gm')) ?? [];
+    const direct =
+      out.match(new RegExp(`^primary ${address} -> ${address} \\(direct switch\\)$`, 'gm')) ?? [];
+    expect(lost.length + direct.length).toBeGreaterThanOrEqual(3);
+    // The first discovery at connect, then one for each loss.
+    expect(regained.length).toBe(lost.length + 1);
+    if (lost.length > 0) expect(out).toMatch(/^writable: false$/m);
     expect(out).toMatch(/^final: ReplicaSetWithPrimary, snapshot v\d+, 3 servers$/m);
   });
 
@@ -85,7 +93,7 @@ describe('examples', () => {
         'examples',
         '--reporter=json',
       ],
-      { cwd: root, timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: root, timeout: 240_000, env: { ...process.env, NO_COLOR: '1' } },
     );
     const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
       success: boolean;
@@ -105,7 +113,8 @@ describe('examples', () => {
     }
     expect(results.get('failover.test.ts')).toHaveLength(3);
     expect(results.get('fail-points.test.ts')).toHaveLength(3);
-  });
+    // A whole vitest run of every example in a child process: a budget for a suite, not a wait.
+  }, 240_000);
 
   it('readme-topology.ts (the README "Use it") connects, waits for the primary and prints what it waited for', async () => {
     const rs = await SimulatedReplicaSet.start({

@@ -3,10 +3,17 @@
  * (keyPattern, keyValue, message), createIndexes' names and conflicts, listIndexes, dropIndexes,
  * hints, and indexes that replicate and survive failover.
  */
-import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Document } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type Collection,
+  type Document,
+  type ServerDescriptionChangedEvent,
+} from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions, failure } from './driver-client.js';
+import { driverClientOptions, failure, nextEvent } from './driver-client.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -163,8 +170,16 @@ describe('unique indexes', () => {
     const second = set.primary;
     if (second === undefined) throw new Error('no primary after the step-down');
     const elected = set.waitFor('primaryElected');
+    // Write only once the driver knows the new primary: a write sent while it still has the killed
+    // one gets a network error the driver may not retry (it marked the server Unknown already).
+    const driverSeesNewPrimary = nextEvent<ServerDescriptionChangedEvent>(
+      driver,
+      'serverDescriptionChanged',
+      (event) => event.address !== second && event.newDescription.type === 'RSPrimary',
+    );
     await set.kill(second);
     await elected;
+    await driverSeesNewPrimary;
     expect((await failure(users.insertOne({ _id: 3, email: 'a' }), MongoServerError)).code).toBe(11000);
     expect((await users.indexes()).map((index) => index.name)).toEqual(['_id_', 'email_1']);
   });

@@ -159,5 +159,6 @@ describe('Mongoose 8 through failovers on SimulatedReplicaSet', () => {
     expect(await Order.countDocuments()).toBe(1000);
     const ids = (await Order.distinct('_id')) as number[];
     expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
-  });
+    // 1,000 round trips through Mongoose and three elections: a budget for the work, not a wait.
+  }, 120_000);
 });
