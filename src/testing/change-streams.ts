@@ -50,6 +50,8 @@ export interface ChangeStreamNode {
   readableStore(request: WireRequest): DocumentStore;
   /** The node's data as it is now (fullDocument: 'updateLookup' on getMore). */
   store(): DocumentStore;
+  /** The server's fail points (`failGetMoreAfterCursorCheckout`). */
+  readonly failPoints?: { onGetMoreAfterCursorCheckout(): number | null };
 }
 
 /** mongod's wait for an awaitData getMore without maxTimeMS. */
@@ -118,6 +120,24 @@ const FULL_DOCUMENT_MODES: readonly FullDocumentMode[] = [
 const BEFORE_CHANGE_MODES: readonly FullDocumentBeforeChangeMode[] = ['off', 'whenAvailable', 'required'];
 
 const NON_RESUMABLE = { errorLabels: ['NonResumableChangeStreamError'] };
+
+/**
+ * Codes mongod labels `ResumableChangeStreamError` when a change stream's getMore fails with them
+ * (network, not-primary, shutdown, stale routing, RetryChangeStream, FailedToSatisfyReadPreference):
+ * drivers on wire version 9+ resume on the label alone.
+ */
+const RESUMABLE_CODES: ReadonlySet<number> = new Set([
+  6, 7, 63, 89, 91, 133, 150, 189, 234, 262, 9001, 10107, 11600, 11602, 13388, 13435, 13436,
+]);
+
+/** `error` with the label mongod gives it on a change stream's getMore. */
+function labelledForGetMore(error: CommandError): CommandError {
+  if (!RESUMABLE_CODES.has(error.code) || error.extra['errorLabels'] !== undefined) return error;
+  return new CommandError(error.code, error.message, {
+    ...error.extra,
+    errorLabels: ['ResumableChangeStreamError'],
+  });
+}
 
 /** One open change stream. */
 class ChangeStreamCursor implements LiveCursor {
@@ -456,6 +476,13 @@ async function getMore(
     );
   }
   if (cursor.busy) throw new CommandError(292, `Cursor id ${id} is already in use`);
+  const injected = node.failPoints?.onGetMoreAfterCursorCheckout() ?? null;
+  if (injected !== null) {
+    node.cursors.kill([id]);
+    throw labelledForGetMore(
+      new CommandError(injected, "Failing command via 'failGetMoreAfterCursorCheckout' failpoint"),
+    );
+  }
   const batchSize = numberField(request.command, 'batchSize');
   const deadline = Date.now() + (numberField(request.command, 'maxTimeMS') ?? DEFAULT_AWAIT_MS);
   const reply = (nextBatch: Document[]): Document => {
@@ -481,8 +508,9 @@ async function getMore(
       }
     }
   } catch (error) {
-    if (error instanceof CommandError) node.cursors.kill([id]);
-    throw error;
+    if (!(error instanceof CommandError)) throw error;
+    node.cursors.kill([id]);
+    throw labelledForGetMore(error);
   } finally {
     cursor.busy = false;
   }

@@ -5,7 +5,9 @@
  * counter). The wire server asks the table about every command before it reaches the handler.
  *
  * Also `onPrimaryTransactionalWrite`, which the retryable-writes spec tests use: it acts inside a
- * retryable write on the primary, which asks the table when it is about to commit.
+ * retryable write on the primary, which asks the table when it is about to commit; and
+ * `failGetMoreAfterCursorCheckout` (the change-streams spec tests): a change stream's getMore
+ * asks the table once it holds its cursor, so the error it raises is labelled as mongod labels it.
  */
 import type { Document } from 'bson';
 import type { Address } from '../description/types.js';
@@ -164,6 +166,7 @@ export class FailPointTable {
   #configured: ActiveFailPoint | null = null;
   #added: ActiveFailPoint[] = [];
   #transactionalWrite: TransactionalWriteFailPoint | null = null;
+  #getMoreAfterCheckout: { readonly counter: ModeCounter; readonly code: number } | null = null;
 
   constructor(private readonly address: () => Address) {}
 
@@ -191,10 +194,11 @@ export class FailPointTable {
     }
     const name: unknown = target.command['configureFailPoint'];
     if (name === 'onPrimaryTransactionalWrite') return this.#configureTransactionalWrite(target.command);
+    if (name === 'failGetMoreAfterCursorCheckout') return this.#configureGetMoreAfterCheckout(target.command);
     if (name !== 'failCommand') {
       throw new CommandError(
         ServerErrorCode.FailPointSetFailed,
-        `${String(name)} not found: the simulator implements the failCommand and onPrimaryTransactionalWrite fail points`,
+        `${String(name)} not found: the simulator implements the failCommand, onPrimaryTransactionalWrite and failGetMoreAfterCursorCheckout fail points`,
       );
     }
     const mode = parseFailPointMode(target.command['mode']);
@@ -242,6 +246,37 @@ export class FailPointTable {
     return { count, ok: 1 };
   }
 
+  /**
+   * `failGetMoreAfterCursorCheckout`: `data.errorCode` (required). It acts on change streams'
+   * getMores only (mongod: every getMore), after the cursor is found.
+   */
+  #configureGetMoreAfterCheckout(command: Document): Document {
+    const mode = parseFailPointMode(command['mode']);
+    const count = this.#getMoreAfterCheckout?.counter.hits ?? 0;
+    if (mode.kind === 'off') {
+      this.#getMoreAfterCheckout = null;
+      return { count, ok: 1 };
+    }
+    const data: unknown = command['data'];
+    const code = isPlainDocument(data) ? data['errorCode'] : undefined;
+    if (!(typeof code === 'number' && Number.isInteger(code) && code > 0)) {
+      throw new CommandError(
+        ServerErrorCode.TypeMismatch,
+        'failGetMoreAfterCursorCheckout needs data.errorCode, a positive integer',
+      );
+    }
+    this.#getMoreAfterCheckout = { counter: new ModeCounter(mode), code };
+    return { count, ok: 1 };
+  }
+
+  /** For a getMore that holds its cursor: the error code the fail point raises, if it acts. */
+  onGetMoreAfterCursorCheckout(): number | null {
+    const failPoint = this.#getMoreAfterCheckout;
+    if (failPoint === null || !failPoint.counter.fire()) return null;
+    if (failPoint.counter.spent) this.#getMoreAfterCheckout = null;
+    return failPoint.code;
+  }
+
   /** For a retryable write the primary is about to apply: what the fail point does to it, if it acts. */
   onPrimaryTransactionalWrite(): TransactionalWriteFailure | null {
     const failPoint = this.#transactionalWrite;
@@ -264,6 +299,7 @@ export class FailPointTable {
     this.#configured?.off();
     this.#configured = null;
     this.#transactionalWrite = null;
+    this.#getMoreAfterCheckout = null;
   }
 
   /** The server closed for good: its configured fail point ends, the others no longer act here. */

@@ -196,10 +196,12 @@ function changeStreamNode(set: MemberCommandContext, member: ReplicaSetMember): 
     cursors: member.cursors,
     progress: replication.progress,
     oplog: replication.oplog,
-    visibleCount: () => Math.min(member.applied, replication.majorityCount()),
+    // A member that must resync holds a history the oplog no longer has: it shows nothing new.
+    visibleCount: () => (member.needsResync ? 0 : Math.min(member.applied, replication.majorityCount())),
     appliedCount: () => member.applied,
     readableStore: (request) => readableStore(member, request),
     store: () => member.store,
+    failPoints: member.server.failPoints,
   };
 }
 

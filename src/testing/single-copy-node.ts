@@ -178,6 +178,7 @@ export class SingleCopyNode implements WireRequestHandler {
       appliedCount: () => data.oplog.length,
       readableStore: () => data.store,
       store: () => data.store,
+      ...(this.server ? { failPoints: this.server.failPoints } : {}),
     };
   }
 

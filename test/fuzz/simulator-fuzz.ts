@@ -31,7 +31,8 @@ export interface SimulatorFuzzResult {
   readonly failures: readonly string[];
 }
 
-const IDLE_MS = 150;
+/** A case that neither got a reply nor was closed by then counts as left waiting (a frame cut short, silence). */
+const IDLE_MS = 1000;
 
 function sendCase(address: string, bytes: readonly Buffer[], closeAfter: boolean): Promise<string> {
   const [host, port] = [
@@ -48,7 +49,7 @@ function sendCase(address: string, bytes: readonly Buffer[], closeAfter: boolean
       socket.destroy();
       resolve(ending);
     };
-    let idle = setTimeout(() => finish('idle'), IDLE_MS * 10);
+    let idle = setTimeout(() => finish('idle'), IDLE_MS * 5);
     socket.on('connect', () => {
       for (const chunk of bytes) socket.write(chunk);
       if (closeAfter) socket.end();
@@ -108,7 +109,7 @@ export async function fuzzSimulator(options: {
     }
   };
   try {
-    await Promise.all(Array.from({ length: options.concurrency ?? 64 }, () => worker()));
+    await Promise.all(Array.from({ length: options.concurrency ?? 128 }, () => worker()));
     await health();
   } finally {
     await client.close();

@@ -60,12 +60,15 @@ const HEARTBEAT_MS = 500;
 const CONNECT_TIMEOUT_MS = 1000;
 /**
  * Why this bound: in streaming mode a member's role change reaches us with its next awaitable
- * hello reply at once. The slowest case is a member whose monitor just failed (it was killed,
- * partitioned or sent garbage) and wins the next election: its monitor retries after at most
- * heartbeatFrequencyMS, and a hung check gives up after connectTimeoutMS. Plus one second for an
- * event loop shared by the simulator, the driver and 1,000 callers on a busy machine.
+ * hello reply at once. The slowest case is a member whose streaming check hung (it was partitioned,
+ * then healed) and that wins the next election: the hung check gives up after connectTimeoutMS +
+ * heartbeatFrequencyMS (the spec's socket timeout for an awaitable hello), the next check is paced
+ * to minHeartbeatFrequencyMS after it, and it needs a new connection and handshake (at most
+ * connectTimeoutMS). Plus one second for an event loop shared by the simulator, the driver and
+ * 1,000 callers on a busy machine.
  */
-const AGREEMENT_BOUND_MS = HEARTBEAT_MS + CONNECT_TIMEOUT_MS + 1000;
+const MIN_HEARTBEAT_MS = 500;
+const AGREEMENT_BOUND_MS = CONNECT_TIMEOUT_MS + HEARTBEAT_MS + MIN_HEARTBEAT_MS + CONNECT_TIMEOUT_MS + 1000;
 
 const SELECTION_MIX: readonly ReadPreferenceLike[] = [
   'primary',
@@ -105,14 +108,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const say = options.progress ?? (() => undefined);
   const violations: string[] = [];
+  const startedAt = Date.now();
   const violation = (text: string): void => {
     if (violations.length < 50) violations.push(text);
+    say(`VIOLATION at ${Math.round((Date.now() - startedAt) / 1000)} s: ${text}`);
   };
   const onUnhandled = (reason: unknown): void =>
     violation(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
   process.on('unhandledRejection', onUnhandled);
   const resourcesBefore = openResources();
-  const startedAt = Date.now();
   const elapsed = (): number => Date.now() - startedAt;
 
   const rs = await SimulatedReplicaSet.start({
@@ -305,14 +309,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   // ---- end: heal everything, stop the load, verify ---------------------------------------------
+  say('healing every member');
   for (const address of partitioned) rs.heal(address);
   for (const address of down) await rs.restart(address);
   for (const address of rs.members) rs.setLatency(address, 0);
   await rs.clearFaults();
   await settle();
+  say('stopping the load');
   stopping = true;
   await Promise.all(load);
   sampleHeap();
+  say('verifying the writes');
 
   const found = new Map<string, number>();
   const verifier = new MongoClient(rs.uri, { serverSelectionTimeoutMS: 10_000 });
@@ -335,6 +342,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
   if (writes.unexpected.length > 0) violation(`${writes.unexpected.length} documents nobody wrote`);
 
+  say('closing');
   witness.stop();
   await topology.close();
   await client.close();

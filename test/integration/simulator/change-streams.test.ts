@@ -386,6 +386,40 @@ describe('change streams on SimulatedReplicaSet', () => {
     expect(await take(primaryStream, 1)).toMatchObject([{ documentKey: { _id: 2 } }]);
   });
 
+  it("labels a change stream getMore's resumable errors as mongod does, and the driver resumes on the label", async () => {
+    const [, client] = await replicaSet();
+    const aggregates: CommandStartedEvent[] = [];
+    client.on('commandStarted', (event) => {
+      if (event.commandName === 'aggregate') aggregates.push(event);
+    });
+    const admin = client.db('admin');
+    const collection = client.db('app').collection<Doc>('feed');
+
+    // An error raised inside the change stream's getMore (HostUnreachable) carries
+    // ResumableChangeStreamError: the driver resumes and the event arrives.
+    await admin.command({
+      configureFailPoint: 'failGetMoreAfterCursorCheckout',
+      mode: { times: 1 },
+      data: { errorCode: 6 },
+    });
+    const stream = await started(collection.watch([], quick));
+    await collection.insertOne({ _id: 1 });
+    expect(await take(stream, 1)).toMatchObject([{ documentKey: { _id: 1 } }]);
+    expect(aggregates).toHaveLength(2);
+    expect((aggregates[1]?.command['pipeline'] as Document[])[0]?.['$changeStream']).toHaveProperty(
+      'resumeAfter',
+    );
+
+    // failCommand adds no such label: the same code ends the stream.
+    await admin.command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 1 },
+      data: { failCommands: ['getMore'], errorCode: 6 },
+    });
+    await collection.insertOne({ _id: 2 });
+    await expect(stream.next()).rejects.toMatchObject({ code: 6 });
+  });
+
   it('the driver resumes across a step-down and a killed member: every event once, in order', async () => {
     const [rs, client] = await replicaSet();
     const aggregates: CommandStartedEvent[] = [];
