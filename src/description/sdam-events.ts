@@ -76,7 +76,8 @@ export function sdamEventsBetween(previous: TopologyDescription, next: TopologyD
   return events;
 }
 
-function isUnchecked(type: ServerType): boolean {
+/** Unknown, or PossiblePrimary (Unknown plus a hint). Unlike topology-derived-fields, a LoadBalancer is not one. */
+function isUnknownOrHint(type: ServerType): boolean {
   return type === ServerType.Unknown || type === ServerType.PossiblePrimary;
 }
 
@@ -84,8 +85,8 @@ function isUnchecked(type: ServerType): boolean {
 function isOnlyAHint(before: ServerDescription, now: ServerDescription): boolean {
   return (
     before.type !== now.type &&
-    isUnchecked(before.type) &&
-    isUnchecked(now.type) &&
+    isUnknownOrHint(before.type) &&
+    isUnknownOrHint(now.type) &&
     serverDescriptionsEqual(before, { ...now, type: before.type })
   );
 }
