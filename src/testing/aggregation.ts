@@ -13,6 +13,7 @@ import { DocumentStore, namespaceString, type Namespace } from './document-store
 import { checkHint, duplicateKeyError, indexedApply } from './indexes.js';
 import { idFirst, isPlainDocument, valueKey, valuesAtPath, type QueryContext } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { collStats } from './capped-collections.js';
 import { localSessions } from './local-sessions.js';
 import { readDocuments } from './views.js';
 import type { WireRequest } from './wire-server.js';
@@ -21,7 +22,6 @@ import type { WireRequest } from './wire-server.js';
 export const UNSUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$changeStream',
   '$changeStreamSplitLargeEvent',
-  '$collStats',
   '$currentOp',
   '$geoNear',
   '$indexStats',
@@ -41,6 +41,7 @@ const SUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$addFields',
   '$bucket',
   '$bucketAuto',
+  '$collStats',
   '$count',
   '$densify',
   '$documents',
@@ -69,6 +70,9 @@ const SUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$unwind',
 ]);
 
+/** Stages that only open a pipeline. */
+const FIRST_ONLY_STAGES: ReadonlySet<string> = new Set(['$documents', '$listLocalSessions', '$collStats']);
+
 function stageName(stage: unknown): string {
   if (!isPlainDocument(stage))
     throw new CommandError(
@@ -95,7 +99,7 @@ function splitPipeline(pipeline: readonly unknown[]): { read: Document[]; write:
       throw new CommandError(40324, `Unrecognized pipeline stage name: '${name}'`);
     if ((name === '$out' || name === '$merge') && position !== names.length - 1)
       throw new CommandError(40601, `${name} can only be the final stage in the pipeline`);
-    if ((name === '$documents' || name === '$listLocalSessions') && position !== 0)
+    if (FIRST_ONLY_STAGES.has(name) && position !== 0)
       throw new CommandError(40602, `${name} is only valid as the first stage in a pipeline`);
   });
   const last = names[names.length - 1];
@@ -302,14 +306,17 @@ function aggregateCommand(node: DataNode, request: WireRequest): Promise<Documen
       ServerErrorCode.InvalidNamespace,
       '$listLocalSessions must be run against the database with {aggregate: 1}',
     );
-  // $listLocalSessions reads the server's session cache; the rest of the pipeline runs on it.
-  const source = (store: DocumentStore): Document[] =>
-    first === '$listLocalSessions'
-      ? localSessions(node.cursors)
-      : ns
-        ? readDocuments(node.engine, store, ns)
-        : [];
-  const stages = first === '$listLocalSessions' ? read.slice(1) : read;
+  if (ns === null && first === '$collStats')
+    throw new CommandError(ServerErrorCode.InvalidNamespace, '$collStats must be run against a collection');
+  // $listLocalSessions reads the server's session cache, $collStats the collection's figures; the
+  // rest of the pipeline runs on what they give.
+  const source = (store: DocumentStore): Document[] => {
+    if (first === '$listLocalSessions') return localSessions(node.cursors);
+    if (!ns) return [];
+    if (first === '$collStats') return [collStats(store, ns, read[0]?.['$collStats'])];
+    return readDocuments(node.engine, store, ns);
+  };
+  const stages = first === '$listLocalSessions' || first === '$collStats' ? read.slice(1) : read;
   if (command['cursor'] === undefined && command['explain'] !== true)
     throw new CommandError(
       ServerErrorCode.FailedToParse,

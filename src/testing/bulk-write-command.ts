@@ -5,7 +5,7 @@
  * as one write through the node's write path, statement by statement like update and delete.
  */
 import { Long, type Document } from 'bson';
-import { arrayArg } from './command-args.js';
+import { arrayArg, parseNamespace, requireAdmin } from './command-args.js';
 import { prepareInsert, writeErrorOf, type CrudHandler, type DataNode } from './data-node.js';
 import type { Namespace } from './document-store.js';
 import { isPlainDocument } from './query-engine.js';
@@ -17,20 +17,12 @@ const KINDS = ['insert', 'update', 'delete'] as const;
 
 function namespaces(command: Document): Namespace[] {
   return arrayArg(command, 'nsInfo').map((entry) => {
-    const ns: unknown = isPlainDocument(entry) ? entry['ns'] : undefined;
-    const dot = typeof ns === 'string' ? ns.indexOf('.') : -1;
-    if (typeof ns !== 'string' || dot <= 0 || dot === ns.length - 1)
-      throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid namespace specified '${String(ns)}'`);
-    return { db: ns.slice(0, dot), collection: ns.slice(dot + 1) };
+    return parseNamespace(isPlainDocument(entry) ? entry['ns'] : undefined, 'nsInfo.ns');
   });
 }
 
 function bulkWriteCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  if (request.db !== 'admin')
-    throw new CommandError(
-      ServerErrorCode.Unauthorized,
-      'bulkWrite may only be run against the admin database.',
-    );
+  requireAdmin(request);
   const command = request.command;
   const nsInfo = namespaces(command);
   const ops = arrayArg(command, 'ops');

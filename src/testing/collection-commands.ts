@@ -2,11 +2,19 @@
  * Collection and database commands: create (with validation options), drop, dropDatabase,
  * renameCollection, collMod, listCollections and listDatabases. Changes go through the node's
  * write path as StoreOps, so they replicate with the oplog. Views are kept as their definition
- * (see views.ts). Options the simulator cannot honour (time series, capped and clustered
- * collections, a default collation) are refused by name.
+ * (see views.ts), capped collections by their caps (see capped-collections.ts). Options the
+ * simulator cannot honour (time series and clustered collections, a default collation) are
+ * refused by name.
  */
 import type { Document } from 'bson';
-import { collectionOf, cursorBatchSize, optionalDocument } from './command-args.js';
+import { cappedOptions } from './capped-collections.js';
+import {
+  collectionOf,
+  cursorBatchSize,
+  optionalDocument,
+  parseNamespace,
+  requireAdmin,
+} from './command-args.js';
 import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
 import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
@@ -28,9 +36,6 @@ const INERT_CREATE_OPTIONS = new Set([
 const UNSUPPORTED_CREATE_OPTIONS = new Set([
   'timeseries',
   'expireAfterSeconds',
-  'capped',
-  'size',
-  'max',
   'clusteredIndex',
   'encryptedFields',
   'collation',
@@ -100,12 +105,12 @@ function viewOptions(command: Document): Document {
 function createCommand(node: DataNode, request: WireRequest): Promise<Document> {
   const ns = collectionOf(request);
   checkCollectionName(ns);
-  const options: Document = viewOptions(request.command);
+  const options: Document = { ...viewOptions(request.command), ...cappedOptions(request.command) };
   for (const [field, value] of Object.entries(request.command)) {
     if (field === 'create' || COMMAND_FIELDS.has(field) || VALIDATION_FIELDS.has(field)) continue;
     if (field === 'viewOn' || field === 'pipeline') continue;
+    if (field === 'capped' || field === 'size' || field === 'max') continue;
     if (UNSUPPORTED_CREATE_OPTIONS.has(field)) {
-      if (field === 'capped' && value === false) continue;
       throw notSimulated('create', field);
     }
     if (!INERT_CREATE_OPTIONS.has(field)) throw unknownField('create', field);
@@ -146,27 +151,10 @@ function dropDatabaseCommand(node: DataNode, request: WireRequest): Promise<Docu
   });
 }
 
-function namespaceArg(command: Document, field: string): Namespace {
-  const value: unknown = command[field];
-  if (typeof value !== 'string')
-    throw new CommandError(
-      ServerErrorCode.TypeMismatch,
-      `'${field}' must be a namespace string 'db.collection'`,
-    );
-  const dot = value.indexOf('.');
-  if (dot <= 0 || dot === value.length - 1)
-    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid namespace specified '${value}'`);
-  return { db: value.slice(0, dot), collection: value.slice(dot + 1) };
-}
-
 function renameCollectionCommand(node: DataNode, request: WireRequest): Promise<Document> {
-  if (request.db !== 'admin')
-    throw new CommandError(
-      ServerErrorCode.Unauthorized,
-      'renameCollection may only be run against the admin database.',
-    );
-  const from = namespaceArg(request.command, 'renameCollection');
-  const to = namespaceArg(request.command, 'to');
+  requireAdmin(request);
+  const from = parseNamespace(request.command['renameCollection'], 'renameCollection');
+  const to = parseNamespace(request.command['to'], 'to');
   checkCollectionName(to);
   const dropTarget = request.command['dropTarget'] === true;
   return node.write(request, (store, apply) => {

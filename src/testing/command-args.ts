@@ -56,3 +56,37 @@ export function cursorBatchSize(command: Document): number | undefined {
   const cursor = optionalDocument(command, 'cursor');
   return cursor ? numberArg(cursor, 'batchSize') : undefined;
 }
+
+/** A `db.collection` namespace string (as `renameCollection`, `to` and `nsInfo` carry them). */
+export function parseNamespace(value: unknown, field: string): Namespace {
+  if (typeof value !== 'string')
+    throw new CommandError(
+      ServerErrorCode.TypeMismatch,
+      `'${field}' must be a namespace string 'db.collection'`,
+    );
+  const dot = value.indexOf('.');
+  if (dot <= 0 || dot === value.length - 1)
+    throw new CommandError(ServerErrorCode.InvalidNamespace, `Invalid namespace specified '${value}'`);
+  return { db: value.slice(0, dot), collection: value.slice(dot + 1) };
+}
+
+/** Refuses a command sent to another database than `admin`, as mongod does for admin-only commands. */
+export function requireAdmin(request: WireRequest): void {
+  if (request.db !== 'admin')
+    throw new CommandError(
+      ServerErrorCode.Unauthorized,
+      `${request.commandName} may only be run against the admin database.`,
+    );
+}
+
+/** An optional string field that must be one of `values`, with mongod's message otherwise. */
+export function enumArg(command: Document, field: string, values: ReadonlySet<string>): string | undefined {
+  const value: unknown = command[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !values.has(value))
+    throw new CommandError(
+      ServerErrorCode.BadValue,
+      `Enumeration value '${String(value)}' for field '${field}' is not a valid value.`,
+    );
+  return value;
+}

@@ -22,6 +22,7 @@ import {
   type WriteError,
   type WriteExecutor,
 } from './data-node.js';
+import { cappedApply } from './capped-collections.js';
 import { validatedApply } from './document-validation.js';
 import { recordSession } from './local-sessions.js';
 import { readDocuments, refuseView, viewDefinition, viewGuardedApply } from './views.js';
@@ -85,13 +86,16 @@ function guardedNode(node: DataNode): DataNode {
     (store, apply) =>
       execute(
         store,
-        viewGuardedApply(
+        cappedApply(
           store,
-          validatedApply(
+          viewGuardedApply(
             store,
-            node.engine,
-            indexedApply(store, node.engine, apply),
-            request.command['bypassDocumentValidation'] === true,
+            validatedApply(
+              store,
+              node.engine,
+              indexedApply(store, node.engine, apply),
+              request.command['bypassDocumentValidation'] === true,
+            ),
           ),
         ),
       );

@@ -59,7 +59,12 @@ interface Collection {
   readonly documents: Map<string, Document>;
   indexes: readonly IndexDocument[];
   options: Document;
+  /** Rises at every change of the collection (for caches of what its documents hold). */
+  version: number;
 }
+
+/** Collection versions come from one counter, so a dropped and recreated collection never repeats one. */
+let versionClock = 0;
 
 export class DocumentStore {
   #databases = new Map<string, Map<string, Collection>>();
@@ -87,6 +92,14 @@ export class DocumentStore {
     return this.#find(ns)?.options ?? {};
   }
 
+  /**
+   * A number that changes whenever the collection's documents or indexes change, or -1 when it
+   * does not exist: what derives from them may be cached under it.
+   */
+  collectionVersion(ns: Namespace): number {
+    return this.#find(ns)?.version ?? -1;
+  }
+
   /** Number of documents in one collection. */
   collectionSize(ns: Namespace): number {
     return this.#find(ns)?.documents.size ?? 0;
@@ -108,6 +121,10 @@ export class DocumentStore {
   }
 
   apply(op: StoreOp): void {
+    if (op.op !== 'dropDatabase') {
+      const collection = this.#find(op.ns);
+      if (collection) collection.version = ++versionClock;
+    }
     switch (op.op) {
       case 'insert':
       case 'replace':
@@ -168,7 +185,7 @@ export class DocumentStore {
         new Map(
           [...collections].map(([collection, { documents, indexes, options }]) => [
             collection,
-            { documents: new Map(documents), indexes, options },
+            { documents: new Map(documents), indexes, options, version: ++versionClock },
           ]),
         ),
       );
@@ -199,7 +216,7 @@ export class DocumentStore {
     const db = this.#database(ns.db);
     let collection = db.get(ns.collection);
     if (!collection) {
-      collection = { documents: new Map(), indexes: [ID_INDEX], options: {} };
+      collection = { documents: new Map(), indexes: [ID_INDEX], options: {}, version: ++versionClock };
       db.set(ns.collection, collection);
     }
     return collection;

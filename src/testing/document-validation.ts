@@ -6,6 +6,7 @@
  * is set, not when a write meets it.
  */
 import type { Document } from 'bson';
+import { enumArg } from './command-args.js';
 import type { ApplyOp } from './data-node.js';
 import type { DocumentStore } from './document-store.js';
 import { isPlainDocument, type QueryEngine } from './query-engine.js';
@@ -38,24 +39,10 @@ export function validationOptions(command: Document, engine: QueryEngine): Docum
     engine.matches({}, validator);
     options['validator'] = validator;
   }
-  const level: unknown = command['validationLevel'];
-  if (level !== undefined) {
-    if (typeof level !== 'string' || !LEVELS.has(level))
-      throw new CommandError(
-        ServerErrorCode.BadValue,
-        `Enumeration value '${String(level)}' for field 'validationLevel' is not a valid value.`,
-      );
-    options['validationLevel'] = level;
-  }
-  const action: unknown = command['validationAction'];
-  if (action !== undefined) {
-    if (typeof action !== 'string' || !ACTIONS.has(action))
-      throw new CommandError(
-        ServerErrorCode.BadValue,
-        `Enumeration value '${String(action)}' for field 'validationAction' is not a valid value.`,
-      );
-    options['validationAction'] = action;
-  }
+  const level = enumArg(command, 'validationLevel', LEVELS);
+  if (level !== undefined) options['validationLevel'] = level;
+  const action = enumArg(command, 'validationAction', ACTIONS);
+  if (action !== undefined) options['validationAction'] = action;
   return options;
 }
 

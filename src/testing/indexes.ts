@@ -104,7 +104,7 @@ function cartesian(lists: readonly unknown[][]): unknown[][] {
  * The keys `document` has in `index` (several for an array field), or none when a sparse or
  * partial index leaves it out.
  */
-function indexKeys(document: Document, index: IndexDocument, engine: QueryEngine): IndexKey[] {
+function computeIndexKeys(document: Document, index: IndexDocument, engine: QueryEngine): IndexKey[] {
   const partial = index['partialFilterExpression'];
   if (isPlainDocument(partial) && !engine.matches(document, partial)) return [];
   const fields = Object.keys(index['key'] as Document);
@@ -121,13 +121,84 @@ function indexKeys(document: Document, index: IndexDocument, engine: QueryEngine
   return [...keys.values()];
 }
 
+/**
+ * Keys already computed, per stored document and index definition. Stored documents are never
+ * mutated (a change replaces them), so a document's keys stay valid as long as it exists.
+ */
+const keyCache = new WeakMap<Document, Map<string, IndexKey[]>>();
+
+/** What decides an index's keys: its key pattern, partial filter and sparseness. */
+function keySignature(index: IndexDocument): string {
+  return valueKey([index['key'], index['partialFilterExpression'] ?? null, index['sparse'] === true]);
+}
+
+function indexKeys(
+  document: Document,
+  index: IndexDocument,
+  engine: QueryEngine,
+  signature: string,
+): IndexKey[] {
+  let cached = keyCache.get(document);
+  if (!cached) {
+    cached = new Map();
+    keyCache.set(document, cached);
+  }
+  let keys = cached.get(signature);
+  if (!keys) {
+    keys = computeIndexKeys(document, index, engine);
+    cached.set(signature, keys);
+  }
+  return keys;
+}
+
 function isUnique(index: IndexDocument): boolean {
   return index['unique'] === true && index['name'] !== ID_INDEX['name'];
+}
+
+/** A unique index's keys in one collection: key id → the document holding it. */
+interface KeyTable {
+  /** The collection version the table matches. */
+  version: number;
+  readonly owners: Map<string, Document>;
+}
+
+/**
+ * Key tables per store, collection and index. A table is rebuilt whenever its collection changed
+ * by any other path than `indexedApply` (replication, a transaction's commit, a rollback), which
+ * the collection's version shows; `indexedApply` keeps it current for the writes it checks.
+ */
+const keyTables = new WeakMap<DocumentStore, Map<string, KeyTable>>();
+
+function keyTable(store: DocumentStore, engine: QueryEngine, ns: Namespace, index: IndexDocument): KeyTable {
+  let tables = keyTables.get(store);
+  if (!tables) {
+    tables = new Map();
+    keyTables.set(store, tables);
+  }
+  const signature = keySignature(index);
+  const name = `${namespaceString(ns)}\u0000${signature}`;
+  const version = store.collectionVersion(ns);
+  const table = tables.get(name);
+  if (table && table.version === version) return table;
+  const owners = new Map<string, Document>();
+  for (const document of store.documents(ns))
+    for (const key of indexKeys(document, index, engine, signature)) owners.set(key.id, document);
+  const rebuilt = { version, owners };
+  tables.set(name, rebuilt);
+  return rebuilt;
+}
+
+/** A unique index a write was checked against, with the written document's keys in it. */
+interface CheckedIndex {
+  readonly index: IndexDocument;
+  readonly table: KeyTable;
+  readonly keys: IndexKey[];
 }
 
 /**
  * Throws the E11000 error when `document`, written to `ns`, would duplicate a key of a unique
  * index held by another document. The `_id_` index is checked by `_id` lookup for inserts.
+ * Returns the checked indexes' tables, for `indexedApply` to update once the write is applied.
  */
 export function checkUniqueIndexes(
   store: DocumentStore,
@@ -135,22 +206,22 @@ export function checkUniqueIndexes(
   ns: Namespace,
   document: Document,
   inserting: boolean,
-): void {
+): CheckedIndex[] {
   const id: unknown = document['_id'];
   if (inserting && store.findById(ns, id) !== undefined) throw duplicateKeyError(ns, ID_INDEX, { _id: id });
-  const unique = store.indexes(ns).filter(isUnique);
-  if (unique.length === 0) return;
-  const idKey = valueKey(id);
-  const others = store.documents(ns).filter((other) => valueKey(other['_id']) !== idKey);
-  for (const index of unique) {
-    const keys = indexKeys(document, index, engine);
-    if (keys.length === 0) continue;
-    const wanted = new Map(keys.map((key) => [key.id, key]));
-    for (const other of others) {
-      const clash = indexKeys(other, index, engine).find((key) => wanted.has(key.id));
-      if (clash) throw duplicateKeyError(ns, index, clash.value);
+  // The document this one replaces (if any) is not a clash.
+  const previous = inserting ? undefined : store.findById(ns, id);
+  const checked: CheckedIndex[] = [];
+  for (const index of store.indexes(ns).filter(isUnique)) {
+    const table = keyTable(store, engine, ns, index);
+    const keys = computeIndexKeys(document, index, engine);
+    for (const key of keys) {
+      const owner = table.owners.get(key.id);
+      if (owner !== undefined && owner !== previous) throw duplicateKeyError(ns, index, key.value);
     }
+    checked.push({ index, table, keys });
   }
+  return checked;
 }
 
 /**
@@ -167,16 +238,33 @@ export function uniqueIndexKeys(
     .indexes(ns)
     .filter(isUnique)
     .flatMap((index) =>
-      indexKeys(document, index, engine).map((key) => `${String(index['name'])} ${key.id}`),
+      indexKeys(document, index, engine, keySignature(index)).map(
+        (key) => `${String(index['name'])} ${key.id}`,
+      ),
     );
 }
 
 /** An ApplyOp that checks unique indexes before each insert or replace reaches the store. */
 export function indexedApply(store: DocumentStore, engine: QueryEngine, apply: ApplyOp): ApplyOp {
   return (op) => {
-    if (op.op === 'insert' || op.op === 'replace')
-      checkUniqueIndexes(store, engine, op.ns, op.document, op.op === 'insert');
+    if (op.op !== 'insert' && op.op !== 'replace') {
+      apply(op);
+      return;
+    }
+    const previous = op.op === 'replace' ? store.findById(op.ns, op.document['_id']) : undefined;
+    const checked = checkUniqueIndexes(store, engine, op.ns, op.document, op.op === 'insert');
+    const before = store.collectionVersion(op.ns);
     apply(op);
+    const after = store.collectionVersion(op.ns);
+    for (const { index, table, keys } of checked) {
+      // Only this write changed the collection since the check: bring the table along.
+      if (table.version !== before) continue;
+      if (previous)
+        for (const key of indexKeys(previous, index, engine, keySignature(index)))
+          if (table.owners.get(key.id) === previous) table.owners.delete(key.id);
+      for (const key of keys) table.owners.set(key.id, op.document);
+      table.version = after;
+    }
   };
 }
 
@@ -324,14 +412,15 @@ export function checkIndexBuild(
 ): void {
   if (!isUnique(index)) return;
   const seen = new Set<string>();
+  const signature = keySignature(index);
   for (const document of store.documents(ns)) {
-    for (const key of indexKeys(document, index, engine)) {
-      if (seen.has(key.id)) {
-        const error = duplicateKeyError(ns, index, key.value);
-        throw new CommandError(error.code, `Index build failed: ${error.message}`, error.extra);
-      }
+    const keys = indexKeys(document, index, engine, signature);
+    const clash = keys.find((key) => seen.has(key.id));
+    if (clash) {
+      const error = duplicateKeyError(ns, index, clash.value);
+      throw new CommandError(error.code, `Index build failed: ${error.message}`, error.extra);
     }
-    for (const key of indexKeys(document, index, engine)) seen.add(key.id);
+    for (const key of keys) seen.add(key.id);
   }
 }
 

@@ -11,7 +11,7 @@
  *   on any member that has the entry succeeds again. Secondaries and change streams see the whole
  *   transaction at once; an aborted or read-only transaction writes no entry.
  */
-import { Binary, type Document, type Timestamp } from 'bson';
+import { Binary, Long, type Document, type Timestamp } from 'bson';
 import type { DocumentStore, StoreOp } from './document-store.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
@@ -29,8 +29,11 @@ export interface OplogEntry {
   readonly wall: Date;
   readonly ops: readonly StoreOp[];
   readonly txn: (TxnRecord & { readonly sessionKey: string }) | null;
-  /** Set on a committed multi-document transaction's entry: `lsid` as the client sent it. */
-  readonly transaction?: { readonly lsid: Document; readonly txnNumber: number };
+  /**
+   * Set on a committed multi-document transaction's entry: `lsid` as the client sent it, and
+   * `txnNumber` as a NumberLong (how change events carry both).
+   */
+  readonly transaction?: { readonly lsid: Document; readonly txnNumber: Long };
 }
 
 /** Sessions' records of their latest retryable write: session key → record. */
@@ -73,7 +76,7 @@ export function committedTransactionFields(
   const txnNumber = txnNumberOf(command) ?? 0;
   return {
     txn: { sessionKey, txnNumber, reply, committedTransaction: true },
-    transaction: { lsid: command['lsid'] as Document, txnNumber },
+    transaction: { lsid: command['lsid'] as Document, txnNumber: Long.fromNumber(txnNumber) },
   };
 }
 

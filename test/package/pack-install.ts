@@ -33,7 +33,7 @@ interface Manifest {
   readonly bin: Record<string, string>;
   readonly main: string;
   readonly types: string;
-  readonly homepage: string;
+  readonly homepage?: string;
   readonly devDependencies: Record<string, string>;
 }
 
@@ -137,6 +137,8 @@ function checkReadmeLinks(installed: string, manifest: Manifest): void {
     `README links are absolute or in-page${relative.length ? `; relative: ${relative.join(', ')}` : ''}`,
   );
   // Links into this repository name files that exist in it.
+  check(typeof manifest.homepage === 'string', 'package.json names a homepage');
+  if (typeof manifest.homepage !== 'string') return;
   const repository = manifest.homepage.replace(/#.*$/, '');
   const intoRepository = links.filter(
     (link) => link.startsWith(`${repository}/blob/main/`) || link.startsWith(`${repository}/tree/main/`),

@@ -304,7 +304,9 @@ describe('failures', () => {
     const failure = await recorder.nextFailure();
     expect(failure.failure).toBeInstanceOf(WireProtocolError);
     expect(failure.failure.message).toMatch(
-      new RegExp(`invalid message from ${server.address}: message length`),
+      new RegExp(
+        `invalid message from ${server.address}: the peer is not a MongoDB server: it sent text \\("HTTP/1\\.1 400 Bad Request"\\)`,
+      ),
     );
     expect((await recorder.nextDescription()).type).toBe(ServerType.Unknown);
   });

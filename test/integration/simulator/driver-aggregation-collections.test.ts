@@ -5,16 +5,10 @@
  * `let`, client.bulkWrite (8.0), and unknown commands and stages (errors naming them, connection
  * kept).
  */
-import {
-  MongoClient,
-  MongoClientBulkWriteError,
-  MongoServerError,
-  ReadPreference,
-  type Document,
-} from 'mongodb';
+import { MongoClient, MongoClientBulkWriteError, ReadPreference, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet, SIMULATED_SERVER_VERSION } from '../../../src/testing/index.js';
-import { driverClientOptions } from './driver-client.js';
+import { driverClientOptions, failure } from './driver-client.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -30,15 +24,6 @@ async function start(): Promise<MongoClient> {
   rs = await SimulatedReplicaSet.start();
   client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
   return client;
-}
-
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  const error = await promise.then(
-    () => new Error('expected the operation to fail'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MongoServerError);
-  return error as MongoServerError;
 }
 
 type Row = Document & { _id: number };
@@ -179,8 +164,8 @@ describe('aggregation across collections', () => {
   it('names the stages it does not run', async () => {
     const driver = await start();
     const coll = driver.db('shop').collection('users');
-    const unsupported = await failure(coll.aggregate([{ $collStats: {} }]).toArray());
-    expect(unsupported.message).toContain('$collStats');
+    const unsupported = await failure(coll.aggregate([{ $indexStats: {} }]).toArray());
+    expect(unsupported.message).toContain('$indexStats');
     const unknown = await failure(coll.aggregate([{ $frobnicate: {} }]).toArray());
     expect([unknown.code, unknown.message]).toEqual([
       40324,
@@ -240,6 +225,30 @@ describe('collection commands', () => {
     expect(info).toMatchObject({ type: 'view', options: { viewOn: 'orders' } });
     const refused = await failure(view.insertOne({ _id: 99, total: 100 }));
     expect([refused.code, refused.codeName]).toEqual([166, 'CommandNotSupportedOnView']);
+  });
+
+  it('caps a capped collection, the same on every member, and reports it in $collStats', async () => {
+    const driver = await start();
+    const db = driver.db('shop');
+    await db.createCollection('log', { capped: true, size: 4096, max: 3 });
+    const log = db.collection<Row>('log');
+    for (let i = 1; i <= 5; i++) await log.insertOne({ _id: i });
+    expect((await log.find().toArray()).map((row) => row._id)).toEqual([3, 4, 5]);
+    const secondary = await log.find({}, { readPreference: ReadPreference.SECONDARY }).toArray();
+    expect(secondary.map((row) => row._id)).toEqual([3, 4, 5]);
+    const [stats] = await log
+      .aggregate([
+        { $collStats: { storageStats: {} } },
+        {
+          $project: {
+            capped: '$storageStats.capped',
+            maxSize: '$storageStats.maxSize',
+            count: '$storageStats.count',
+          },
+        },
+      ])
+      .toArray();
+    expect(stats).toMatchObject({ capped: true, maxSize: 4096, count: 3 });
   });
 
   it('honours collation strength 2 and let variables', async () => {

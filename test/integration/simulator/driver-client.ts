@@ -1,5 +1,11 @@
 /** What the official-driver tests share: client options for the simulator, and waiting on driver events. */
-import type { MongoClient, MongoClientOptions, ServerDescriptionChangedEvent } from 'mongodb';
+import {
+  MongoServerError,
+  type MongoClient,
+  type MongoClientOptions,
+  type ServerDescriptionChangedEvent,
+} from 'mongodb';
+import { expect } from 'vitest';
 
 /**
  * Quick heartbeats, so that failovers show within a test's time, and the driver's own (long)
@@ -44,4 +50,17 @@ export function serverBecomes(
     'serverDescriptionChanged',
     (event) => (address === null || event.address === address) && event.newDescription.type === type,
   );
+}
+
+/** The error `promise` rejects with, checked to be a `type` (a MongoServerError by default). */
+export async function failure<T extends Error = MongoServerError>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => T = MongoServerError as unknown as new (...args: never[]) => T,
+): Promise<T> {
+  const error = await promise.then(
+    () => new Error('expected the operation to fail'),
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as T;
 }

@@ -6,7 +6,7 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions } from './driver-client.js';
+import { driverClientOptions, failure } from './driver-client.js';
 
 let rs: SimulatedReplicaSet | undefined;
 let client: MongoClient | undefined;
@@ -22,19 +22,6 @@ async function start(): Promise<[SimulatedReplicaSet, MongoClient]> {
   rs = await SimulatedReplicaSet.start();
   client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
   return [rs, client];
-}
-
-/** The error `promise` rejects with (fails the test when it resolves). */
-async function failure<T extends Error>(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => T,
-): Promise<T> {
-  const error = await promise.then(
-    () => new Error('expected the operation to fail'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(type);
-  return error as T;
 }
 
 /** Test documents have numeric ids. */
@@ -128,6 +115,29 @@ describe('unique indexes', () => {
       MongoBulkWriteError,
     );
     expect(nick.writeErrors).toMatchObject([{ index: 1, code: 11000 }]);
+  });
+
+  it('hold inside a transaction and for what a committed transaction wrote', async () => {
+    const [, driver] = await start();
+    const users = await usersWithUniqueEmail(driver);
+    await users.insertOne({ _id: 1, email: 'a' });
+    const session = driver.startSession();
+    try {
+      // A duplicate inside a transaction fails (and, as on mongod, aborts the transaction).
+      session.startTransaction();
+      await users.insertOne({ _id: 2, email: 'b' }, { session });
+      const inside = await failure(users.insertOne({ _id: 3, email: 'a' }, { session }), MongoServerError);
+      expect(inside.code).toBe(11000);
+      await session.abortTransaction();
+      await session.withTransaction(async () => {
+        await users.insertOne({ _id: 4, email: 'c' }, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    const after = await failure(users.insertOne({ _id: 5, email: 'c' }), MongoServerError);
+    expect(after['keyValue']).toEqual({ email: 'c' });
+    expect((await users.find().sort({ _id: 1 }).toArray()).map((user) => user._id)).toEqual([1, 4]);
   });
 
   it('cannot be built over existing duplicates', async () => {

@@ -60,6 +60,31 @@ describe('transactions on SimulatedReplicaSet', () => {
     expect(await secondary.db('app').collection('items').countDocuments()).toBe(2);
   });
 
+  it('a change stream sees a committed transaction at once, each event with its lsid and txnNumber', async () => {
+    const [, client] = await replicaSet();
+    const items = client.db('app').collection<Item>('items');
+    const stream = items.watch();
+    cleanups.push(() => stream.close());
+    expect(await stream.tryNext()).toBeNull(); // the stream is open (the driver opens it lazily)
+    const session = startSession(client);
+    session.startTransaction();
+    await items.insertOne({ _id: 1 }, { session });
+    await items.insertOne({ _id: 2 }, { session });
+    await session.commitTransaction();
+    const events = [await stream.next(), await stream.next()] as unknown as Array<{
+      documentKey: { _id: number };
+      clusterTime: unknown;
+      lsid: { id: unknown };
+      txnNumber: unknown;
+    }>;
+    expect(events.map((event) => event.documentKey._id)).toEqual([1, 2]);
+    expect(events[0]?.clusterTime).toEqual(events[1]?.clusterTime);
+    for (const event of events) {
+      expect(event.lsid.id).toEqual(session.id?.id);
+      expect(event.txnNumber).toBe(1);
+    }
+  });
+
   it('isolates: others see nothing until commit; the transaction reads its own writes and its snapshot', async () => {
     const [, client] = await replicaSet();
     const items = client.db('app').collection<Item>('items');

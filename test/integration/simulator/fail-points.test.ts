@@ -189,6 +189,24 @@ describe('configureFailPoint: failCommand through the wire', () => {
     expect(await find()).toBe(1);
   });
 
+  it('activationProbability 0 never acts and 1 always does; namespace narrows to one collection', async () => {
+    const conn = await raw(rs.primary ?? '');
+    const find = async (collection: string): Promise<unknown> =>
+      (await conn.command({ find: collection, $db: 'test' })).document['ok'];
+    const set = (mode: unknown, data: Record<string, unknown>): Promise<unknown> =>
+      conn.command({
+        configureFailPoint: 'failCommand',
+        mode,
+        data: { failCommands: ['find'], errorCode: 2, ...data },
+      });
+    await set({ activationProbability: 0 }, {});
+    expect([await find('c'), await find('c')]).toEqual([1, 1]);
+    await set({ activationProbability: 1 }, {});
+    expect([await find('c'), await find('c')]).toEqual([0, 0]);
+    await set('alwaysOn', { namespace: 'test.c' });
+    expect([await find('c'), await find('d')]).toEqual([0, 1]);
+  });
+
   it('blockConnection holds the command: the reply comes after the fail point event', async () => {
     const orders = client().db('shop').collection<Order>('orders');
     await orders.insertOne({ _id: 1 });
