@@ -6,6 +6,7 @@ import {
   type ServerDescriptionChangedEvent,
 } from 'mongodb';
 import { expect } from 'vitest';
+import { limited } from '../topology/helpers.js';
 
 /**
  * Quick heartbeats, so that failovers show within a test's time, and the driver's own (long)
@@ -23,19 +24,24 @@ export const driverClientOptions: MongoClientOptions = {
  */
 export const partitionClientOptions: MongoClientOptions = { ...driverClientOptions, connectTimeoutMS: 500 };
 
-/** Resolves with the first event `name` of `client` for which `accept` holds. */
+/**
+ * Resolves with the first event `name` of `client` for which `accept` holds; fails after
+ * WAIT_LIMIT_MS naming the event (and `what`, when given).
+ */
 export function nextEvent<T>(
   client: MongoClient,
   name: string,
   accept: (event: T) => boolean = () => true,
+  what = accept.length > 0
+    ? `a driver '${name}' event where ${accept.toString()}`
+    : `a driver '${name}' event`,
 ): Promise<T> {
-  return new Promise((resolve) => {
+  return limited<T>(what, (resolve) => {
     const listener = (event: T): void => {
-      if (!accept(event)) return;
-      client.off(name, listener);
-      resolve(event);
+      if (accept(event)) resolve(event);
     };
     client.on(name, listener);
+    return () => client.off(name, listener);
   });
 }
 
@@ -49,6 +55,7 @@ export function serverBecomes(
     client,
     'serverDescriptionChanged',
     (event) => (address === null || event.address === address) && event.newDescription.type === type,
+    `the driver to describe ${address ?? 'a server'} as ${type}`,
   );
 }
 

@@ -12,7 +12,7 @@ import type { SimulatedDeployment } from '../../../src/testing/simulated-deploym
 export const WAIT_LIMIT_MS = 20_000;
 
 /** Runs `start` (it listens, and returns what stops listening); rejects after {@link WAIT_LIMIT_MS} naming `what`. */
-function limited<T>(what: string, start: (resolve: (value: T) => void) => () => void): Promise<T> {
+export function limited<T>(what: string, start: (resolve: (value: T) => void) => () => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();

@@ -104,10 +104,11 @@ describe('Topology against a simulated replica set', () => {
     expect(snapshot.servers.get(oldPrimary)?.error?.message).toEqual(expect.any(String));
     // The killed member comes back as a secondary: its monitor checks again when asked (its next
     // scheduled check is a heartbeat, 60 s, away). A check already under way when it restarted
-    // may still be refused: ask again after each failed one.
+    // may still be refused, and it answers the request: ask again after each failed one, once the
+    // topology has taken its result (that ends the round the request joined).
     await rs.restart(oldPrimary);
     const askAgain = (e: { address: string }): void => {
-      if (e.address === oldPrimary) t.scheduleRefresh();
+      if (e.address === oldPrimary) queueMicrotask(() => t.scheduleRefresh());
     };
     t.on('serverHeartbeatFailed', askAgain);
     t.scheduleRefresh();
