@@ -70,6 +70,11 @@ const SUPPORTED_STAGES: ReadonlySet<string> = new Set([
   '$unwind',
 ]);
 
+/** Whether mongod knows a stage of this name (whether or not the simulator runs it). */
+export function isKnownStage(name: string): boolean {
+  return SUPPORTED_STAGES.has(name) || UNSUPPORTED_STAGES.has(name);
+}
+
 /** Stages that only open a pipeline. */
 const FIRST_ONLY_STAGES: ReadonlySet<string> = new Set(['$documents', '$listLocalSessions', '$collStats']);
 

@@ -16,6 +16,7 @@ import {
   type FullDocumentMode,
   type StreamTarget,
 } from './change-events.js';
+import { isKnownStage } from './aggregation.js';
 import type { CursorRegistry, LiveCursor } from './cursor-registry.js';
 import type { DocumentStore, Namespace } from './document-store.js';
 import type { OplogEntry } from './oplog.js';
@@ -69,36 +70,6 @@ const ALLOWED_STAGES = new Set([
   '$replaceRoot',
   '$replaceWith',
   '$redact',
-]);
-
-/** Other stages mongod knows (refused in a change stream with IllegalOperation, not as unknown). */
-const OTHER_STAGES = new Set([
-  '$bucket',
-  '$bucketAuto',
-  '$collStats',
-  '$count',
-  '$densify',
-  '$documents',
-  '$facet',
-  '$fill',
-  '$geoNear',
-  '$graphLookup',
-  '$group',
-  '$indexStats',
-  '$limit',
-  '$listSessions',
-  '$lookup',
-  '$merge',
-  '$out',
-  '$sample',
-  '$setWindowFields',
-  '$skip',
-  '$sort',
-  '$sortByCount',
-  '$unionWith',
-  '$unwind',
-  '$currentOp',
-  '$changeStreamSplitLargeEvent',
 ]);
 
 const SPEC_FIELDS = new Set([
@@ -275,7 +246,8 @@ function checkStage(stage: unknown): Document {
   if (name === '$changeStream') {
     throw new CommandError(40602, '$changeStream is only valid as the first stage in a pipeline');
   }
-  if (OTHER_STAGES.has(name)) {
+  // Other stages mongod knows are refused in a change stream with IllegalOperation, not as unknown.
+  if (isKnownStage(name)) {
     throw new CommandError(
       ServerErrorCode.IllegalOperation,
       `${name} is not permitted in a $changeStream pipeline`,
