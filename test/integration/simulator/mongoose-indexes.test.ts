@@ -3,27 +3,11 @@
  * `unique: true` index is built and enforced (E11000, also after a failover), and `$lookup`
  * joins two models' collections.
  */
-import mongoose, { Schema, type Connection } from 'mongoose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet } from '../../../src/testing/index.js';
+import mongoose, { Schema } from 'mongoose';
+import { describe, expect, it } from 'vitest';
+import { mongooseOnReplicaSet } from './mongoose-set.js';
 
-let rs: SimulatedReplicaSet | undefined;
-let connection: Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  connection = undefined;
-  await rs?.close();
-  rs = undefined;
-});
-
-async function start(): Promise<[SimulatedReplicaSet, Connection]> {
-  rs = await SimulatedReplicaSet.start();
-  connection = await mongoose
-    .createConnection(rs.uri, { dbName: 'shop', serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 500 })
-    .asPromise();
-  return [rs, connection];
-}
+const start = mongooseOnReplicaSet();
 
 const userSchema = new Schema({ email: { type: String, required: true, unique: true }, name: String });
 const orderSchema = new Schema({ user: { type: Schema.Types.ObjectId, ref: 'User' }, total: Number });

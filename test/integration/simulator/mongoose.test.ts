@@ -5,26 +5,10 @@
  * three failovers from concurrent writers. (Unique indexes and $lookup with Mongoose: mongoose-indexes.test.ts.)
  */
 import mongoose, { Schema, type Connection } from 'mongoose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet } from '../../../src/testing/index.js';
+import { describe, expect, it } from 'vitest';
+import { mongooseOnReplicaSet } from './mongoose-set.js';
 
-let rs: SimulatedReplicaSet | undefined;
-let connection: Connection | undefined;
-
-afterEach(async () => {
-  await connection?.close();
-  connection = undefined;
-  await rs?.close();
-  rs = undefined;
-});
-
-async function start(): Promise<[SimulatedReplicaSet, Connection]> {
-  rs = await SimulatedReplicaSet.start();
-  connection = await mongoose
-    .createConnection(rs.uri, { dbName: 'shop', serverSelectionTimeoutMS: 10_000, heartbeatFrequencyMS: 500 })
-    .asPromise();
-  return [rs, connection];
-}
+const start = mongooseOnReplicaSet();
 
 /** Resolves when Mongoose's driver sees a primary other than `old` (driver events, no sleeps). */
 function driverSeesPrimaryOtherThan(db: Connection, old: string): Promise<void> {
