@@ -1,5 +1,6 @@
 /**
- * `npm run soak -- --minutes N` (or `--seconds N`; `--seed S`; `--selectors K`): runs the soak
+ * `npm run soak -- --minutes N` (or `--seconds N`; `--seed S`; `--selectors K`; `--writers W`, 0 to
+ * see the heap without the simulator's growing data): runs the soak
  * (see soak.ts), prints its figures and exits 1 when any invariant was violated. Run it with
  * `--expose-gc` (the npm script does) so that heap samples follow a forced GC.
  */
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     seed: { type: 'string', default: '1' },
     selectors: { type: 'string', default: '1000' },
+    writers: { type: 'string', default: '8' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -29,6 +31,7 @@ const report = await runSoak({
   durationMS: seconds * 1000,
   seed: Number(values.seed),
   selectors: Number(values.selectors),
+  writers: Number(values.writers),
   progress: (line) => console.log(`soak: ${line}`),
 });
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
