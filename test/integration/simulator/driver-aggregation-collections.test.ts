@@ -5,24 +5,16 @@
  * `let`, client.bulkWrite (8.0), and unknown commands and stages (errors naming them, connection
  * kept).
  */
-import { MongoClient, MongoClientBulkWriteError, ReadPreference, type Document } from 'mongodb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet, SIMULATED_SERVER_VERSION } from '../../../src/testing/index.js';
-import { driverClientOptions, failure } from './driver-client.js';
+import type { MongoClient } from 'mongodb';
+import { MongoClientBulkWriteError, ReadPreference, type Document } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { SIMULATED_SERVER_VERSION } from '../../../src/testing/index.js';
+import { driverOnReplicaSet, failure } from './driver-client.js';
 
-let rs: SimulatedReplicaSet | undefined;
-let client: MongoClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await rs?.close();
-  rs = undefined;
-});
+const startSet = driverOnReplicaSet();
 
 async function start(): Promise<MongoClient> {
-  rs = await SimulatedReplicaSet.start();
-  client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
+  const [, client] = await startSet();
   return client;
 }
 
@@ -107,12 +99,12 @@ describe('aggregation across collections', () => {
   });
 
   it('$out sent to a secondary reads there and writes through the primary, as mongod 5.0+', async () => {
-    const driver = await start();
+    const [set, driver] = await startSet();
     await shop(driver);
     const db = driver.db('shop');
-    const secondaries = new Set(rs?.secondaries);
+    const secondaries = new Set(set.secondaries);
     const servedBy: string[] = [];
-    rs?.on('command', (event) => {
+    set.on('command', (event) => {
       if (event.commandName === 'aggregate') servedBy.push(event.address);
     });
     await db

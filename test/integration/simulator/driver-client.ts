@@ -1,11 +1,15 @@
-/** What the official-driver tests share: client options for the simulator, and waiting on driver events. */
+/**
+ * What the official-driver tests share: client options for the simulator, a set and a client per
+ * test, and waiting on driver events.
+ */
 import {
+  MongoClient,
   MongoServerError,
-  type MongoClient,
   type MongoClientOptions,
   type ServerDescriptionChangedEvent,
 } from 'mongodb';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { SimulatedReplicaSet } from '../../../src/testing/index.js';
 import { limited } from '../topology/helpers.js';
 
 /**
@@ -16,6 +20,30 @@ export const driverClientOptions: MongoClientOptions = {
   heartbeatFrequencyMS: 500,
   serverSelectionTimeoutMS: 10_000,
 };
+
+/**
+ * Registers the cleanup (the client, then the set, after each test) and returns the function that
+ * starts a replica set and an official driver client on it (retryable writes, the options above).
+ * Call it once at the top of a test file.
+ */
+export function driverOnReplicaSet(): (
+  options?: Parameters<typeof SimulatedReplicaSet.start>[0],
+  driverOptions?: MongoClientOptions,
+) => Promise<[SimulatedReplicaSet, MongoClient]> {
+  let rs: SimulatedReplicaSet | undefined;
+  let client: MongoClient | undefined;
+  afterEach(async () => {
+    await client?.close();
+    client = undefined;
+    await rs?.close();
+    rs = undefined;
+  });
+  return async (options = {}, driverOptions = { ...driverClientOptions, retryWrites: true }) => {
+    rs = await SimulatedReplicaSet.start(options);
+    client = new MongoClient(rs.uri, driverOptions);
+    return [rs, client];
+  };
+}
 
 /**
  * For a test about a partition, which a client can only notice as a timeout: a short connect

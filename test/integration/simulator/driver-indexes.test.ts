@@ -3,33 +3,18 @@
  * (keyPattern, keyValue, message), createIndexes' names and conflicts, listIndexes, dropIndexes,
  * hints, and indexes that replicate and survive failover.
  */
+import type { MongoClient } from 'mongodb';
 import {
   MongoBulkWriteError,
-  MongoClient,
   MongoServerError,
   type Collection,
   type Document,
   type ServerDescriptionChangedEvent,
 } from 'mongodb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions, failure, nextEvent } from './driver-client.js';
+import { describe, expect, it } from 'vitest';
+import { driverOnReplicaSet, failure, nextEvent } from './driver-client.js';
 
-let rs: SimulatedReplicaSet | undefined;
-let client: MongoClient | undefined;
-
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await rs?.close();
-  rs = undefined;
-});
-
-async function start(): Promise<[SimulatedReplicaSet, MongoClient]> {
-  rs = await SimulatedReplicaSet.start();
-  client = new MongoClient(rs.uri, { ...driverClientOptions, retryWrites: true });
-  return [rs, client];
-}
+const start = driverOnReplicaSet();
 
 /** Test documents have numeric ids. */
 type Row = Document & { _id: number };

@@ -11,29 +11,26 @@ import {
   type ServerHeartbeatSucceededEvent,
   type TopologyDescriptionChangedEvent,
 } from 'mongodb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedReplicaSet } from '../../../src/testing/index.js';
-import { driverClientOptions, nextEvent, partitionClientOptions, serverBecomes } from './driver-client.js';
+import { describe, expect, it } from 'vitest';
+import type { SimulatedReplicaSet } from '../../../src/testing/index.js';
+import {
+  driverClientOptions,
+  driverOnReplicaSet,
+  nextEvent,
+  partitionClientOptions,
+  serverBecomes,
+} from './driver-client.js';
 
 const clientOptions: MongoClientOptions = { ...driverClientOptions, retryWrites: true };
 
-let rs: SimulatedReplicaSet | undefined;
-let client: MongoClient | undefined;
+const startSet = driverOnReplicaSet();
 
-afterEach(async () => {
-  await client?.close();
-  client = undefined;
-  await rs?.close();
-  rs = undefined;
-});
-
-async function start(
+/** A set and a driver client with command monitoring on. */
+function start(
   options: Parameters<typeof SimulatedReplicaSet.start>[0] = {},
   driverOptions: MongoClientOptions = clientOptions,
 ): Promise<[SimulatedReplicaSet, MongoClient]> {
-  rs = await SimulatedReplicaSet.start(options);
-  client = new MongoClient(rs.uri, { ...driverOptions, monitorCommands: true });
-  return [rs, client];
+  return startSet(options, { ...driverOptions, monitorCommands: true });
 }
 
 describe('official driver against SimulatedReplicaSet', () => {
