@@ -27,13 +27,27 @@ if ((globalThis as { gc?: unknown }).gc === undefined) {
   process.exit(2);
 }
 
+// The soak bounds each of its own phases; this bounds the whole run, so that a hang we did not foresee
+// ends the process with a message instead of holding CI until its time limit.
+const watchdogMS = seconds * 1000 + 120_000;
+let lastLine = 'starting';
+const watchdog = setTimeout(() => {
+  console.error(`soak: still running ${watchdogMS / 1000} s after the start; last progress: ${lastLine}`);
+  process.exit(1);
+}, watchdogMS);
+watchdog.unref();
+
 const report = await runSoak({
   durationMS: seconds * 1000,
   seed: Number(values.seed),
   selectors: Number(values.selectors),
   writers: Number(values.writers),
-  progress: (line) => console.log(`soak: ${line}`),
+  progress: (line) => {
+    lastLine = line;
+    console.log(`soak: ${line}`);
+  },
 });
+clearTimeout(watchdog);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 if (values.json) console.log(JSON.stringify(report, null, 2));
 console.log(`soak: ${(report.durationMS / 1000).toFixed(0)} s, seed ${report.seed}`);
@@ -57,6 +71,9 @@ if (report.heap !== null) {
     `soak: heap after GC ${mb(report.heap.firstBytes)} → ${mb(report.heap.lastBytes)} (max ${mb(report.heap.maxBytes)}), slope ${(report.heap.slopeBytesPerMinute / 1024).toFixed(1)} KB/min over ${report.heap.samples} samples after warm-up`,
   );
 }
+console.log(
+  `soak: driver operations ended by their abort signal after 20 s (the driver's wait on a just-closed socket): ${report.driverOperationsAborted}`,
+);
 console.log(`soak: handles left after close: ${report.handlesLeft.length}`);
 for (const v of report.violations) console.log(`soak: VIOLATION ${v}`);
 console.log(

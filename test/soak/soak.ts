@@ -48,6 +48,8 @@ export interface SoakReport {
   readonly maxAgreementMS: number;
   readonly selections: { readonly served: number; readonly timedOut: number; readonly justified: number };
   readonly reads: { readonly ok: number; readonly failed: number };
+  /** Driver operations that their abort signal ended after DRIVER_OPERATION_BOUND_MS. */
+  readonly driverOperationsAborted: number;
   readonly writes: LedgerVerdict;
   readonly snapshotsSeen: number;
   readonly heap: HeapTrend | null;
@@ -58,6 +60,17 @@ export interface SoakReport {
 const MEMBERS = 5;
 const HEARTBEAT_MS = 500;
 const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * Why each driver operation of the load carries an abort signal: the official driver (7.9) can
+ * wait for ever when it writes a command to a pooled socket that the server has just closed (Node
+ * has destroyed the socket, its 'close' event is still to come): `socket.write` returns false, the
+ * driver awaits a 'drain' that never comes, and socketTimeoutMS no longer applies to a destroyed
+ * socket. Kills, partitions and step-downs close sockets all the time here, so a writer would
+ * hang about once in twenty one-minute soaks (it held CI until its time limit once). The signal
+ * bounds each operation; an operation it ends counts as a failed write (outcome unknown).
+ */
+const DRIVER_OPERATION_BOUND_MS = 20_000;
+const bounded = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(DRIVER_OPERATION_BOUND_MS) });
 /**
  * Why this bound: in streaming mode a member's role change reaches us with its next awaitable
  * hello reply at once. The slowest case is a member whose streaming check hung (it was partitioned,
@@ -100,6 +113,15 @@ function openResources(): string[] {
     .filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap' && name !== 'FSReqCallback');
 }
 
+function describeMember(rs: SimulatedReplicaSet, address: string): string {
+  try {
+    const m = rs.memberState(address);
+    return `${m.role}${m.up ? '' : ', down'}${m.partitioned ? ', partitioned' : ''}, latency ${m.latencyMS} ms, topologyVersion ${m.topologyVersion.counter}`;
+  } catch (error) {
+    return String(error);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -130,6 +152,52 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     heartbeatFrequencyMS: HEARTBEAT_MS,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
     socketTimeoutMS: 10_000,
+    monitorCommands: true,
+  });
+  // What the driver did for each write key: explains a writer that never finishes.
+  const commandLog = new Map<string, string[]>();
+  const keyOf = (command: Record<string, unknown>): string | undefined => {
+    const updates = command['updates'];
+    const filter = Array.isArray(updates)
+      ? (updates[0] as { q?: { _id?: unknown } } | undefined)?.q
+      : (command['filter'] as { _id?: unknown } | undefined);
+    return typeof filter?._id === 'string' ? filter._id : undefined;
+  };
+  const requestKeys = new Map<number, string>();
+  const at = (): string => `${((Date.now() - startedAt) / 1000).toFixed(2)} s`;
+  client.on('commandStarted', (e) => {
+    const key = keyOf(e.command as Record<string, unknown>);
+    if (key === undefined) return;
+    requestKeys.set(e.requestId, key);
+    commandLog.set(key, [
+      ...(commandLog.get(key) ?? []),
+      `${at()} started on ${e.address} conn ${String(e.connectionId)} req ${e.requestId}`,
+    ]);
+  });
+  client.on('commandSucceeded', (e) => {
+    // A finished write needs no explaining: forget it, so the log does not grow with the soak.
+    const key = requestKeys.get(e.requestId);
+    if (key === undefined) return;
+    requestKeys.delete(e.requestId);
+    commandLog.delete(key);
+  });
+  // Connection check-outs still waiting, per server: a check-out has no time limit without
+  // waitQueueTimeoutMS, so one that never ends explains an operation that never starts its command.
+  const checkOuts = new Map<string, number>();
+  const addCheckOut = (address: string, delta: number): void => {
+    checkOuts.set(address, (checkOuts.get(address) ?? 0) + delta);
+  };
+  client.on('connectionCheckOutStarted', (e) => addCheckOut(e.address, 1));
+  client.on('connectionCheckedOut', (e) => addCheckOut(e.address, -1));
+  client.on('connectionCheckOutFailed', (e) => addCheckOut(e.address, -1));
+  client.on('commandFailed', (e) => {
+    const key = requestKeys.get(e.requestId);
+    if (key === undefined) return;
+    requestKeys.delete(e.requestId);
+    commandLog.set(key, [
+      ...(commandLog.get(key) ?? []),
+      `${at()} failed req ${e.requestId}: ${e.failure.message}`,
+    ]);
   });
   const topology = new Topology(rs.uri, {
     heartbeatFrequencyMS: HEARTBEAT_MS,
@@ -147,6 +215,39 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   topology.on('topologyDescriptionChanged', checkSnapshot);
   topology.on('serverDescriptionChanged', checkSnapshot);
+  // The last checks of each server, to explain a violation of the agreement bound.
+  const recentChecks = new Map<string, string[]>();
+  const noteCheck = (address: string, line: string): void => {
+    const lines = recentChecks.get(address) ?? [];
+    lines.push(`${((Date.now() - startedAt) / 1000).toFixed(2)} s ${line}`);
+    if (lines.length > 8) lines.shift();
+    recentChecks.set(address, lines);
+  };
+  topology.on('serverHeartbeatStarted', (e) =>
+    noteCheck(e.address, `started${e.awaited ? ' (awaited)' : ''} on ${e.connectionId}`),
+  );
+  topology.on('serverHeartbeatSucceeded', (e) =>
+    noteCheck(
+      e.address,
+      `succeeded in ${e.duration} ms${e.awaited ? ' (awaited)' : ''}: ${String(e.reply['isWritablePrimary'] === true ? 'primary' : e.reply['secondary'] === true ? 'secondary' : 'other')}`,
+    ),
+  );
+  topology.on('serverHeartbeatFailed', (e) =>
+    noteCheck(e.address, `failed after ${e.duration} ms in ${e.phase}: ${e.failure.message}`),
+  );
+  let explained = 0;
+  const explain = (): string => {
+    if (explained++ >= 2) return '';
+    const now = Date.now();
+    const lines: string[] = [];
+    for (const server of topology.snapshot.servers.values()) {
+      lines.push(
+        `  ${server.address}: ${server.type}, updated ${now - server.lastUpdateTime} ms ago${server.error ? `, error ${server.error.message}` : ''}; simulator: ${describeMember(rs, server.address)}`,
+      );
+      for (const check of recentChecks.get(server.address) ?? []) lines.push(`    ${check}`);
+    }
+    return `\n${lines.join('\n')}`;
+  };
 
   let stopping = false;
   const collection = client.db('soak').collection<{ _id: string; count: number }>('writes');
@@ -156,37 +257,60 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   // ---- load ----------------------------------------------------------------------------------
   const ledger = new WriteLedger();
   const reads = { ok: 0, failed: 0 };
+  /** Driver operations ended by their signal (see DRIVER_OPERATION_BOUND_MS). */
+  let driverOperationsAborted = 0;
+  /** What each load task is doing now and since when: named in the report if one never ends. */
+  const doing = new Map<string, { what: string; sinceMS: number }>();
   const writer = async (id: number): Promise<void> => {
+    const task = `writer ${id}`;
     for (let n = 0; !stopping; n++) {
       const key = `w${id}-${n}`;
+      const writeBound = bounded();
       try {
-        await collection.updateOne({ _id: key }, { $inc: { count: 1 } }, { upsert: true });
+        doing.set(task, { what: `updateOne ${key}`, sinceMS: elapsed() });
+        await collection.updateOne(
+          { _id: key },
+          { $inc: { count: 1 } },
+          // The driver honours `signal` on writes too, though its types list it only for reads.
+          { upsert: true, ...writeBound },
+        );
         ledger.record(key, 'acknowledged');
       } catch {
+        if (writeBound.signal.aborted) driverOperationsAborted++;
         ledger.record(key, 'failed');
         await sleep(50);
       }
       if (n % 4 === 0) {
+        const readBound = bounded();
         try {
-          await collection.findOne({ _id: key }, { readPreference: 'secondaryPreferred' });
+          doing.set(task, { what: `findOne ${key}`, sinceMS: elapsed() });
+          await collection.findOne({ _id: key }, { readPreference: 'secondaryPreferred', ...readBound });
           reads.ok++;
         } catch {
+          if (readBound.signal.aborted) driverOperationsAborted++;
           reads.failed++;
         }
       }
     }
+    doing.delete(task);
   };
   const selections = { served: 0, timedOut: 0, justified: 0 };
   /** The snapshot version each waiting caller started from: the witness keeps only what they need. */
   const waitingFrom = new Set<{ from: number }>();
-  const selector = async (): Promise<void> => {
+  const selector = async (id: number): Promise<void> => {
+    const task = `selector ${id}`;
     while (!stopping) {
       const readPreference = pick(SELECTION_MIX);
       const from = witness.sample();
       const entry = { from };
       waitingFrom.add(entry);
       try {
-        await topology.selectServer(readPreference, { timeoutMS: between(200, 2000) });
+        const timeoutMS = between(200, 2000);
+        doing.set(task, {
+          what: `selectServer(${JSON.stringify(readPreference)}, ${timeoutMS} ms) from v${from}`,
+          sinceMS: elapsed(),
+        });
+        await topology.selectServer(readPreference, { timeoutMS });
         selections.served++;
       } catch (error) {
         if (error instanceof TopologyClosedError) return;
@@ -207,12 +331,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
       }
       waitingFrom.delete(entry);
+      doing.set(task, { what: 'sleeping', sinceMS: elapsed() });
       await sleep(between(5, 50));
     }
+    doing.delete(task);
   };
   const load = [
     ...Array.from({ length: options.writers ?? 8 }, (_, id) => writer(id)),
-    ...Array.from({ length: options.selectors ?? 1000 }, () => selector()),
+    ...Array.from({ length: options.selectors ?? 1000 }, (_, id) => selector(id)),
   ];
 
   // ---- heap samples ----------------------------------------------------------------------------
@@ -242,7 +368,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (rs.primary !== primary) return; // another election under way: the next fault settles it
       if (Date.now() - since > AGREEMENT_BOUND_MS) {
         violation(
-          `${Date.now() - since} ms after ${primary} was elected our snapshot v${topology.snapshot.version} still names ${primaryOf(topology.snapshot) ?? 'no primary'}`,
+          `${Date.now() - since} ms after ${primary} was elected our snapshot v${topology.snapshot.version} still names ${primaryOf(topology.snapshot) ?? 'no primary'}${explain()}`,
         );
         return;
       }
@@ -317,7 +443,54 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await settle();
   say('stopping the load');
   stopping = true;
-  await Promise.all(load);
+  // Every operation of the load is bounded (10 s at most for the driver's, 2 s for selectServer):
+  // a task still busy long after that is a hang, reported with what it was doing.
+  const stopBoundMS = 30_000;
+  let stopTimer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    Promise.all(load).then(() => true),
+    new Promise<boolean>((resolve) => {
+      stopTimer = setTimeout(() => resolve(false), stopBoundMS);
+    }),
+  ]);
+  clearTimeout(stopTimer);
+  if (!stopped) {
+    const stuck = [...doing].map(([task, d]) => {
+      const key = d.what.split(' ')[1] ?? '';
+      const log = commandLog.get(key) ?? [];
+      return `${task}: ${d.what} since ${(d.sinceMS / 1000).toFixed(1)} s; driver: ${log.length === 0 ? 'no command started' : log.join(', ')}`;
+    });
+    // The driver's own view of the connections its stuck operations hold (internals, read only).
+    const held: string[] = [];
+    const servers = (client as unknown as { topology?: { s?: { servers?: Map<string, unknown> } } }).topology
+      ?.s?.servers;
+    for (const [address, server] of servers ?? []) {
+      const pool = (server as { pool?: { checkedOut?: Set<unknown> } }).pool;
+      for (const connection of pool?.checkedOut ?? []) {
+        const c = connection as {
+          id?: number;
+          closed?: boolean;
+          error?: Error;
+          dataEvents?: unknown;
+          socket?: {
+            destroyed?: boolean;
+            writableNeedDrain?: boolean;
+            writableLength?: number;
+            readyState?: string;
+            timeout?: number;
+          };
+        };
+        held.push(
+          `${address} conn ${String(c.id)}: closed ${String(c.closed)}, error ${c.error?.message ?? 'none'}, reading ${String(c.dataEvents != null)}, socket destroyed ${String(c.socket?.destroyed)} state ${String(c.socket?.readyState)} needDrain ${String(c.socket?.writableNeedDrain)} buffered ${String(c.socket?.writableLength)} timeout ${String(c.socket?.timeout)}`,
+        );
+      }
+    }
+    say(`driver connections checked out: ${held.join('; ') || 'none'}`);
+    const waitingCheckOuts = [...checkOuts].filter(([, n]) => n !== 0).map(([a, n]) => `${a}: ${n}`);
+    violation(
+      `${stuck.length} load tasks still busy ${stopBoundMS / 1000} s after the stop: ${stuck.slice(0, 10).join('; ')}; check-outs waiting: ${waitingCheckOuts.join(', ') || 'none'}`,
+    );
+  }
   sampleHeap();
   say('verifying the writes');
 
@@ -369,6 +542,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     maxAgreementMS,
     selections,
     reads,
+    driverOperationsAborted,
     writes,
     snapshotsSeen: witness.seen,
     heap: heapTrend(heap, Math.min(60_000, options.durationMS / 5)),

@@ -673,7 +673,7 @@ describe('Topology and process pauses', () => {
     t.advance(0); // the overdue deadline timer fires, late
     await flush();
     expect(t.topology.waiting.selections).toBe(1); // not failed on knowledge from before the pause
-    // The wait asked for a check of A, under way after the pause: its answer decides.
+    // A's failure asked for one immediate re-check (as SDAM says), still under way: its answer decides.
     expect(t.checkRequests(A)).toBe(1);
     expect(t.stats(A).checking).toBe(true);
     t.reply(A, primaryHello());
