@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** How a driver-cited skip's reason starts (the report counts them apart). */
+export const DRIVER_SKIP_PREFIX = 'driver-cited skip: ';
+
 export interface DriverSkipTicket {
   readonly behaviour: string;
   readonly skippedBy: string;
@@ -69,6 +72,3 @@ export function driverSkipReason(entry: DriverSkipEntry, failure: string): strin
   if (!failure.includes(entry.failure)) return undefined;
   return `${DRIVER_SKIP_PREFIX}${entry.ticket} (the official driver's own CI skips this test): ${failure}`;
 }
-
-/** How a driver-cited skip's reason starts (the report counts them apart). */
-export const DRIVER_SKIP_PREFIX = 'driver-cited skip: ';
