@@ -25,7 +25,6 @@ import { runMatrix } from './matrix.js';
 import { MATRIX_TOPOLOGIES, type MatrixTopology } from './requirements.js';
 import {
   areaLines,
-  driverCitedLines,
   floorViolations,
   selfTest,
   tallyAreas,
@@ -96,7 +95,6 @@ for (const [topology, facts] of run.facts) {
 const tallies = tallyAreas(results);
 console.log('');
 for (const line of areaLines(tallies)) console.log(line);
-for (const line of driverCitedLines(results)) console.log(line);
 const self = selfTest(results);
 console.log('');
 for (const line of self.lines) console.log(line);

@@ -5,7 +5,6 @@
 import { DeploymentLane } from './deployment-lane.js';
 import { schemaVersionProblem, type UnifiedFile, type UnifiedTest } from './format.js';
 import { decidePair, serverParameterNames, type MatrixTopology, type ServerFacts } from './requirements.js';
-import { driverSkipEntry, driverSkipReason, loadDriverSkips } from './driver-skips.js';
 import { runPair } from './run-pair.js';
 import type { LoadedFile } from './unified-files.js';
 
@@ -20,8 +19,6 @@ export interface PairResult {
   readonly status: PairStatus;
   readonly reason?: string;
   readonly ms?: number;
-  /** Listed in driver-skips.json, yet passed: the entry is stale. */
-  readonly listedButPassed?: boolean;
 }
 
 export interface MatrixOptions {
@@ -58,7 +55,6 @@ export function selectFiles(
 
 export async function runMatrix(files: readonly LoadedFile[], options: MatrixOptions): Promise<MatrixRun> {
   const selected = selectFiles(files, options);
-  const driverSkips = loadDriverSkips();
   const results: PairResult[] = [];
   const report = (result: PairResult) => {
     results.push(result);
@@ -99,18 +95,14 @@ export async function runMatrix(files: readonly LoadedFile[], options: MatrixOpt
             for (let next = pairs.shift(); next; next = pairs.shift()) {
               const { file, test } = next;
               const run = await runPair(file.content, test, lane, options.timeoutMS);
-              const entry = driverSkipEntry(driverSkips, file.path, String(test.description));
-              const cited = !run.passed && entry ? driverSkipReason(entry, run.reason ?? '') : undefined;
-              const reason = cited ?? run.reason;
               report({
                 file: file.path,
                 area: file.area,
                 test: String(test.description),
                 topology,
-                status: cited !== undefined ? 'skipped' : run.passed ? 'passed' : 'failed',
+                status: run.passed ? 'passed' : 'failed',
                 ms: run.ms,
-                ...(reason !== undefined ? { reason } : {}),
-                ...(entry && run.passed ? { listedButPassed: true } : {}),
+                ...(run.reason !== undefined ? { reason: run.reason } : {}),
               });
             }
           }),

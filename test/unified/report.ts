@@ -6,7 +6,6 @@
  * A valid-fail pair counts as passed when the runner failed it (that is what the file asks for)
  * and as failed when it passed; its raw outcome is kept in the JSON output.
  */
-import { DRIVER_SKIP_PREFIX } from './driver-skips.js';
 import type { PairResult, PairStatus } from './matrix.js';
 
 export const VALID_FAIL_AREA = 'unified-test-format/valid-fail';
@@ -29,15 +28,7 @@ export interface AreaTally {
   readonly area: string;
   passed: number;
   failed: number;
-  /** All skipped pairs, the driver-cited ones included. */
   skipped: number;
-  /** Skipped pairs that failed on the official driver's behaviour its own CI skips (driver-skips.json). */
-  driverCited: number;
-}
-
-/** A pair skipped because it failed as a driver-skips.json entry cites. */
-export function isDriverCited(result: PairResult): boolean {
-  return result.status === 'skipped' && (result.reason ?? '').startsWith(DRIVER_SKIP_PREFIX);
 }
 
 /** The pair's status as the totals count it (valid-fail inverted). */
@@ -55,9 +46,8 @@ export function passShare(t: Pick<AreaTally, 'passed' | 'failed'>): number {
 export function tallyAreas(results: readonly PairResult[]): AreaTally[] {
   const tallies = new Map<string, AreaTally>();
   for (const r of results) {
-    const t = tallies.get(r.area) ?? { area: r.area, passed: 0, failed: 0, skipped: 0, driverCited: 0 };
+    const t = tallies.get(r.area) ?? { area: r.area, passed: 0, failed: 0, skipped: 0 };
     t[countedStatus(r)] += 1;
-    if (isDriverCited(r)) t.driverCited += 1;
     tallies.set(r.area, t);
   }
   const rank = (area: string) => {
@@ -71,34 +61,10 @@ const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 
 export function areaLines(tallies: readonly AreaTally[]): string[] {
   const width = Math.max(...tallies.map((t) => t.area.length), 4);
-  return tallies.map((t) => {
-    const line = `${t.area.padEnd(width)}  ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(4)} failed ${String(t.skipped).padStart(4)} skipped  pass share ${percent(passShare(t))}`;
-    if (t.driverCited === 0) return line;
-    // The share as the issue counts it, with the driver-cited skips as failures.
-    const asFailed = passShare({ passed: t.passed, failed: t.failed + t.driverCited });
-    return `${line}  (${t.driverCited} skipped driver-cited; ${percent(asFailed)} counting them failed)`;
-  });
-}
-
-/** The driver-cited skips by ticket, and listed pairs that passed (stale entries). */
-export function driverCitedLines(results: readonly PairResult[]): string[] {
-  const byTicket = new Map<string, number>();
-  for (const r of results) {
-    if (!isDriverCited(r)) continue;
-    const ticket = (r.reason ?? '').slice(DRIVER_SKIP_PREFIX.length).split(' ')[0] ?? '?';
-    byTicket.set(ticket, (byTicket.get(ticket) ?? 0) + 1);
-  }
-  const lines: string[] = [];
-  if (byTicket.size > 0) {
-    const parts = [...byTicket].map(([ticket, n]) => `${ticket} ${n}`).join(', ');
-    const total = [...byTicket.values()].reduce((a, b) => a + b, 0);
-    lines.push(`skipped driver-cited (test/unified/driver-skips.json): ${total} (${parts})`);
-  }
-  for (const r of results.filter((x) => x.listedButPassed))
-    lines.push(
-      `  driver-skips.json lists a pair that passed (remove its entry): [${r.topology}] ${r.file} :: ${r.test}`,
-    );
-  return lines;
+  return tallies.map(
+    (t) =>
+      `${t.area.padEnd(width)}  ${String(t.passed).padStart(4)} passed ${String(t.failed).padStart(4)} failed ${String(t.skipped).padStart(4)} skipped  pass share ${percent(passShare(t))}`,
+  );
 }
 
 /** A reason with the test-specific parts (operation index, numbers, ids, entity names) generalised. */
