@@ -27,6 +27,11 @@ export class ClientLogs {
     }
     return {
       mongodbLogComponentSeverities: severities as MongoClientOptions['mongodbLogComponentSeverities'],
+      // As the official driver's own unified runner does (NODE-5785): the driver writes a reply's
+      // `$clusterTime.signature.hash` as extended-JSON binary, which makes a replica-set member's
+      // hello reply (from mongod or the simulator alike) longer than the default 1,000 characters,
+      // so the logged reply would be cut and could not be parsed as the logging tests require.
+      mongodbLogMaxDocumentLength: 1250,
       mongodbLogPath: {
         write: (log: Document) => {
           if (!this.recording) return;

@@ -2,6 +2,9 @@
  * The unified runner end to end: real files of the format run through the official driver
  * against a simulated replica set; valid-pass files must pass and valid-fail files must fail.
  */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specDirExists } from '../spec/spec-files.js';
 import { runMatrix } from './matrix.js';
@@ -43,5 +46,56 @@ describe.skipIf(!present)(`unified runner end to end (data: ${dir})`, () => {
     );
     const schema = await run('valid-fail/schemaVersion-unsupported.json');
     expect(schema[0]!.reason).toMatch(/schemaVersion 0\.1 is not supported/);
+  });
+});
+
+describe('unified runner: starting a client entity', () => {
+  it('starts monitoring for waitForEvent without opening a pooled connection (as the driver itself)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'unified-'));
+    try {
+      mkdirSync(path.join(root, 'sdam'));
+      const test = {
+        description: 'monitoring only',
+        operations: [
+          {
+            name: 'waitForEvent',
+            object: 'testRunner',
+            arguments: {
+              client: 'client',
+              event: { serverDescriptionChangedEvent: { newDescription: { type: 'RSPrimary' } } },
+              count: 1,
+            },
+          },
+        ],
+        // No connection of the pool is created, checked out or in: the pool stays empty.
+        expectEvents: [{ client: 'client', eventType: 'cmap', events: [] }],
+      };
+      const file = {
+        description: 'monitoring-only',
+        schemaVersion: '1.17',
+        createEntities: [
+          {
+            client: {
+              id: 'client',
+              observeEvents: [
+                'serverDescriptionChangedEvent',
+                'connectionCreatedEvent',
+                'connectionCheckedOutEvent',
+              ],
+            },
+          },
+        ],
+        tests: [test],
+      };
+      writeFileSync(path.join(root, 'sdam', 'monitoring-only.json'), JSON.stringify(file));
+      const { results } = await runMatrix(loadUnifiedFiles(root), {
+        topologies: ['replicaset'],
+        timeoutMS: 10_000,
+      });
+      expect(results).toHaveLength(1);
+      expect(results[0]).toMatchObject({ status: 'passed' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

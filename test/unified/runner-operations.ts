@@ -47,12 +47,21 @@ async function waitUntil(
 /**
  * The driver connects on the first operation. A test that waits for monitoring events before any
  * operation needs the monitoring started: connect then (not awaited; failures surface later).
- * Connecting checks a connection out and in, so it is done only here, never at creation, where
- * it would add pool events that tests counting connections do not expect.
+ * An explicit `connect()` checks a connection out and in; the driver's own implicit connect (its
+ * `autoConnect`) skips that with `__skipPingOnConnect`, and so does this one: the pool stays
+ * empty, as the back-pressure tests need (their fail point must meet the first handshake).
  */
 function startMonitoring(client: ClientEntity): void {
-  if (!(client.client as unknown as { topology?: unknown }).topology)
-    client.client.connect().catch(() => undefined);
+  const driver = client.client as unknown as {
+    topology?: unknown;
+    s: { options: { __skipPingOnConnect?: boolean } };
+  };
+  if (driver.topology) return;
+  driver.s.options.__skipPingOnConnect = true;
+  client.client
+    .connect()
+    .catch(() => undefined)
+    .finally(() => delete driver.s.options.__skipPingOnConnect);
 }
 
 function sessionOf(args: OperationArguments, ctx: TestContext) {
