@@ -299,16 +299,6 @@ export class Connection {
     return replyDocument(this.address, await this.#read(options.timeoutMS ?? 0, 'exhaust'));
   }
 
-  /** Runs a command with exhaustAllowed and yields each reply until one comes without moreToCome. */
-  async *exhaust(
-    db: string,
-    document: Document,
-    options: { timeoutMS?: number } = {},
-  ): AsyncGenerator<Document> {
-    yield await this.command(db, document, { ...options, exhaustAllowed: true });
-    while (this.#moreToCome || this.#queue.length > 0) yield await this.nextReply(options);
-  }
-
   /** Closes the socket at once; a pending read fails with `reason`. Idempotent. */
   destroy(reason?: Error): void {
     if (this.#destroyedBy) return;

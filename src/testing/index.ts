@@ -46,5 +46,5 @@ export {
   SIMULATED_MIN_WIRE_VERSION,
   SIMULATED_MAX_WIRE_VERSION,
 } from './server-constants.js';
-// ScriptedTopology (socket-free, virtual clock) is added here by the monitor helper:
+// ScriptedTopology: a socket-free topology on a virtual clock, for unit tests.
 export * from './scripted-topology.js'; // ScriptedTopology, ScriptedHello, VirtualClock and their types
