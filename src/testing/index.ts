@@ -39,7 +39,7 @@ export type { FailCommandHandle, FailPointEvent } from './fail-points.js';
 export { RealReplicaSet, UnsupportedOnRealServerError } from './real-replica-set.js';
 export type { RealReplicaSetOptions } from './real-replica-set.js';
 export { findMongodBinary } from './mongod-binary.js';
-export { MongodUnavailableError } from '../errors.js';
+export { MongodUnavailableError, SimulatorOptionsError } from '../errors.js';
 export { ServerErrorCode } from './server-errors.js';
 export {
   SIMULATED_SERVER_VERSION,
