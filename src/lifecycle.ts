@@ -119,6 +119,17 @@ const warnedDeployments = new Set<string>();
 /** Above this many live topologies to one deployment, the process is warned (once per deployment). */
 export const MANY_TOPOLOGIES_THRESHOLD = 10;
 
+/** What identifies a deployment for {@link countLiveTopology}: its seeds (or SRV host), without credentials. */
+export function deploymentKey(settings: {
+  readonly srvHost: string | null;
+  readonly seeds: readonly string[];
+  readonly replicaSet: string | null;
+}): string {
+  if (settings.srvHost !== null) return `mongodb+srv://${settings.srvHost}`;
+  const replicaSet = settings.replicaSet === null ? '' : `/?replicaSet=${settings.replicaSet}`;
+  return `mongodb://${[...settings.seeds].sort().join(',')}${replicaSet}`;
+}
+
 /**
  * Counts a topology that started monitoring `deploymentKey` (its seed list, without credentials).
  * Returns the function that uncounts it (idempotent), to call on close or collection.

@@ -12,17 +12,10 @@
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
 import type { Clock } from './clock.js';
-import {
-  applyApplicationError,
-  NO_ERROR_ACTIONS,
-  type ErrorActions,
-} from './description/application-error.js';
+import { NO_ERROR_ACTIONS, type ErrorActions } from './description/application-error.js';
 import { checksAfterChange } from './description/checks-after-change.js';
-import { applyMonitorOutcome } from './description/monitor-outcome.js';
-import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
-import { TopologyType } from './description/server-type.js';
-import { loadBalancerServerDescription } from './description/server-description.js';
 import { initialTopologyDescription } from './description/topology-description.js';
+import { applyTopologyInput, type TopologyInput } from './description/topology-input.js';
 import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
 import {
   TopologyClosedError,
@@ -36,17 +29,20 @@ import {
   heartbeatStartedEvent,
   heartbeatSucceededEvent,
 } from './change-events.js';
+import { ChangeQueue } from './change-queue.js';
 import { TopologyEventEmitter } from './event-emitter.js';
 import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
 import { HighLevelEventDeriver } from './high-level-events.js';
 import {
   closeWhenCollected,
   countLiveTopology,
+  deploymentKey,
   KeepAlive,
   stopWatching,
   TopologyResources,
 } from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
+import { OperationCounts } from './operation-counts.js';
 import { RefreshRounds } from './refresh-rounds.js';
 import { pickServer } from './selection/pick-server.js';
 import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
@@ -114,14 +110,17 @@ export class Topology extends TopologyEventEmitter {
   /** Why opening failed (an SRV lookup), reported by every later call. */
   #startupError: Error | undefined;
 
-  readonly #operationCounts = new Map<Address, number>();
-  readonly #operationCount = (address: Address): number => this.#operationCounts.get(address) ?? 0;
+  readonly #operations = new OperationCounts();
+  readonly #operationCount = this.#operations.count;
 
   /** Snapshot changes whose side effects (monitors, events, waiters) are still to run, in order. */
-  readonly #changes: [TopologyDescription, TopologyDescription][] = [];
-  #processingChanges = false;
-  readonly #events: TopologyEventRecord[] = [];
-  #flushingEvents = false;
+  readonly #queue = new ChangeQueue<readonly [TopologyDescription, TopologyDescription], TopologyEventRecord>(
+    {
+      applyChange: ([previous, next]) => this.#changeEffects(previous, next),
+      // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
+      emit: (event) => this.emitRecord(event),
+    },
+  );
 
   readonly #waits: SelectionWait;
   readonly #rounds: RefreshRounds<TopologyDescription>;
@@ -148,8 +147,15 @@ export class Topology extends TopologyEventEmitter {
       if (this.listenerCount('serverHeartbeatFailed') === 0) return;
       this.#emit('serverHeartbeatFailed', heartbeatFailedEvent(this.topologyId, info));
     },
-    description: (address, description) => this.#monitorDescription(address, description),
-    replaceSeedList: (hosts) => this.#replaceSeedList(hosts),
+    // A check that timed out only because this process was paused is retried by the monitor
+    // before it reports anything: the topology applies what it is given.
+    description: (address, description) => {
+      this.#apply({ kind: 'checked', address, description });
+      if (this.#rounds.reported(address)) this.#finishRound();
+    },
+    replaceSeedList: (hosts) => {
+      if (this.#state === 'open') this.#apply({ kind: 'seedList', hosts, now: this.#clock.now() });
+    },
     rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
     recordsRejected: (rejected) => this.#emit('srvRecordsRejected', { ...this.#srvEventBase(), rejected }),
   };
@@ -409,18 +415,18 @@ export class Topology extends TopologyEventEmitter {
     const snapshot = this.#snapshot;
     if (this.#state === 'closed' || !snapshot.servers.has(address)) return NO_ERROR_ACTIONS;
     const server = snapshot.servers.get(address);
-    const { snapshot: next, actions } = applyApplicationError(snapshot, address, error, {
-      now: this.#clock.now(),
-      when: options?.when ?? 'afterHandshakeCompletes',
-      maxWireVersion: options?.maxWireVersion ?? server?.maxWireVersion ?? 0,
-      poolGeneration: this.poolGeneration(address),
-      errorGeneration: options?.generation,
+    return this.#apply({
+      kind: 'applicationError',
+      address,
+      error,
+      context: {
+        now: this.#clock.now(),
+        when: options?.when ?? 'afterHandshakeCompletes',
+        maxWireVersion: options?.maxWireVersion ?? server?.maxWireVersion ?? 0,
+        poolGeneration: this.poolGeneration(address),
+        errorGeneration: options?.generation,
+      },
     });
-    this.#swap(next);
-    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
-    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
-    return actions;
   }
 
   /** The current pool generation of `address` (0 until its pool is first cleared). */
@@ -430,14 +436,12 @@ export class Topology extends TopologyEventEmitter {
 
   /** Counts an operation started on `address` (selection prefers the less busy of two servers). */
   operationStarted(address: Address): void {
-    this.#operationCounts.set(address, this.#operationCount(address) + 1);
+    this.#operations.started(address);
   }
 
   /** Uncounts an operation started with {@link operationStarted}. */
   operationFinished(address: Address): void {
-    const count = this.#operationCount(address) - 1;
-    if (count > 0) this.#operationCounts.set(address, count);
-    else this.#operationCounts.delete(address);
+    this.#operations.finished(address);
   }
 
   /** Runs `operation` counted as in flight on `address`. */
@@ -522,11 +526,7 @@ export class Topology extends TopologyEventEmitter {
     if (this.#state !== 'idle') return;
     const settings = this.#settings;
     closeWhenCollected(this, this.#resources);
-    const deploymentKey =
-      settings.srvHost !== null
-        ? `mongodb+srv://${settings.srvHost}`
-        : `mongodb://${[...settings.seeds].sort().join(',')}${settings.replicaSet === null ? '' : `/?replicaSet=${settings.replicaSet}`}`;
-    this.#resources.add(countLiveTopology(deploymentKey, settings.maxTopologiesPerDeployment));
+    this.#resources.add(countLiveTopology(deploymentKey(settings), settings.maxTopologiesPerDeployment));
     this.#emit('topologyOpening', { topologyId: this.topologyId });
     // The first primary's durationMS counts from here.
     this.#highLevel = this.#newDeriver();
@@ -539,8 +539,7 @@ export class Topology extends TopologyEventEmitter {
     this.#state = 'open';
     // The snapshot already holds the seeds: tell listeners as if from an empty topology.
     const empty = initialTopologyDescription([], { now: this.#clock.now() });
-    this.#changes.push([empty, this.#snapshot]);
-    this.#processChanges();
+    this.#queue.change([empty, this.#snapshot]);
     this.#opened();
   }
 
@@ -549,14 +548,7 @@ export class Topology extends TopologyEventEmitter {
    * round under way (requests join it); a load balancer, never checked, becomes a LoadBalancer.
    */
   #opened(): void {
-    const snapshot = this.#snapshot;
-    if (snapshot.type === TopologyType.LoadBalanced) {
-      for (const address of snapshot.servers.keys()) {
-        this.#swap(
-          applyServerDescription(this.#snapshot, loadBalancerServerDescription(address, this.#clock.now())),
-        );
-      }
-    }
+    this.#apply({ kind: 'opened', now: this.#clock.now() });
     this.#rounds.request(this.#monitors.addresses());
     if (this.#rounds.complete) this.#finishRound();
   }
@@ -588,11 +580,6 @@ export class Topology extends TopologyEventEmitter {
     return { topologyId: this.topologyId, srvHost: this.#settings.srvHost as string };
   }
 
-  #replaceSeedList(hosts: readonly Address[]): void {
-    if (this.#state !== 'open') return;
-    this.#swap(replaceSeedList(this.#snapshot, hosts, this.#clock.now()));
-  }
-
   #newDeriver(): HighLevelEventDeriver {
     return new HighLevelEventDeriver({
       startedAt: this.#clock.now(),
@@ -612,6 +599,18 @@ export class Topology extends TopologyEventEmitter {
 
   // ---- the one writer ------------------------------------------------------------------------
 
+  /** Every input goes through here: the pure transition, the swap, then the actions it asks for. */
+  #apply(input: TopologyInput): ErrorActions {
+    const { snapshot, actions } = applyTopologyInput(this.#snapshot, input);
+    this.#swap(snapshot);
+    if (input.kind !== 'checked' && input.kind !== 'applicationError') return actions;
+    const { address } = input;
+    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
+    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
+    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
+    return actions;
+  }
+
   /**
    * The only assignment of the snapshot, and of the settings after construction (an SRV lookup
    * completes them together with the first real seed list). Same object: nothing happens.
@@ -625,30 +624,19 @@ export class Topology extends TopologyEventEmitter {
     this.#snapshot = next;
     this.#settings = settings;
     this.#selections.snapshotChanged(next);
-    this.#changes.push([previous, next]);
-    this.#processChanges();
+    this.#queue.change([previous, next]);
   }
 
-  #processChanges(): void {
-    if (this.#processingChanges) return;
-    this.#processingChanges = true;
-    try {
-      for (let change = this.#changes.shift(); change !== undefined; change = this.#changes.shift()) {
-        const [previous, next] = change;
-        this.#events.push(
-          ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
-        );
-        this.#reconcileMonitors();
-        // Checks that find a new primary now rather than at the next heartbeat.
-        this.#monitors.requestChecks(checksAfterChange(previous, next));
-        this.#flushEvents();
-        this.#waits.snapshotChanged(this.#snapshot);
-        if (this.#rounds.complete) this.#finishRound();
-        this.#flushEvents();
-      }
-    } finally {
-      this.#processingChanges = false;
-    }
+  /** The side effects of one swap, in order (ChangeQueue runs one change's after the other's). */
+  #changeEffects(previous: TopologyDescription, next: TopologyDescription): void {
+    this.#queue.queue(changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()));
+    this.#reconcileMonitors();
+    // Checks that find a new primary now rather than at the next heartbeat.
+    this.#monitors.requestChecks(checksAfterChange(previous, next));
+    this.#queue.flush();
+    this.#waits.snapshotChanged(this.#snapshot);
+    if (this.#rounds.complete) this.#finishRound();
+    this.#queue.flush();
   }
 
   /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
@@ -657,18 +645,6 @@ export class Topology extends TopologyEventEmitter {
     for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
       this.#rounds.reported(address);
     }
-  }
-
-  /**
-   * A monitor's finding. (A check that timed out only because this process was paused is retried
-   * by the monitor before it reports anything, so the topology applies what it is given; it only
-   * guards its own deadlines against pauses, see SelectionWait.)
-   */
-  #monitorDescription(address: Address, description: ServerDescription): void {
-    const { snapshot, actions } = applyMonitorOutcome(this.#snapshot, description);
-    this.#swap(snapshot);
-    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    if (this.#rounds.reported(address)) this.#finishRound();
   }
 
   #clearPool(address: Address, interruptInUseConnections: boolean): void {
@@ -694,22 +670,7 @@ export class Topology extends TopologyEventEmitter {
 
   /** Queues an event and emits the queue, unless a change is being processed (it emits then). */
   #emit<K extends keyof TopologyEvents>(name: K, payload: TopologyEventPayload<K>): void {
-    this.#events.push({ name, payload });
-    if (!this.#processingChanges) this.#flushEvents();
-  }
-
-  /** Emits queued events in order; an event queued by a listener waits for the ones before it. */
-  #flushEvents(): void {
-    if (this.#flushingEvents) return;
-    this.#flushingEvents = true;
-    try {
-      for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
-        // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
-        this.emitRecord(event);
-      }
-    } finally {
-      this.#flushingEvents = false;
-    }
+    this.#queue.emit({ name, payload });
   }
 
   protected override listenerWarning(event: string, message: string): string {
