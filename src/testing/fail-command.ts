@@ -5,7 +5,7 @@
  * CommandError with mongod's code for the wire, a SimulatorOptionsError naming the option for code).
  */
 import type { Document } from 'bson';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { SimulatorOptionsError } from '../errors.js';
 
