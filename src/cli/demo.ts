@@ -5,9 +5,9 @@
  * knows, each failover with the time until the new primary was known, the hello checks each
  * member received, and what happened to the application's calls.
  */
-import { systemClock } from '../clock.js';
+import { systemClock } from '../time/clock.js';
 import type { Address } from '../description/types.js';
-import { Topology } from '../topology.js';
+import { Topology } from '../topology/topology.js';
 import type { ElectionEvent, PrimaryLostEvent } from '../testing/simulated-deployment.js';
 import { SimulatedReplicaSet } from '../testing/simulated-replica-set.js';
 import type { DemoOptions } from './args.js';

@@ -9,7 +9,7 @@ import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatStartedEvent,
   ServerHeartbeatSucceededEvent,
-} from '../events.js';
+} from '../events/events.js';
 import type { FailoverRow, LiveView, LogLine, MemberExtras, CallStats } from './live-view.js';
 import { memberRows, primaryAddress } from './live-view.js';
 import { listen, type AnyEventSource } from './event-source.js';

@@ -9,8 +9,8 @@
  * - A check cancelled by the application waits a full heartbeat before the next one (the server
  *   was already marked Unknown); a request can bring that check forward, paced as above.
  */
-import { reusableTimer, type Clock, type ReusableTimer, type TimerHandle } from '../clock.js';
-import { isProcessStall } from '../net/deadline.js';
+import { reusableTimer, type Clock, type ReusableTimer, type TimerHandle } from '../time/clock.js';
+import { isProcessStall } from '../time/deadline.js';
 
 export type CheckState = 'new' | 'idle' | 'checking' | 'closed';
 

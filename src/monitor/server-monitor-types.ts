@@ -3,7 +3,7 @@
  * the real socket monitors in this folder, or the scripted, socket-free ones in waspnest/testing.
  */
 import type { Document } from 'bson';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Address, ServerDescription } from '../description/types.js';
 import type { CheckPhase, LookupFunction, TlsSettings } from '../net/connection-settings.js';
 import type { DnsCache } from '../net/dns-cache.js';

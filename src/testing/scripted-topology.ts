@@ -17,7 +17,7 @@ import { addRttSample, emptyRttStats, type RttStats } from '../description/round
 import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
 import type { Address } from '../description/types.js';
 import { NetworkError } from '../errors.js';
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../time/clock.js';
 import { CheckScheduler } from '../monitor/check-scheduler.js';
 import type {
   MonitorSettings,
@@ -25,7 +25,7 @@ import type {
   ServerMonitorFactory,
   ServerMonitorListener,
 } from '../monitor/server-monitor-types.js';
-import { Topology, type TopologyOptions } from '../topology.js';
+import { Topology, type TopologyOptions } from '../topology/topology.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export { VirtualClock } from './virtual-clock.js';

@@ -22,8 +22,8 @@ import {
   type SimulatedTlsOptions,
 } from '../../../src/testing/index.js';
 import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
-import type { Topology } from '../../../src/topology.js';
-import type { TopologyOptions } from '../../../src/topology-options.js';
+import type { Topology } from '../../../src/topology/topology.js';
+import type { TopologyOptions } from '../../../src/topology/topology-options.js';
 import { connectionTracker, fullyDiscovered, nextEvent, until } from './helpers.js';
 import { closeAfterTest, replicaSet, topology } from './close-after-test.js';
 import { makeTlsCertificates, type TlsCertificates } from './tls-certificates.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isProcessStall, startDeadline, type Expiry } from '../../../src/net/deadline.js';
+import { isProcessStall, startDeadline, type Expiry } from '../../../src/time/deadline.js';
 import { FakeClock } from './fake-clock.js';
 
 describe('deadlines that know about paused processes', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeQueue } from '../../../src/change-queue.js';
-import { OperationCounts } from '../../../src/operation-counts.js';
+import { ChangeQueue } from '../../../src/topology/change-queue.js';
+import { OperationCounts } from '../../../src/topology/operation-counts.js';
 
 describe('ChangeQueue', () => {
   it("runs a change caused by a listener after the current change's effects, events in order", () => {

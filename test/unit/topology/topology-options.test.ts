@@ -2,9 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/time/clock.js';
 import { TopologyOptionsError } from '../../../src/errors.js';
-import { DEFAULTS, resolveTopologySettings, type TopologyOptions } from '../../../src/topology-options.js';
+import {
+  DEFAULTS,
+  resolveTopologySettings,
+  type TopologyOptions,
+} from '../../../src/topology/topology-options.js';
 import { parseConnectionString } from '../../../src/uri/connection-string.js';
 
 function settings(uri: string, options: TopologyOptions = {}, txt = {}) {

@@ -2,7 +2,7 @@
  * Operations the embedder reported in flight, per server: selection prefers the less busy of two
  * suitable servers (pickServer). Only servers with operations in flight are kept.
  */
-import type { Address } from './description/types.js';
+import type { Address } from '../description/types.js';
 
 export class OperationCounts {
   readonly #counts = new Map<Address, number>();

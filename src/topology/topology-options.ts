@@ -4,18 +4,18 @@
  * applied, and every value and combination validated with an error that names the option.
  */
 import { readFileSync } from 'node:fs';
-import { systemClock, type Clock } from './clock.js';
-import type { Address } from './description/types.js';
-import { TopologyOptionsError } from './errors.js';
-import { didYouMean } from './nearest-name.js';
-import { checkOptionRules } from './uri/option-rules.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import type { Address } from '../description/types.js';
+import { TopologyOptionsError } from '../errors.js';
+import { didYouMean } from '../nearest-name.js';
+import { checkOptionRules } from '../uri/option-rules.js';
 import type {
   LookupFunction,
   ServerMonitorFactory,
   ServerMonitoringMode,
   TlsSettings,
-} from './monitor/server-monitor-types.js';
-import type { SrvResolver } from './srv-poller.js';
+} from '../monitor/server-monitor-types.js';
+import type { SrvResolver } from '../monitor/srv-poller.js';
 
 /** Options a Topology accepts in its constructor. URI options of the same name are overridden. */
 export interface TopologyOptions {

@@ -9,8 +9,8 @@
  * - a count of live topologies per deployment, with one clear warning when a process opens many
  *   topologies to the same seed list (a client per request, a leak).
  */
-import type { Address } from './description/types.js';
-import type { ServerMonitor } from './monitor/server-monitor-types.js';
+import type { Address } from '../description/types.js';
+import type { ServerMonitor } from '../monitor/server-monitor-types.js';
 
 /** The closable parts of one topology. */
 export class TopologyResources {

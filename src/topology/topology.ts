@@ -11,28 +11,28 @@
  * schedules a refresh (any number of requests are one round of checks) and waits in one shared
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
-import type { Clock } from './clock.js';
-import { NO_ERROR_ACTIONS, type ErrorActions } from './description/application-error.js';
-import { checksAfterChange } from './description/checks-after-change.js';
-import { initialTopologyDescription } from './description/topology-description.js';
-import { applyTopologyInput, type TopologyInput } from './description/topology-input.js';
-import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
+import type { Clock } from '../time/clock.js';
+import { NO_ERROR_ACTIONS, type ErrorActions } from '../description/application-error.js';
+import { checksAfterChange } from '../description/checks-after-change.js';
+import { initialTopologyDescription } from '../description/topology-description.js';
+import { applyTopologyInput, type TopologyInput } from '../description/topology-input.js';
+import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
 import {
   TopologyClosedError,
   RefreshTimeoutError,
   WaspnestError,
   type ServerSelectionError,
-} from './errors.js';
+} from '../errors.js';
 import {
   changeEvents,
   heartbeatFailedEvent,
   heartbeatStartedEvent,
   heartbeatSucceededEvent,
-} from './change-events.js';
+} from '../events/change-events.js';
 import { ChangeQueue } from './change-queue.js';
-import { TopologyEventEmitter } from './event-emitter.js';
-import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
-import { HighLevelEventDeriver } from './high-level-events.js';
+import { TopologyEventEmitter } from '../events/event-emitter.js';
+import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from '../events/events.js';
+import { HighLevelEventDeriver } from '../events/high-level-events.js';
 import {
   closeWhenCollected,
   countLiveTopology,
@@ -44,12 +44,12 @@ import {
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import { OperationCounts } from './operation-counts.js';
 import { RefreshRounds } from './refresh-rounds.js';
-import { pickServer } from './selection/pick-server.js';
-import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
-import type { ReadPreferenceLike } from './selection/read-preference.js';
-import { failsFast, type SelectionResult } from './selection/select-servers.js';
-import { SelectionCache } from './selection/selection-cache.js';
-import { selectionError, type SelectionFailure } from './selection/selection-error.js';
+import { pickServer } from '../selection/pick-server.js';
+import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
+import type { ReadPreferenceLike } from '../selection/read-preference.js';
+import { failsFast, type SelectionResult } from '../selection/select-servers.js';
+import { SelectionCache } from '../selection/selection-cache.js';
+import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
 import { SelectionWait } from './selection-wait.js';
 import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
@@ -66,7 +66,7 @@ import type {
   TopologyState,
   WaitForRefreshOptions,
 } from './topology-types.js';
-import { parseConnectionString } from './uri/connection-string.js';
+import { parseConnectionString } from '../uri/connection-string.js';
 
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
 
