@@ -9,14 +9,14 @@
  */
 
 // The live topology.
-export {
-  Topology,
-  type ReportErrorOptions,
-  type SelectServerNowOptions,
-  type SelectServerOptions,
-  type TopologyState,
-  type WaitForRefreshOptions,
-} from './topology/topology.js';
+export { Topology } from './topology/topology.js';
+export type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+} from './topology/topology-types.js';
 export type { TopologyOptions, TopologySettings } from './topology/topology-options.js';
 export type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from './monitor/srv-poller.js';
 export type { RejectedSrvRecord } from './uri/srv.js';

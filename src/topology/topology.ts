@@ -70,14 +70,6 @@ import { parseConnectionString } from '../uri/connection-string.js';
 
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
 
-export type {
-  ReportErrorOptions,
-  SelectServerNowOptions,
-  SelectServerOptions,
-  TopologyState,
-  WaitForRefreshOptions,
-};
-
 let nextTopologyId = 0;
 
 /**
@@ -134,19 +126,9 @@ export class Topology extends TopologyEventEmitter {
   readonly #reports: MonitorSetOwner & SrvPollingOwner = {
     accepting: () => this.#state === 'open',
     snapshot: () => this.#snapshot,
-    // Heartbeats come every few seconds from every server: no payload when nobody listens.
-    heartbeatStarted: (info) => {
-      if (this.listenerCount('serverHeartbeatStarted') === 0) return;
-      this.#emit('serverHeartbeatStarted', heartbeatStartedEvent(this.topologyId, info));
-    },
-    heartbeatSucceeded: (info) => {
-      if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
-      this.#emit('serverHeartbeatSucceeded', heartbeatSucceededEvent(this.topologyId, info));
-    },
-    heartbeatFailed: (info) => {
-      if (this.listenerCount('serverHeartbeatFailed') === 0) return;
-      this.#emit('serverHeartbeatFailed', heartbeatFailedEvent(this.topologyId, info));
-    },
+    heartbeatStarted: (info) => this.#heartbeat('serverHeartbeatStarted', heartbeatStartedEvent, info),
+    heartbeatSucceeded: (info) => this.#heartbeat('serverHeartbeatSucceeded', heartbeatSucceededEvent, info),
+    heartbeatFailed: (info) => this.#heartbeat('serverHeartbeatFailed', heartbeatFailedEvent, info),
     // A check that timed out only because this process was paused is retried by the monitor
     // before it reports anything: the topology applies what it is given.
     description: (address, description) => {
@@ -671,6 +653,15 @@ export class Topology extends TopologyEventEmitter {
   /** Queues an event and emits the queue, unless a change is being processed (it emits then). */
   #emit<K extends keyof TopologyEvents>(name: K, payload: TopologyEventPayload<K>): void {
     this.#queue.emit({ name, payload });
+  }
+
+  /** Heartbeats come every few seconds from every server: no payload when nobody listens. */
+  #heartbeat<K extends keyof TopologyEvents, I>(
+    name: K,
+    event: (topologyId: number, info: I) => TopologyEventPayload<K>,
+    info: I,
+  ): void {
+    if (this.listenerCount(name) > 0) this.#emit(name, event(this.topologyId, info));
   }
 
   protected override listenerWarning(event: string, message: string): string {
