@@ -43,7 +43,7 @@ import {
 } from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import { OperationCounts } from './operation-counts.js';
-import { RefreshRounds } from './refresh-rounds.js';
+import { Refresher } from './refresher.js';
 import { pickServer } from '../selection/pick-server.js';
 import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
 import type { ReadPreferenceLike } from '../selection/read-preference.js';
@@ -115,9 +115,7 @@ export class Topology extends TopologyEventEmitter {
   );
 
   readonly #waits: SelectionWait;
-  readonly #rounds: RefreshRounds<TopologyDescription>;
-  /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
-  #requestingChecks = false;
+  readonly #refresher: Refresher;
   /**
    * Every report from the background (monitors, SRV rescans). The one strong reference is this
    * field; the background holds it through #self only, so that an unclosed topology can still be
@@ -133,7 +131,7 @@ export class Topology extends TopologyEventEmitter {
     // before it reports anything: the topology applies what it is given.
     description: (address, description) => {
       this.#apply({ kind: 'checked', address, description });
-      if (this.#rounds.reported(address)) this.#finishRound();
+      this.#refresher.reported(address);
     },
     replaceSeedList: (hosts) => {
       if (this.#state === 'open') this.#apply({ kind: 'seedList', hosts, now: this.#clock.now() });
@@ -192,7 +190,12 @@ export class Topology extends TopologyEventEmitter {
       graceMS,
       busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
     });
-    this.#rounds = new RefreshRounds<TopologyDescription>({
+    this.#refresher = new Refresher({
+      monitors: this.#monitors,
+      snapshot: () => this.#snapshot,
+      selectionsWaiting: () => this.#waits.size > 0 && this.#state === 'open',
+      refreshed: (round, snapshot) =>
+        this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot }),
       clock: this.#clock,
       graceMS,
       busyChanged: (busy) => this.#keepAlive.busyChanged('refreshes', busy),
@@ -345,20 +348,7 @@ export class Topology extends TopologyEventEmitter {
   scheduleRefresh(): void {
     if (this.#state === 'closed') return;
     this.#use();
-    if (this.#state !== 'open') return;
-    // A streaming monitor with an awaitable hello in flight is current by construction (the
-    // server answers the moment anything changes): the round does not wait for it.
-    const toWaitFor = this.#monitors.notStreaming();
-    // Nothing to wake (every monitor streams, or there are none): no round, nothing to request.
-    if (toWaitFor.length === 0 && !this.#rounds.inProgress) return;
-    if (!this.#rounds.request(toWaitFor)) return; // joined the round under way
-    this.#requestingChecks = true;
-    try {
-      this.#monitors.requestAll();
-    } finally {
-      this.#requestingChecks = false;
-    }
-    if (this.#rounds.complete) this.#finishRound();
+    if (this.#state === 'open') this.#refresher.request();
   }
 
   /**
@@ -382,8 +372,8 @@ export class Topology extends TopologyEventEmitter {
     }
     this.scheduleRefresh();
     // No round: nothing to wait for (no monitors, or only streaming ones, which are current).
-    if (!this.#rounds.inProgress) return this.#snapshot;
-    return this.#rounds.wait(options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS);
+    if (!this.#refresher.inProgress) return this.#snapshot;
+    return this.#refresher.wait(options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS);
   }
 
   /**
@@ -446,7 +436,7 @@ export class Topology extends TopologyEventEmitter {
    * (each group costs one selection per new snapshot), and `refreshes` callers of waitForRefresh.
    */
   get waiting(): { readonly selections: number; readonly groups: number; readonly refreshes: number } {
-    return { selections: this.#waits.size, groups: this.#waits.groups, refreshes: this.#rounds.waiting };
+    return { selections: this.#waits.size, groups: this.#waits.groups, refreshes: this.#refresher.waiting };
   }
 
   /** Whether a write could be sent now (a primary, mongos, standalone or load balancer is known). */
@@ -477,7 +467,7 @@ export class Topology extends TopologyEventEmitter {
     stopWatching(this.#resources);
     this.#resources.close();
     this.#waits.rejectAll(error);
-    this.#rounds.rejectAll(error);
+    this.#refresher.rejectAll(error);
     if (wasStarted) {
       for (const address of this.#snapshot.servers.keys()) {
         this.#emit('serverClosed', { topologyId: this.topologyId, address });
@@ -531,8 +521,7 @@ export class Topology extends TopologyEventEmitter {
    */
   #opened(): void {
     this.#apply({ kind: 'opened', now: this.#clock.now() });
-    this.#rounds.request(this.#monitors.addresses());
-    if (this.#rounds.complete) this.#finishRound();
+    this.#refresher.opened();
   }
 
   async #resolveSeedList(): Promise<void> {
@@ -554,7 +543,7 @@ export class Topology extends TopologyEventEmitter {
           ? error
           : new WaspnestError(`SRV lookup for ${this.#settings.srvHost} failed: ${String(error)}`);
       this.#waits.rejectAll(this.#startupError);
-      this.#rounds.rejectAll(this.#startupError);
+      this.#refresher.rejectAll(this.#startupError);
     }
   }
 
@@ -617,7 +606,7 @@ export class Topology extends TopologyEventEmitter {
     this.#monitors.requestChecks(checksAfterChange(previous, next));
     this.#queue.flush();
     this.#waits.snapshotChanged(this.#snapshot);
-    if (this.#rounds.complete) this.#finishRound();
+    this.#refresher.finishIfComplete();
     this.#queue.flush();
   }
 
@@ -625,7 +614,7 @@ export class Topology extends TopologyEventEmitter {
   #reconcileMonitors(): void {
     if (this.#state !== 'open') return;
     for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
-      this.#rounds.reported(address);
+      this.#refresher.removed(address);
     }
   }
 
@@ -637,15 +626,6 @@ export class Topology extends TopologyEventEmitter {
       generation,
       interruptInUseConnections,
     });
-  }
-
-  #finishRound(): void {
-    if (!this.#rounds.complete) return;
-    const snapshot = this.#snapshot;
-    const round = this.#rounds.finish(snapshot);
-    this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot });
-    // Callers still waiting for a server: keep the checks coming (the monitors pace them).
-    if (this.#waits.size > 0 && !this.#requestingChecks && this.#monitors.size > 0) this.scheduleRefresh();
   }
 
   // ---- events ------------------------------------------------------------------------------
