@@ -1,11 +1,12 @@
 /**
  * The Topology: the one writer of the snapshot (the Wasp's Nest pattern).
  *
- * Everything known about the deployment lives in one frozen TopologyDescription. Inputs (monitor
- * checks, application errors, SRV rescans) go through the pure transitions of the core; when a
- * transition returns a new object, `#swap` assigns the one reference, makes the monitors match
- * the new server list, emits the events in the specification's order, and answers the callers
- * waiting for a server. Readers take the reference once (`topology.snapshot`) and decide from it.
+ * Everything known about the deployment lives in one frozen TopologyDescription. Every input
+ * (a monitor's check, an application error, an SRV rescan, the opening) is one case of
+ * TopologyInput, applied by `#apply` through the pure applyTopologyInput; when it returns a new
+ * object, `#swap` assigns the one reference and ChangeQueue runs the effects in order: monitors
+ * made to match the server list, events in the specification's order, waiting callers answered.
+ * Readers take the reference once (`topology.snapshot`) and decide from it.
  *
  * Nobody but the monitors goes looking for a new primary: a caller that finds no suitable server
  * schedules a refresh (any number of requests are one round of checks) and waits in one shared
