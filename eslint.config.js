@@ -17,19 +17,24 @@ const pureFolders = ['description', 'selection', 'uri'];
 const baseModules = ['errors', 'nearest-name'];
 const layers = [
   {
+    folders: ['time'],
+    regex: outside([], baseModules),
+    message: 'time/ (the clock seam, deadlines) is the bottom of the shell: it imports only errors.',
+  },
+  {
     folders: pureFolders,
     regex: outside(pureFolders, baseModules),
     message:
-      'the pure core (description/, selection/, uri/) imports nothing from the shell, net/ or monitor/.',
+      'the pure core (description/, selection/, uri/) imports nothing from the shell, time/, net/ or monitor/.',
   },
   {
     folders: ['net'],
-    regex: outside(pureFolders, [...baseModules, 'clock', 'package-info']),
+    regex: outside([...pureFolders, 'time'], [...baseModules, 'package-info']),
     message: 'net/ imports nothing from monitor/ or the topology: what both need lives in net/ or below.',
   },
   {
     folders: ['monitor'],
-    regex: outside([...pureFolders, 'net'], [...baseModules, 'clock']),
+    regex: outside([...pureFolders, 'net', 'time'], baseModules),
     message: 'monitor/ imports nothing from the topology: the seam is monitor/server-monitor-types.ts.',
   },
 ];

@@ -173,6 +173,11 @@ export class MalformedReplyError extends WaspnestError {
   }
 }
 
+/** An option of the test kit (simulator, fail points, faults) is invalid; the message names it. */
+export class SimulatorOptionsError extends WaspnestError {
+  override name = 'SimulatorOptionsError';
+}
+
 /**
  * No `mongod` binary was found for a real (mongodb-memory-server) deployment. Tests that need a
  * real server catch it and skip. The message says where the binary was looked for.

@@ -9,16 +9,16 @@
  */
 
 // The live topology.
-export {
-  Topology,
-  type ReportErrorOptions,
-  type SelectServerNowOptions,
-  type SelectServerOptions,
-  type TopologyState,
-  type WaitForRefreshOptions,
-} from './topology.js';
-export type { TopologyOptions, TopologySettings } from './topology-options.js';
-export type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from './srv-poller.js';
+export { Topology } from './topology/topology.js';
+export type {
+  ReportErrorOptions,
+  SelectServerNowOptions,
+  SelectServerOptions,
+  TopologyState,
+  WaitForRefreshOptions,
+} from './topology/topology-types.js';
+export type { TopologyOptions, TopologySettings } from './topology/topology-options.js';
+export type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from './monitor/srv-poller.js';
 export type { RejectedSrvRecord } from './uri/srv.js';
 
 // Events.
@@ -43,7 +43,7 @@ export type {
   TopologyEvents,
   TopologyOpeningEvent,
   WritableChangedEvent,
-} from './events.js';
+} from './events/events.js';
 
 // Errors.
 export {
@@ -144,7 +144,13 @@ export {
 } from './adapters/mongo-client.js';
 
 // The seams, for custom monitors and clocks.
-export { systemClock, reusableTimer, type Clock, type ReusableTimer, type TimerHandle } from './clock.js';
+export {
+  systemClock,
+  reusableTimer,
+  type Clock,
+  type ReusableTimer,
+  type TimerHandle,
+} from './time/clock.js';
 export { DnsCache, type DnsCacheOptions, type ResolvedAddress } from './net/dns-cache.js';
 export type { ServerApi } from './net/handshake.js';
 export type {

@@ -8,11 +8,11 @@
  * The driver is an optional peer dependency: nothing here imports `mongodb`; the client is
  * described by the few members used.
  */
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import type { TopologyDescription } from '../description/types.js';
-import { changeEvents } from '../change-events.js';
-import { TopologyEventEmitter } from '../event-emitter.js';
-import { HighLevelEventDeriver } from '../high-level-events.js';
+import { changeEvents } from '../events/change-events.js';
+import { TopologyEventEmitter } from '../events/event-emitter.js';
+import { HighLevelEventDeriver } from '../events/high-level-events.js';
 import type { CheckPhase } from '../net/connection-settings.js';
 import { emptySnapshot, snapshotFromDriver, type DriverTopologyDescription } from './driver-snapshot.js';
 

@@ -6,10 +6,10 @@
  * checked more often.
  */
 import { setMaxListeners } from 'node:events';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 import type { ServerDescription } from '../description/types.js';
 import { ServerSelectionError, TopologyClosedError } from '../errors.js';
-import { seededRandom } from '../seeded-random.js';
+import { seededRandom } from './seeded-random.js';
 import type { CallKindOutcomes, CallStats } from './live-view.js';
 
 /** A read preference as the Topology accepts it. */

@@ -5,9 +5,9 @@
  * knows, each failover with the time until the new primary was known, the hello checks each
  * member received, and what happened to the application's calls.
  */
-import { systemClock } from '../clock.js';
+import { systemClock } from '../time/clock.js';
 import type { Address } from '../description/types.js';
-import { Topology } from '../topology.js';
+import { Topology } from '../topology/topology.js';
 import type { ElectionEvent, PrimaryLostEvent } from '../testing/simulated-deployment.js';
 import { SimulatedReplicaSet } from '../testing/simulated-replica-set.js';
 import type { DemoOptions } from './args.js';
@@ -60,99 +60,111 @@ function electionsSeen(
 
 /** Runs the fault schedule against the set; stops when told. */
 class FaultRunner {
-  private stopped = false;
-  private wake: (() => void) | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  private killed: Address | null = null;
-  private partitioned: Address | null = null;
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #killed: Address | null = null;
+  #partitioned: Address | null = null;
+  readonly #rs: SimulatedReplicaSet;
+  readonly #durationMS: number | null;
+  readonly #startedAt: number;
+  readonly #now: () => number;
+  /** A fault was injected: its description for the log. */
+  readonly #onAction: (text: string) => void;
+  readonly #onError: (error: unknown) => void;
   /** Resolves when the schedule is through (never without a duration) or the runner stopped. */
   readonly done: Promise<void>;
 
   constructor(
-    private readonly rs: SimulatedReplicaSet,
-    private readonly durationMS: number | null,
-    private readonly startedAt: number,
-    private readonly now: () => number,
-    /** A fault was injected: its description for the log. */
-    private readonly onAction: (text: string) => void,
-    private readonly onError: (error: unknown) => void,
+    rs: SimulatedReplicaSet,
+    durationMS: number | null,
+    startedAt: number,
+    now: () => number,
+    onAction: (text: string) => void,
+    onError: (error: unknown) => void,
   ) {
-    this.done = this.run();
+    this.#rs = rs;
+    this.#durationMS = durationMS;
+    this.#startedAt = startedAt;
+    this.#now = now;
+    this.#onAction = onAction;
+    this.#onError = onError;
+    this.done = this.#run();
   }
 
   /** Which fault each member is under, for the view. */
   faultOf(address: Address): string | null {
-    if (address === this.killed) return 'killed';
-    if (address === this.partitioned) return 'partitioned';
+    if (address === this.#killed) return 'killed';
+    if (address === this.#partitioned) return 'partitioned';
     return null;
   }
 
-  private sleepUntil(atMS: number): Promise<void> {
-    const wait = Math.max(0, this.startedAt + atMS - this.now());
+  #sleepUntil(atMS: number): Promise<void> {
+    const wait = Math.max(0, this.#startedAt + atMS - this.#now());
     return new Promise((resolve) => {
-      this.wake = resolve;
-      this.timer = setTimeout(resolve, wait);
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, wait);
     });
   }
 
-  private async run(): Promise<void> {
-    for (const step of faultSchedule(this.durationMS)) {
-      await this.sleepUntil(step.atMS);
-      if (this.stopped) return;
+  async #run(): Promise<void> {
+    for (const step of faultSchedule(this.#durationMS)) {
+      await this.#sleepUntil(step.atMS);
+      if (this.#stopped) return;
       try {
-        await this.perform(step.action);
+        await this.#perform(step.action);
       } catch (error) {
-        if (this.stopped) return;
-        this.onError(error);
+        if (this.#stopped) return;
+        this.#onError(error);
       }
     }
   }
 
-  private async perform(action: FaultAction): Promise<void> {
-    const rs = this.rs;
+  async #perform(action: FaultAction): Promise<void> {
+    const rs = this.#rs;
     switch (action) {
       case 'stepDown': {
-        this.onAction(`stepDown: ${rs.primary ?? '(no primary)'} steps down`);
+        this.#onAction(`stepDown: ${rs.primary ?? '(no primary)'} steps down`);
         await rs.stepDown();
         return;
       }
       case 'kill': {
         const primary = rs.primary ?? (await rs.waitForPrimary());
-        this.killed = primary;
-        this.onAction(`kill: ${primary} crashes (its connections are closed, new ones refused)`);
+        this.#killed = primary;
+        this.#onAction(`kill: ${primary} crashes (its connections are closed, new ones refused)`);
         await rs.kill(primary);
         return;
       }
       case 'partition': {
         const primary = rs.primary ?? (await rs.waitForPrimary());
-        this.partitioned = primary;
-        this.onAction(`partition: ${primary} is cut off (accepts connections, never answers)`);
+        this.#partitioned = primary;
+        this.#onAction(`partition: ${primary} is cut off (accepts connections, never answers)`);
         rs.partition(primary);
         return;
       }
       case 'restart': {
-        const member = this.killed;
+        const member = this.#killed;
         if (member === null) return;
-        this.onAction(`restart: ${member} comes back`);
+        this.#onAction(`restart: ${member} comes back`);
         await rs.restart(member);
-        this.killed = null;
+        this.#killed = null;
         return;
       }
       case 'heal': {
-        const member = this.partitioned;
+        const member = this.#partitioned;
         if (member === null) return;
-        this.onAction(`heal: ${member} is reachable again`);
+        this.#onAction(`heal: ${member} is reachable again`);
         rs.heal(member);
-        this.partitioned = null;
+        this.#partitioned = null;
         return;
       }
     }
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    this.wake?.();
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#wake?.();
     await this.done;
   }
 }

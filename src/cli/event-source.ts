@@ -1,5 +1,5 @@
 /** What the CLI listens to: our Topology, or a MongoClient through watchMongoClient. */
-import type { TopologyEvents } from '../events.js';
+import type { TopologyEvents } from '../events/events.js';
 
 type TopologyListener<K extends keyof TopologyEvents> = (...args: TopologyEvents[K]) => void;
 

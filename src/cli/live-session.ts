@@ -5,7 +5,7 @@
  * everything before it exits.
  */
 import type { Writable } from 'node:stream';
-import type { TopologyEventName } from '../events.js';
+import type { TopologyEventName } from '../events/events.js';
 import type { CommonOptions } from './args.js';
 import { listen, type AnyEventSource } from './event-source.js';
 import { ndjsonLine } from './ndjson.js';

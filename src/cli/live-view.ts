@@ -3,6 +3,7 @@
  * that render.ts turns into lines. Building it from a snapshot is pure (time is a parameter).
  */
 import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
+import { compareAddresses } from '../description/address.js';
 
 export interface MemberRow {
   readonly address: Address;
@@ -146,16 +147,4 @@ export function memberRows(
   return [...snapshot.servers.values()]
     .sort((a, b) => compareAddresses(a.address, b.address))
     .map((server) => memberRow(server, primary, now, extras(server.address)));
-}
-
-/** Orders host:port by host, then by port as a number (127.0.0.1:9 before 127.0.0.1:10). */
-export function compareAddresses(a: Address, b: Address): number {
-  const split = (address: Address): [string, number] => {
-    const colon = address.lastIndexOf(':');
-    return colon < 0 ? [address, 0] : [address.slice(0, colon), Number(address.slice(colon + 1))];
-  };
-  const [hostA, portA] = split(a);
-  const [hostB, portB] = split(b);
-  if (hostA !== hostB) return hostA < hostB ? -1 : 1;
-  return portA - portB;
 }

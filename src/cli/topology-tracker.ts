@@ -9,7 +9,7 @@ import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatStartedEvent,
   ServerHeartbeatSucceededEvent,
-} from '../events.js';
+} from '../events/events.js';
 import type { FailoverRow, LiveView, LogLine, MemberExtras, CallStats } from './live-view.js';
 import { memberRows, primaryAddress } from './live-view.js';
 import { listen, type AnyEventSource } from './event-source.js';
@@ -56,87 +56,89 @@ interface SeenFailover {
 
 export class TopologyTracker {
   readonly startedAt: number;
-  private readonly seen: SeenFailover[] = [];
+  readonly #seen: SeenFailover[] = [];
   readonly log: LogLine[] = [];
   /** Every primary our topology announced, in order, with when (tracker clock). */
   readonly primaries: { readonly address: Address; readonly at: number }[] = [];
-  private readonly heartbeatAt = new Map<Address, number>();
+  readonly #heartbeatAt = new Map<Address, number>();
   /** Servers holding an awaitable hello: they answer the moment anything changes. */
-  private readonly streaming = new Set<Address>();
-  private readonly lastFailure = new Map<Address, string>();
-  private everHadPrimary = false;
-  private readonly detach: () => void;
+  readonly #streaming = new Set<Address>();
+  readonly #lastFailure = new Map<Address, string>();
+  #everHadPrimary = false;
+  readonly #detach: () => void;
 
-  constructor(
-    private readonly source: TopologyEventSource,
-    private readonly options: TrackerOptions,
-  ) {
+  readonly #source: TopologyEventSource;
+  readonly #options: TrackerOptions;
+
+  constructor(source: TopologyEventSource, options: TrackerOptions) {
+    this.#source = source;
+    this.#options = options;
     this.startedAt = options.now();
     const onSucceeded = (e: ServerHeartbeatSucceededEvent) => {
-      this.heartbeatAt.set(e.address, this.options.now());
-      if (this.lastFailure.delete(e.address)) this.note(`${e.address} answers again`);
-      else this.changed(null);
+      this.#heartbeatAt.set(e.address, this.#options.now());
+      if (this.#lastFailure.delete(e.address)) this.note(`${e.address} answers again`);
+      else this.#changed(null);
     };
     const onStarted = (e: ServerHeartbeatStartedEvent) => {
-      if (e.awaited) this.streaming.add(e.address);
-      else this.streaming.delete(e.address);
+      if (e.awaited) this.#streaming.add(e.address);
+      else this.#streaming.delete(e.address);
     };
     const onFailed = (e: ServerHeartbeatFailedEvent) => {
-      this.streaming.delete(e.address);
-      this.heartbeatAt.set(e.address, this.options.now());
+      this.#streaming.delete(e.address);
+      this.#heartbeatAt.set(e.address, this.#options.now());
       const message = `${e.failure.name}: ${e.failure.message}`;
       // One line per new kind of failure, not one per retry.
-      if (this.lastFailure.get(e.address) !== message) {
-        this.lastFailure.set(e.address, message);
+      if (this.#lastFailure.get(e.address) !== message) {
+        this.#lastFailure.set(e.address, message);
         this.note(`${e.address} check failed (${e.phase}): ${message}`);
-      } else this.changed(null);
+      } else this.#changed(null);
     };
     const detachers = [
       listen(source, 'serverHeartbeatStarted', onStarted),
       listen(source, 'serverHeartbeatSucceeded', onSucceeded),
       listen(source, 'serverHeartbeatFailed', onFailed),
-      listen(source, 'primaryChanged', (e) => this.primaryChanged(e)),
+      listen(source, 'primaryChanged', (e) => this.#primaryChanged(e)),
       listen(source, 'serverOpening', (e) => this.note(`${e.address} joined the topology`)),
       listen(source, 'serverClosed', (e) => this.note(`${e.address} left the topology`)),
-      listen(source, 'topologyDescriptionChanged', () => this.changed(null)),
+      listen(source, 'topologyDescriptionChanged', () => this.#changed(null)),
     ];
-    this.detach = () => {
+    this.#detach = () => {
       for (const detach of detachers) detach();
     };
     const primary = primaryAddress(source.snapshot);
     if (primary !== null) {
-      this.everHadPrimary = true;
+      this.#everHadPrimary = true;
       this.primaries.push({ address: primary, at: this.startedAt });
     }
   }
 
   /** ms since the tracker started. */
   elapsed(): number {
-    return this.options.now() - this.startedAt;
+    return this.#options.now() - this.startedAt;
   }
 
   /** Adds a line to the log (also used by the demo for its schedule). */
   note(text: string): void {
     const line = { atMS: this.elapsed(), text };
     this.log.push(line);
-    const max = this.options.maxLog ?? 50;
+    const max = this.#options.maxLog ?? 50;
     if (this.log.length > max) this.log.splice(0, this.log.length - max);
-    this.changed(line);
+    this.#changed(line);
   }
 
-  private changed(line: LogLine | null): void {
-    this.options.onChange?.(line);
+  #changed(line: LogLine | null): void {
+    this.#options.onChange?.(line);
   }
 
-  private primaryChanged(e: PrimaryChangedEvent): void {
-    const now = this.options.now();
+  #primaryChanged(e: PrimaryChangedEvent): void {
+    const now = this.#options.now();
     if (e.current === null) {
       this.note(`primary ${e.previous ?? '?'} lost: no primary known`);
       return;
     }
     this.primaries.push({ address: e.current, at: now });
-    if (!this.everHadPrimary) {
-      this.everHadPrimary = true;
+    if (!this.#everHadPrimary) {
+      this.#everHadPrimary = true;
       this.note(`primary ${e.current} found`);
       return;
     }
@@ -147,19 +149,19 @@ export class TopologyTracker {
       this.note(`primary ${e.current} is back`);
       return;
     }
-    this.seen.push({
+    this.#seen.push({
       seenAt: now,
       previous,
       current: e.current,
       withoutPrimaryMS: e.durationMS,
     });
-    this.note(`new primary ${e.current} (failover #${this.seen.length})`);
+    this.note(`new primary ${e.current} (failover #${this.#seen.length})`);
   }
 
   /** Every failover so far, with its detection time when the election moment is known. */
   get failovers(): FailoverRow[] {
-    return this.seen.map((f, i) => {
-      const election = this.options.electionOf?.(f.current, f.seenAt);
+    return this.#seen.map((f, i) => {
+      const election = this.#options.electionOf?.(f.current, f.seenAt);
       return {
         number: i + 1,
         atMS: f.seenAt - this.startedAt,
@@ -174,8 +176,8 @@ export class TopologyTracker {
 
   /** The live view as of now. */
   view(extras: FrameExtras): LiveView {
-    const now = this.options.now();
-    const snapshot = this.source.snapshot;
+    const now = this.#options.now();
+    const snapshot = this.#source.snapshot;
     return {
       title: extras.title,
       target: extras.target,
@@ -185,8 +187,8 @@ export class TopologyTracker {
       primary: primaryAddress(snapshot),
       snapshotVersion: snapshot.version,
       members: memberRows(snapshot, now, (address) => ({
-        lastHeartbeatAt: this.heartbeatAt.get(address),
-        streaming: this.streaming.has(address),
+        lastHeartbeatAt: this.#heartbeatAt.get(address),
+        streaming: this.#streaming.has(address),
         ...extras.member?.(address),
       })),
       failovers: this.failovers,
@@ -198,6 +200,6 @@ export class TopologyTracker {
 
   /** Stops listening. */
   close(): void {
-    this.detach();
+    this.#detach();
   }
 }

@@ -5,11 +5,11 @@
  * that it watches until Ctrl-C or --duration. Credentials are never printed: only the parsed
  * connection string's `redacted` form is shown.
  */
-import { systemClock } from '../clock.js';
+import { systemClock } from '../time/clock.js';
 import { DnsError, ServerSelectionError, WaspnestError } from '../errors.js';
-import type { ServerHeartbeatFailedEvent } from '../events.js';
-import { Topology } from '../topology.js';
-import type { TopologyOptions } from '../topology-options.js';
+import type { ServerHeartbeatFailedEvent } from '../events/events.js';
+import { Topology } from '../topology/topology.js';
+import type { TopologyOptions } from '../topology/topology-options.js';
 import { parseConnectionString, type ConnectionString } from '../uri/connection-string.js';
 import { documentationUrl } from '../package-info.js';
 import type { WatchOptions } from './args.js';

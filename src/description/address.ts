@@ -88,6 +88,14 @@ export function splitAddress(address: Address): { readonly host: string; readonl
   return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port };
 }
 
+/** Orders addresses by host, then by port as a number (127.0.0.1:9 before 127.0.0.1:10). */
+export function compareAddresses(a: Address, b: Address): number {
+  const x = splitAddress(a);
+  const y = splitAddress(b);
+  if (x.host !== y.host) return x.host < y.host ? -1 : 1;
+  return (x.port ?? 0) - (y.port ?? 0);
+}
+
 function isSocketPath(text: string): boolean {
   return text.startsWith('/') || text.toLowerCase().endsWith('.sock');
 }

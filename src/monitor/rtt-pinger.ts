@@ -4,7 +4,7 @@
  * feeds the samples to the monitor. It publishes no events and never changes the topology: its
  * failures only drop its connection (the streaming check will notice a dead server itself).
  */
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../time/clock.js';
 import type { Address } from '../description/types.js';
 import { NetworkError } from '../errors.js';
 import { Connection } from '../net/connection.js';

@@ -3,7 +3,7 @@
  * the real socket monitors in this folder, or the scripted, socket-free ones in waspnest/testing.
  */
 import type { Document } from 'bson';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Address, ServerDescription } from '../description/types.js';
 import type { CheckPhase, LookupFunction, TlsSettings } from '../net/connection-settings.js';
 import type { DnsCache } from '../net/dns-cache.js';
@@ -56,13 +56,13 @@ export interface MonitorSettings {
   readonly tls?: TlsSettings;
   readonly lookup?: LookupFunction;
   readonly clock: Clock;
-  /** Where resolved host names are kept (added by the net helper); default: one cache per process. */
+  /** Where resolved host names are kept; default: one cache per process. */
   readonly dnsCache?: DnsCache;
-  /** A declared Stable API version: handshake with OP_MSG `hello` and send apiVersion (added). */
+  /** A declared Stable API version: handshake with OP_MSG `hello` and send apiVersion. */
   readonly serverApi?: ServerApi;
-  /** Load-balanced mode: handshake with OP_MSG `hello` and loadBalanced: true (added). */
+  /** Load-balanced mode: handshake with OP_MSG `hello` and loadBalanced: true. */
   readonly loadBalanced?: boolean;
-  /** The handshake's `client` document, when the embedder built its own (added; see buildClientMetadata). */
+  /** The handshake's `client` document, when the embedder built its own (see buildClientMetadata). */
   readonly clientMetadata?: Document;
   /** The server's description in the current snapshot (decides the immediate retry after a network error). */
   currentDescription(): ServerDescription | undefined;

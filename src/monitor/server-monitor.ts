@@ -8,7 +8,6 @@
  * again before anyone is told the server is down. Nothing here keeps the process alive.
  */
 import type { Document } from 'bson';
-import { reusableTimer, type ReusableTimer, type TimerHandle } from '../clock.js';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
 import { ServerType } from '../description/server-type.js';
@@ -23,10 +22,10 @@ import {
   WaspnestError,
 } from '../errors.js';
 import { Connection, newConnectionId } from '../net/connection.js';
-import { isProcessStall } from '../net/deadline.js';
 import { sharedDnsCache } from '../net/dns-cache.js';
 import { helloCommand } from '../net/handshake.js';
 import { streamingEnabled } from '../net/faas-environment.js';
+import { CheckScheduler } from './check-scheduler.js';
 import { RttPinger } from './rtt-pinger.js';
 import type {
   CheckPhase,
@@ -41,8 +40,6 @@ import type {
 /** The socket-based ServerMonitorFactory the Topology uses by default. */
 export const createServerMonitor: ServerMonitorFactory = (address, listener, settings) =>
   new SocketServerMonitor(address, listener, settings);
-
-type State = 'new' | 'idle' | 'checking' | 'closed';
 
 /** One check in flight: what cancelCheck()/close() need to interrupt it. */
 interface CheckContext {
@@ -79,16 +76,10 @@ export class SocketServerMonitor implements ServerMonitor {
   readonly #listener: ServerMonitorListener;
   readonly #settings: MonitorSettings;
   readonly #streaming: boolean;
-  #state: State = 'new';
+  /** When checks happen (pacing, one wake-up, the wait after a cancelled check). */
+  readonly #checks: CheckScheduler;
   #connection: Connection | null = null;
   #check: CheckContext | null = null;
-  #wake: TimerHandle | null = null;
-  /** The one timer that paces this monitor's checks, re-armed for each (no allocation per check). */
-  #wakeTimer: ReusableTimer | null = null;
-  readonly #wakeTimerHandle: TimerHandle = { cancel: () => this.#wakeTimer?.cancel() };
-  #wakeAt = Infinity;
-  #wakeArmedAt = 0;
-  #lastCheckEndedAt = -Infinity;
   #rtt: RttStats = emptyRttStats;
   #pinger: RttPinger | null = null;
   /** The last reply's topologyVersion as the server sent it (to send back in awaitable hellos). */
@@ -105,6 +96,12 @@ export class SocketServerMonitor implements ServerMonitor {
     this.#listener = listener;
     this.#settings = settings;
     this.#streaming = streamingEnabled(settings.mode);
+    this.#checks = new CheckScheduler({
+      clock: settings.clock,
+      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
+      begin: (afterStall) => this.#beginCheck(afterStall),
+    });
   }
 
   /** Whether this monitor streams when the server supports it (mode, and FaaS detection for auto). */
@@ -123,21 +120,17 @@ export class SocketServerMonitor implements ServerMonitor {
   }
 
   start(): void {
-    if (this.#state !== 'new') return;
-    this.#state = 'idle';
-    this.#scheduleCheck(0);
+    this.#checks.start();
   }
 
   requestCheck(): void {
     // A check in flight answers the request (in streaming mode the pending awaitable hello
-    // reports any change itself); before start() or after close() there is nothing to wake.
-    if (this.#state !== 'idle') return;
-    const earliest = this.#lastCheckEndedAt + this.#settings.minHeartbeatFrequencyMS;
-    this.#scheduleCheck(Math.max(0, earliest - this.#settings.clock.now()));
+    // reports any change itself).
+    this.#checks.requestCheck();
   }
 
   cancelCheck(): void {
-    if (this.#state === 'closed') return;
+    if (this.#checks.state === 'closed') return;
     const reason = new NetworkError(
       `check of ${this.address} cancelled: the application reported a network error`,
     );
@@ -151,11 +144,8 @@ export class SocketServerMonitor implements ServerMonitor {
   }
 
   close(): void {
-    if (this.#state === 'closed') return;
-    this.#state = 'closed';
-    this.#wake?.cancel();
-    this.#wake = null;
-    this.#wakeTimer?.dispose();
+    if (this.#checks.state === 'closed') return;
+    this.#checks.close();
     const reason = new NetworkError(`monitor of ${this.address} closed`);
     this.#check?.abort?.abort(reason);
     this.#check?.connection?.destroy(reason);
@@ -165,36 +155,7 @@ export class SocketServerMonitor implements ServerMonitor {
     this.#pinger = null;
   }
 
-  /** Arms the one wake-up: sooner requests replace later ones, later ones are ignored. */
-  #scheduleCheck(delayMS: number): void {
-    if (this.#state === 'closed') return; // a listener may have closed us mid-callback
-    const { clock } = this.#settings;
-    const at = clock.now() + delayMS;
-    if (this.#wake && this.#wakeAt <= at) return;
-    this.#wake?.cancel();
-    this.#wakeAt = at;
-    this.#wakeArmedAt = clock.now();
-    if (delayMS <= 0) {
-      // "At once", but never inside the caller's stack (the topology may be mid-update).
-      let cancelled = false;
-      this.#wake = { cancel: () => (cancelled = true) };
-      queueMicrotask(() => {
-        if (!cancelled) this.#onWake();
-      });
-    } else {
-      this.#wakeTimer ??= reusableTimer(clock, () => this.#onWake());
-      this.#wakeTimer.arm(delayMS);
-      this.#wake = this.#wakeTimerHandle;
-    }
-  }
-
-  #onWake(): void {
-    const now = this.#settings.clock.now();
-    const afterStall = isProcessStall(this.#wakeAt - this.#wakeArmedAt, now - this.#wakeArmedAt);
-    this.#wake = null;
-    this.#wakeAt = Infinity;
-    if (this.#state !== 'idle') return;
-    this.#state = 'checking';
+  #beginCheck(afterStall: boolean): void {
     const check: CheckContext = {
       abort: null,
       connection: null,
@@ -313,17 +274,15 @@ export class SocketServerMonitor implements ServerMonitor {
 
   #finishCheck(check: CheckContext, outcome: CheckOutcome): void {
     if (this.#check === check) this.#check = null;
-    if (this.#state === 'closed') {
+    if (this.#checks.state === 'closed') {
       if (outcome.ok) outcome.connection.destroy();
       return;
     }
-    const { clock } = this.#settings;
-    this.#state = 'idle';
-    this.#lastCheckEndedAt = clock.now();
+    this.#checks.checkEnded();
     if (outcome.ok && check.cancelled) {
       // Cancelled after the reply arrived: the application's error wins; reconnect next time.
       outcome.connection.destroy();
-      this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+      this.#checks.nextHeartbeat();
       return;
     }
     if (outcome.ok) this.#succeeded(outcome);
@@ -369,23 +328,21 @@ export class SocketServerMonitor implements ServerMonitor {
     };
     this.#emit('heartbeatSucceeded', info);
     this.#emit('description', description);
-    if (this.#state !== 'idle') return; // a listener closed us
+    if (this.#checks.state !== 'idle') return; // a listener closed us
 
     if (this.#streaming && this.#topologyVersion !== undefined) {
       this.#startPinger();
-      if (connection.moreToCome) {
-        this.#scheduleCheck(0);
-      } else {
-        // Normally the awaitable hello waited maxAwaitTimeMS or reported a change; a server that
-        // answers it at once with nothing new is paced, so that it cannot make us spin.
-        const unchanged =
-          outcome.awaited && unchangedTopologyVersion(previousTopologyVersion, this.#topologyVersion);
-        const earliest = this.#lastAwaitableSentAt + this.#settings.minHeartbeatFrequencyMS;
-        this.#scheduleCheck(unchanged ? Math.max(0, earliest - clock.now()) : 0);
-      }
+      // Normally the awaitable hello waited maxAwaitTimeMS or reported a change; a server that
+      // answers it at once with nothing new is paced, so that it cannot make us spin.
+      const unchanged =
+        !connection.moreToCome &&
+        outcome.awaited &&
+        unchangedTopologyVersion(previousTopologyVersion, this.#topologyVersion);
+      if (unchanged) this.#checks.paceFrom(this.#lastAwaitableSentAt);
+      else this.#checks.checkNow();
       return;
     }
-    this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+    this.#checks.nextHeartbeat();
   }
 
   #failed(
@@ -408,7 +365,7 @@ export class SocketServerMonitor implements ServerMonitor {
     if (check?.cancelled) {
       // The application already marked the server Unknown; wait (a requestCheck may wake us).
       this.#emit('heartbeatFailed', failedInfo);
-      this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+      this.#checks.nextHeartbeat();
       return;
     }
     // A deadline that passed while this process was paused, or a connection that died during the
@@ -419,7 +376,7 @@ export class SocketServerMonitor implements ServerMonitor {
     if (pausedProcess && !this.#stallRetried) {
       this.#stallRetried = true;
       this.#emit('heartbeatFailed', failedInfo);
-      if (this.#state === 'idle') this.#scheduleCheck(0);
+      this.#checks.checkNow();
       return;
     }
     this.#stallRetried = false;
@@ -437,12 +394,12 @@ export class SocketServerMonitor implements ServerMonitor {
       serverDescriptionFromError(this.address, error, { now: clock.now(), topologyVersion });
     this.#emit('heartbeatFailed', failedInfo);
     this.#emit('description', description);
-    if (this.#state !== 'idle') return;
-    this.#scheduleCheck(retryNow ? 0 : this.#settings.heartbeatFrequencyMS);
+    if (retryNow) this.#checks.checkNow();
+    else this.#checks.nextHeartbeat();
   }
 
   #startPinger(): void {
-    if (this.#pinger || this.#state === 'closed') return;
+    if (this.#pinger || this.#checks.state === 'closed') return;
     this.#pinger = new RttPinger(this.address, this.#settings, (sample) => {
       this.#rtt = addRttSample(this.#rtt, sample);
     });

@@ -9,7 +9,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Document } from 'bson';
-import { reusableTimer, systemClock, type Clock, type ReusableTimer } from '../clock.js';
+import { reusableTimer, systemClock, type Clock, type ReusableTimer } from '../time/clock.js';
 import type { Address } from '../description/types.js';
 import {
   MalformedReplyError,
@@ -21,7 +21,7 @@ import {
   WireProtocolError,
 } from '../errors.js';
 import type { CheckPhase, LookupFunction, TlsSettings } from './connection-settings.js';
-import { isProcessStall, startDeadline } from './deadline.js';
+import { isProcessStall, startDeadline } from '../time/deadline.js';
 import type { DnsCache } from './dns-cache.js';
 import { initialHelloCommand, type HandshakeSettings } from './handshake.js';
 import { parseEndpoint, resolveAddress, type ResolvedAddress } from './resolve-address.js';
@@ -297,16 +297,6 @@ export class Connection {
       );
     }
     return replyDocument(this.address, await this.#read(options.timeoutMS ?? 0, 'exhaust'));
-  }
-
-  /** Runs a command with exhaustAllowed and yields each reply until one comes without moreToCome. */
-  async *exhaust(
-    db: string,
-    document: Document,
-    options: { timeoutMS?: number } = {},
-  ): AsyncGenerator<Document> {
-    yield await this.command(db, document, { ...options, exhaustAllowed: true });
-    while (this.#moreToCome || this.#queue.length > 0) yield await this.nextReply(options);
   }
 
   /** Closes the socket at once; a pending read fails with `reason`. Idempotent. */

@@ -5,11 +5,11 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import type { Address } from '../description/types.js';
 import { DnsError, ProcessStallError } from '../errors.js';
 import type { LookupFunction } from './connection-settings.js';
-import { startDeadline } from './deadline.js';
+import { startDeadline } from '../time/deadline.js';
 import type { DnsCache, ResolvedAddress } from './dns-cache.js';
 
 export type { ResolvedAddress } from './dns-cache.js';

@@ -11,7 +11,8 @@ import { queryContext, prepareInsert, type ApplyOp, type CrudHandler, type DataN
 import { validatedApply } from './document-validation.js';
 import { DocumentStore, namespaceString, type Namespace } from './document-store.js';
 import { checkHint, duplicateKeyError, indexedApply } from './indexes.js';
-import { idFirst, isPlainDocument, valueKey, valuesAtPath, type QueryContext } from './query-engine.js';
+import { idFirst, valueKey, valuesAtPath, type QueryContext } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { collStats } from './capped-collections.js';
 import { localSessions } from './local-sessions.js';

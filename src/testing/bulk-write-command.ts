@@ -8,7 +8,7 @@ import { Long, type Document } from 'bson';
 import { arrayArg, parseNamespace, requireAdmin } from './command-args.js';
 import { prepareInsert, writeErrorOf, type CrudHandler, type DataNode } from './data-node.js';
 import type { Namespace } from './document-store.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
 import { runDeleteStatement, runUpdateStatement } from './write-statements.js';

@@ -7,7 +7,7 @@
 import { calculateObjectSize, type Document } from 'bson';
 import type { ApplyOp } from './data-node.js';
 import { namespaceString, type DocumentStore, type Namespace } from './document-store.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 /** mongod's smallest capped size, and the unit it rounds sizes up to. */

@@ -21,7 +21,8 @@ import type { CursorRegistry, LiveCursor } from './cursor-registry.js';
 import type { DocumentStore, Namespace } from './document-store.js';
 import type { OplogEntry } from './oplog.js';
 import type { ProgressSignal } from './progress-signal.js';
-import { isPlainDocument, valueKey, type QueryEngine } from './query-engine.js';
+import { valueKey, type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import {
   comparePositions,
   decodeResumeToken,

@@ -7,7 +7,7 @@
  * instead of answering differently from mongod.
  */
 import type { Document } from 'bson';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 const KNOWN_FIELDS = new Set([

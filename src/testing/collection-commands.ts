@@ -18,7 +18,7 @@ import {
 import type { CrudHandler, DataNode } from './data-node.js';
 import { validationOptions } from './document-validation.js';
 import { namespaceString, type IndexDocument, type Namespace } from './document-store.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { viewDefinition } from './views.js';
 import type { WireRequest } from './wire-server.js';

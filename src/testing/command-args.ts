@@ -1,7 +1,7 @@
 /** Reading a command's arguments the way mongod checks them, for the simulator's command modules. */
 import { EJSON, Long, type Document } from 'bson';
 import type { Namespace } from './document-store.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
 

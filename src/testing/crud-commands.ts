@@ -29,7 +29,8 @@ import { readDocuments, refuseView, viewDefinition, viewGuardedApply } from './v
 import { namespaceString } from './document-store.js';
 import { indexCommands, INDEX_WRITE_COMMANDS } from './index-commands.js';
 import { checkHint, indexedApply } from './indexes.js';
-import { isPlainDocument, validateUpdate, valueKey, valuesAtPath, type QueryEngine } from './query-engine.js';
+import { validateUpdate, valueKey, valuesAtPath, type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import type { WireRequest } from './wire-server.js';
 import {

@@ -7,20 +7,14 @@ import { ObjectId, type Document } from 'bson';
 import { checkCollation } from './collation.js';
 import { optionalDocument } from './command-args.js';
 import type { CursorRegistry } from './cursor-registry.js';
-import type { DocumentStore, StoreOp } from './document-store.js';
-import {
-  cloneDocument,
-  idFirst,
-  isPlainDocument,
-  type QueryContext,
-  type QueryEngine,
-} from './query-engine.js';
+import type { ApplyOp, DocumentStore } from './document-store.js';
+import { cloneDocument, idFirst, type QueryContext, type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { readDocuments } from './views.js';
 import type { WireRequest } from './wire-server.js';
 
-/** Applies one op to the node's store and records it for replication. */
-export type ApplyOp = (op: StoreOp) => void;
+export type { ApplyOp } from './document-store.js';
 
 /** What the CRUD commands need from the server that runs them. */
 export interface DataNode {

@@ -24,6 +24,9 @@ export const ID_INDEX: IndexDocument = Object.freeze({ v: 2, key: Object.freeze(
  * `before`, the document as it was (stored documents are immutable, so this is a reference, not a
  * copy), and on a `replace` made by an update (not a replacement), the client's `update`.
  */
+/** Applies one op to the node's store and records it for replication. */
+export type ApplyOp = (op: StoreOp) => void;
+
 export type StoreOp =
   | { readonly op: 'insert'; readonly ns: Namespace; readonly document: Document }
   | {

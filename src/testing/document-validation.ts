@@ -9,7 +9,8 @@ import type { Document } from 'bson';
 import { enumArg } from './command-args.js';
 import type { ApplyOp } from './data-node.js';
 import type { DocumentStore } from './document-store.js';
-import { isPlainDocument, type QueryEngine } from './query-engine.js';
+import { type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 const LEVELS = new Set(['off', 'strict', 'moderate']);

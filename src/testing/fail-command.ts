@@ -2,11 +2,12 @@
  * The `failCommand` fail point's rule: which commands it targets and what it does to them, read
  * from a `configureFailPoint` command (mongod's `data` document) or from the typed options of
  * `failCommand()`. Both forms become the same FailCommandRule; only their errors differ (a
- * CommandError with mongod's code for the wire, a TypeError naming the option for code).
+ * CommandError with mongod's code for the wire, a SimulatorOptionsError naming the option for code).
  */
 import type { Document } from 'bson';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
+import { SimulatorOptionsError } from '../errors.js';
 
 /** Options of `failCommand()`: what `configureFailPoint: 'failCommand'` takes, typed. */
 export interface FailCommandOptions {
@@ -296,12 +297,14 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'writeConcernError',
 ]);
 
-/** Checks `failCommand()`'s options; throws a TypeError naming the first bad one. */
+/** Checks `failCommand()`'s options; throws a SimulatorOptionsError naming the first bad one. */
 export function ruleFromOptions(options: FailCommandOptions): { rule: FailCommandRule; mode: FailPointMode } {
-  if (!isPlainDocument(options)) throw new TypeError('failCommand options must be an object');
+  if (!isPlainDocument(options)) throw new SimulatorOptionsError('failCommand options must be an object');
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
-      throw new TypeError(`failCommand: unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`);
+      throw new SimulatorOptionsError(
+        `failCommand: unknown option '${key}' (known: ${[...OPTION_KEYS].join(', ')})`,
+      );
     }
   }
   const { commands } = options;
@@ -310,31 +313,33 @@ export function ruleFromOptions(options: FailCommandOptions): { rule: FailComman
     commands.length === 0 ||
     !commands.every((c) => typeof c === 'string' && c !== '')
   ) {
-    throw new TypeError("failCommand: 'commands' must be a non-empty array of command names");
+    throw new SimulatorOptionsError("failCommand: 'commands' must be a non-empty array of command names");
   }
   const count = (key: 'times' | 'skip'): number | undefined => {
     const value = options[key];
     if (value === undefined) return undefined;
     if (!Number.isInteger(value) || value < 1)
-      throw new TypeError(`failCommand: '${key}' must be a positive integer, got ${String(value)}`);
+      throw new SimulatorOptionsError(
+        `failCommand: '${key}' must be a positive integer, got ${String(value)}`,
+      );
     return value;
   };
   const times = count('times');
   const skip = count('skip');
   if (times !== undefined && skip !== undefined)
-    throw new TypeError("failCommand: give 'times' or 'skip', not both");
+    throw new SimulatorOptionsError("failCommand: give 'times' or 'skip', not both");
   const { errorCode, errorLabels, closeConnection, blockMS, appName, namespace, writeConcernError } = options;
   if (errorCode !== undefined && !Number.isInteger(errorCode))
-    throw new TypeError(`failCommand: 'errorCode' must be an integer, got ${String(errorCode)}`);
+    throw new SimulatorOptionsError(`failCommand: 'errorCode' must be an integer, got ${String(errorCode)}`);
   if (
     errorLabels !== undefined &&
     (!Array.isArray(errorLabels) || !errorLabels.every((l) => typeof l === 'string'))
   )
-    throw new TypeError("failCommand: 'errorLabels' must be an array of strings");
+    throw new SimulatorOptionsError("failCommand: 'errorLabels' must be an array of strings");
   if (closeConnection !== undefined && typeof closeConnection !== 'boolean')
-    throw new TypeError("failCommand: 'closeConnection' must be a boolean");
+    throw new SimulatorOptionsError("failCommand: 'closeConnection' must be a boolean");
   if (blockMS !== undefined && !(Number.isInteger(blockMS) && blockMS >= 0))
-    throw new TypeError(
+    throw new SimulatorOptionsError(
       `failCommand: 'blockMS' must be an integer number of ms >= 0, got ${String(blockMS)}`,
     );
   for (const [key, value] of [
@@ -342,13 +347,15 @@ export function ruleFromOptions(options: FailCommandOptions): { rule: FailComman
     ['namespace', namespace],
   ] as const) {
     if (value !== undefined && typeof value !== 'string')
-      throw new TypeError(`failCommand: '${key}' must be a string`);
+      throw new SimulatorOptionsError(`failCommand: '${key}' must be a string`);
   }
   if (
     writeConcernError !== undefined &&
     !(isPlainDocument(writeConcernError) && Number.isInteger(writeConcernError.code))
   )
-    throw new TypeError("failCommand: 'writeConcernError' must be an object with an integer 'code'");
+    throw new SimulatorOptionsError(
+      "failCommand: 'writeConcernError' must be an object with an integer 'code'",
+    );
   const rule: FailCommandRule = {
     commands: new Set(commands.map((name) => canonicalCommandName(name))),
     closeConnection: closeConnection ?? false,
@@ -368,7 +375,7 @@ export function ruleFromOptions(options: FailCommandOptions): { rule: FailComman
     rule.errorCode === null &&
     rule.writeConcernError === null
   ) {
-    throw new TypeError(
+    throw new SimulatorOptionsError(
       'failCommand: give at least one of errorCode, closeConnection, blockMS or writeConcernError (otherwise it does nothing)',
     );
   }

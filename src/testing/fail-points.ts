@@ -19,7 +19,7 @@ import {
   type FailCommandTarget,
   type FailPointMode,
 } from './fail-command.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CloseConnectionError, CommandError, ServerErrorCode } from './server-errors.js';
 
 /** Emitted when a fail point acts on a command (before any block, so a test can see it is held). */

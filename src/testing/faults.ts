@@ -5,6 +5,7 @@
  */
 import type { Document } from 'bson';
 import type { Address } from '../description/types.js';
+import { SimulatorOptionsError } from '../errors.js';
 
 /** Which commands a fault applies to; absent = every command. Names compare case-insensitively, and
  * `'hello'` also matches the legacy `isMaster`. */
@@ -87,22 +88,25 @@ export function commandMatches(filterName: string, commandName: string): boolean
 export function validateFaultSpec(spec: FaultSpec): void {
   if (spec.kind === 'refuse') {
     if ('times' in spec || 'commands' in spec) {
-      throw new TypeError(
+      throw new SimulatorOptionsError(
         "a 'refuse' fault applies to new connections until cleared: it takes no times or commands",
       );
     }
     return;
   }
   const known = ['reset', 'hang', 'slow', 'truncatedFrame', 'wrongLength', 'garbage', 'malformedHello'];
-  if (!known.includes(spec.kind)) throw new TypeError(`unknown fault kind ${JSON.stringify(spec.kind)}`);
+  if (!known.includes(spec.kind))
+    throw new SimulatorOptionsError(`unknown fault kind ${JSON.stringify(spec.kind)}`);
   if (spec.times !== undefined && (!Number.isInteger(spec.times) || spec.times < 1)) {
-    throw new TypeError(`fault times must be a positive integer, got ${String(spec.times)}`);
+    throw new SimulatorOptionsError(`fault times must be a positive integer, got ${String(spec.times)}`);
   }
   if (spec.kind === 'slow' && !(Number.isFinite(spec.delayMS) && spec.delayMS >= 0)) {
-    throw new TypeError(`a 'slow' fault needs delayMS >= 0, got ${String(spec.delayMS)}`);
+    throw new SimulatorOptionsError(`a 'slow' fault needs delayMS >= 0, got ${String(spec.delayMS)}`);
   }
   if (spec.kind === 'wrongLength' && spec.length !== undefined && !Number.isInteger(spec.length)) {
-    throw new TypeError(`a 'wrongLength' fault needs an integer length, got ${String(spec.length)}`);
+    throw new SimulatorOptionsError(
+      `a 'wrongLength' fault needs an integer length, got ${String(spec.length)}`,
+    );
   }
 }
 

@@ -39,12 +39,12 @@ export type { FailCommandHandle, FailPointEvent } from './fail-points.js';
 export { RealReplicaSet, UnsupportedOnRealServerError } from './real-replica-set.js';
 export type { RealReplicaSetOptions } from './real-replica-set.js';
 export { findMongodBinary } from './mongod-binary.js';
-export { MongodUnavailableError } from '../errors.js';
+export { MongodUnavailableError, SimulatorOptionsError } from '../errors.js';
 export { ServerErrorCode } from './server-errors.js';
 export {
   SIMULATED_SERVER_VERSION,
   SIMULATED_MIN_WIRE_VERSION,
   SIMULATED_MAX_WIRE_VERSION,
 } from './server-constants.js';
-// ScriptedTopology (socket-free, virtual clock) is added here by the monitor helper:
+// ScriptedTopology: a socket-free topology on a virtual clock, for unit tests.
 export * from './scripted-topology.js'; // ScriptedTopology, ScriptedHello, VirtualClock and their types

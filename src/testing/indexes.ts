@@ -15,7 +15,8 @@ import {
   type IndexDocument,
   type Namespace,
 } from './document-store.js';
-import { isPlainDocument, valueKey, valuesAtPath, type QueryEngine } from './query-engine.js';
+import { valueKey, valuesAtPath, type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 /** Key pattern values other than a direction. */

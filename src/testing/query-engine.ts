@@ -8,6 +8,7 @@
  */
 import { deserialize, EJSON, serialize, type Document } from 'bson';
 import { collateFilter, sortCollation } from './collation.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { compileWhereClauses } from './where-clause.js';
 
@@ -92,12 +93,6 @@ export function validateUpdate(update: unknown): Document | readonly Document[] 
     );
   }
   return update;
-}
-
-export function isPlainDocument(value: unknown): value is Document {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /**

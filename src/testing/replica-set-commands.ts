@@ -11,7 +11,8 @@ import type { DocumentStore } from './document-store.js';
 import { withErrorLabels } from './error-labels.js';
 import { isHelloCommand } from './faults.js';
 import { committedTransactionFields, previousReply, retryableWriteOf, withPreImage } from './oplog.js';
-import { isPlainDocument, type QueryEngine } from './query-engine.js';
+import { type QueryEngine } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import type { ReplicaSetElections } from './replica-set-elections.js';
 import {
   memberHello,

@@ -8,6 +8,7 @@
  */
 import type { ObjectId } from 'bson';
 import type { Address } from '../description/types.js';
+import { compareAddresses } from '../description/address.js';
 import { WaspnestError } from '../errors.js';
 import { electionIdForTerm, type ReplicaSetMember } from './replica-set-member.js';
 import type { ReplicaSetReplication } from './replica-set-replication.js';
@@ -30,16 +31,6 @@ export interface ElectionHost {
   members(): readonly ReplicaSetMember[];
   /** The members in the config and removed ones still running. */
   allMembers(): readonly ReplicaSetMember[];
-}
-
-export function compareAddresses(a: Address, b: Address): number {
-  const split = (address: Address): [string, number] => {
-    const colon = address.lastIndexOf(':');
-    return [address.slice(0, colon), Number(address.slice(colon + 1))];
-  };
-  const [hostA, portA] = split(a);
-  const [hostB, portB] = split(b);
-  return hostA === hostB ? portA - portB : hostA < hostB ? -1 : 1;
 }
 
 export class ReplicaSetElections {

@@ -7,7 +7,7 @@ import type { Document } from 'bson';
 import { ClusterClock } from './cluster-clock.js';
 import type { StoreOp } from './document-store.js';
 import type { OplogEntry } from './oplog.js';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import type { OpTime, ReplicaSetMember } from './replica-set-member.js';
 import { ServerErrorCode } from './server-errors.js';
 import type { ReplicationEvent } from './simulated-deployment.js';

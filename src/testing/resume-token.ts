@@ -6,7 +6,7 @@
  * end of an entry: every op of it has been seen.
  */
 import { Timestamp, type Document } from 'bson';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 
 /** Where a change stream stands in the oplog. */

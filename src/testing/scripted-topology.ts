@@ -17,14 +17,15 @@ import { addRttSample, emptyRttStats, type RttStats } from '../description/round
 import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
 import type { Address } from '../description/types.js';
 import { NetworkError } from '../errors.js';
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../time/clock.js';
+import { CheckScheduler } from '../monitor/check-scheduler.js';
 import type {
   MonitorSettings,
   ServerMonitor,
   ServerMonitorFactory,
   ServerMonitorListener,
 } from '../monitor/server-monitor-types.js';
-import { Topology, type TopologyOptions } from '../topology.js';
+import { Topology, type TopologyOptions } from '../topology/topology.js';
 import { VirtualClock } from './virtual-clock.js';
 
 export { VirtualClock } from './virtual-clock.js';
@@ -45,16 +46,16 @@ export interface ScriptedMonitorStats {
   readonly closed: boolean;
 }
 
-/** A monitor that checks only when the script answers. Not exported: ScriptedTopology drives it. */
+/**
+ * A monitor whose checks end only when the script answers. When it checks is decided by the
+ * socket monitor's CheckScheduler. Not exported: ScriptedTopology drives it.
+ */
 class ScriptedMonitor implements ServerMonitor {
   readonly address: Address;
   readonly #listener: ServerMonitorListener;
   readonly #settings: MonitorSettings;
-  #state: 'new' | 'idle' | 'checking' | 'closed' = 'new';
-  #wake: TimerHandle | null = null;
-  #wakeAt = Infinity;
+  readonly #checks: CheckScheduler;
   #answerTimer: TimerHandle | null = null;
-  #lastCheckEndedAt = -Infinity;
   #checkStartedAt = 0;
   #connectionId = '';
   #rtt: RttStats = emptyRttStats;
@@ -67,32 +68,38 @@ class ScriptedMonitor implements ServerMonitor {
     this.address = address;
     this.#listener = listener;
     this.#settings = settings;
+    this.#checks = new CheckScheduler({
+      clock: settings.clock,
+      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
+      begin: () => this.#begin(),
+      // Checks due at once start when the test advances the virtual clock.
+      atOnce: 'clock',
+    });
   }
 
   get checking(): boolean {
-    return this.#state === 'checking';
+    return this.#checks.state === 'checking';
   }
 
   get closed(): boolean {
-    return this.#state === 'closed';
+    return this.#checks.state === 'closed';
   }
 
   start(): void {
-    if (this.#state !== 'new') return;
-    this.#state = 'idle';
-    this.#begin();
+    this.#checks.start();
+    // The first check is in flight at once, so that the script can answer it.
+    this.#checks.beginNow();
   }
 
   requestCheck(): void {
     this.checkRequests += 1;
-    if (this.#state !== 'idle') return;
-    const earliest = this.#lastCheckEndedAt + this.#settings.minHeartbeatFrequencyMS;
-    this.#scheduleCheck(Math.max(0, earliest - this.#settings.clock.now()));
+    this.#checks.requestCheck();
   }
 
   cancelCheck(): void {
     this.cancels += 1;
-    if (this.#state !== 'checking') return;
+    if (!this.checking) return;
     this.#answerTimer?.cancel();
     this.#answerTimer = null;
     // Like the socket monitor: the application already marked the server Unknown, so the
@@ -100,7 +107,7 @@ class ScriptedMonitor implements ServerMonitor {
     const failure = new NetworkError(
       `check of ${this.address} cancelled: the application reported a network error`,
     );
-    this.#end();
+    this.#checks.checkEnded();
     this.#listener.heartbeatFailed({
       address: this.address,
       awaited: false,
@@ -109,22 +116,20 @@ class ScriptedMonitor implements ServerMonitor {
       failure,
       phase: 'check',
     });
-    this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+    this.#checks.nextHeartbeat();
   }
 
   close(): void {
-    if (this.#state === 'closed') return;
-    this.#state = 'closed';
-    this.#wake?.cancel();
-    this.#wake = null;
+    if (this.closed) return;
+    this.#checks.close();
     this.#answerTimer?.cancel();
     this.#answerTimer = null;
   }
 
   /** Completes the check in flight (beginning one when none is) with `answer`. */
   answer(answer: Document | Error, rttMS: number): void {
-    if (this.#state === 'closed') throw new Error(`the monitor of ${this.address} is closed`);
-    if (this.#state !== 'checking') this.#begin();
+    if (this.closed) throw new Error(`the monitor of ${this.address} is closed`);
+    this.#checks.beginNow();
     this.#answerTimer?.cancel();
     this.#answerTimer = null;
     const clock = this.#settings.clock;
@@ -134,7 +139,7 @@ class ScriptedMonitor implements ServerMonitor {
       connectionId: this.#connectionId,
       duration: rttMS,
     };
-    this.#end();
+    this.#checks.checkEnded();
     if (answer instanceof Error) {
       this.#rtt = emptyRttStats;
       this.#listener.heartbeatFailed({ ...common, failure: answer, phase: 'check' });
@@ -148,14 +153,10 @@ class ScriptedMonitor implements ServerMonitor {
         serverDescriptionFromHello(this.address, answer, { now: clock.now(), roundTripTime: this.#rtt }),
       );
     }
-    if (this.#state === 'idle') this.#scheduleCheck(this.#settings.heartbeatFrequencyMS);
+    this.#checks.nextHeartbeat();
   }
 
   #begin(): void {
-    this.#wake?.cancel();
-    this.#wake = null;
-    this.#wakeAt = Infinity;
-    this.#state = 'checking';
     this.checks += 1;
     this.#checkStartedAt = this.#settings.clock.now();
     this.#connectionId = `scripted:${this.address}:${this.checks}`;
@@ -165,7 +166,7 @@ class ScriptedMonitor implements ServerMonitor {
       connectionId: this.#connectionId,
     });
     const standing = this.standing;
-    if (standing !== null && this.#state === 'checking') {
+    if (standing !== null && this.checking) {
       const check = this.checks;
       this.#answerTimer = this.#settings.clock.setTimeout(() => {
         this.#answerTimer = null;
@@ -173,24 +174,6 @@ class ScriptedMonitor implements ServerMonitor {
         this.answer(typeof answer === 'function' ? answer(check) : answer, standing.latencyMS);
       }, standing.latencyMS);
     }
-  }
-
-  #end(): void {
-    this.#state = 'idle';
-    this.#lastCheckEndedAt = this.#settings.clock.now();
-  }
-
-  #scheduleCheck(delayMS: number): void {
-    const clock = this.#settings.clock;
-    const at = clock.now() + delayMS;
-    if (this.#wake !== null && this.#wakeAt <= at) return;
-    this.#wake?.cancel();
-    this.#wakeAt = at;
-    this.#wake = clock.setTimeout(() => {
-      this.#wake = null;
-      this.#wakeAt = Infinity;
-      if (this.#state === 'idle') this.#begin();
-    }, delayMS);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Address } from '../description/types.js';
-import { WaspnestError } from '../errors.js';
+import { SimulatorOptionsError, WaspnestError } from '../errors.js';
 import { ruleFromOptions, type FailCommandOptions } from './fail-command.js';
 import { ActiveFailPoint, type FailCommandHandle, type FailPointEvent } from './fail-points.js';
 import type { FaultEvent, FaultHandle, FaultSpec } from './faults.js';
@@ -187,7 +187,7 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   /** Delay before each command runs on this server (and before each streamed hello reply). */
   setLatency(address: Address, ms: number): void {
     if (!(Number.isFinite(ms) && ms >= 0))
-      throw new TypeError(`latency must be a number of ms >= 0, got ${ms}`);
+      throw new SimulatorOptionsError(`latency must be a number of ms >= 0, got ${ms}`);
     this.server(address).latencyMS = ms;
   }
 
@@ -201,7 +201,7 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
    * held (`blockMS`), then their connection is closed, or they fail with `errorCode` without
    * running, or they run and get a `writeConcernError`. On `address` only, or on every server of
    * the deployment (one shared `times` count) when absent. The returned handle turns it off.
-   * @throws TypeError naming the first bad option.
+   * @throws SimulatorOptionsError naming the first bad option.
    */
   failCommand(options: FailCommandOptions, address?: Address): FailCommandHandle {
     const servers = address === undefined ? [...this.servers.values()] : [this.server(address)];

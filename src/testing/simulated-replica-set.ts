@@ -10,7 +10,7 @@
  * runs `electionDelayMS` later. stepDown() always elects another member.
  */
 import type { Address } from '../description/types.js';
-import { WaspnestError } from '../errors.js';
+import { SimulatorOptionsError, WaspnestError } from '../errors.js';
 import { basicQueryEngine, loadQueryEngine, type QueryEngine } from './query-engine.js';
 import { handleMemberRequest, memberErrorReply, type MemberCommandContext } from './replica-set-commands.js';
 import { ReplicaSetElections, versionEvent } from './replica-set-elections.js';
@@ -110,7 +110,7 @@ export interface MemberState {
 
 function checkMs(name: string, value: number): number {
   if (!(Number.isFinite(value) && value >= 0))
-    throw new TypeError(`${name} must be a number of ms >= 0, got ${value}`);
+    throw new SimulatorOptionsError(`${name} must be a number of ms >= 0, got ${value}`);
   return value;
 }
 
@@ -119,13 +119,15 @@ function memberConfig(id: number, options: ReplicaSetMemberOptions): MemberConfi
   const hidden = options.hidden === true;
   const priority = options.priority ?? (hidden || arbiterOnly ? 0 : 1);
   if (!(Number.isFinite(priority) && priority >= 0 && priority <= 1000)) {
-    throw new TypeError(`member priority must be between 0 and 1000, got ${priority}`);
+    throw new SimulatorOptionsError(`member priority must be between 0 and 1000, got ${priority}`);
   }
-  if (hidden && priority > 0) throw new TypeError('a hidden member must have priority 0');
-  if (arbiterOnly && priority > 0) throw new TypeError('an arbiter must have priority 0');
+  if (hidden && priority > 0) throw new SimulatorOptionsError('a hidden member must have priority 0');
+  if (arbiterOnly && priority > 0) throw new SimulatorOptionsError('an arbiter must have priority 0');
   const votes = options.votes ?? 1;
-  if (votes !== 0 && votes !== 1) throw new TypeError(`member votes must be 0 or 1, got ${String(votes)}`);
-  if (votes === 0 && priority > 0) throw new TypeError('a member with 0 votes must have priority 0');
+  if (votes !== 0 && votes !== 1)
+    throw new SimulatorOptionsError(`member votes must be 0 or 1, got ${String(votes)}`);
+  if (votes === 0 && priority > 0)
+    throw new SimulatorOptionsError('a member with 0 votes must have priority 0');
   return { id, priority, votes, hidden, arbiterOnly, tags: { ...(options.tags ?? {}) } };
 }
 
@@ -150,7 +152,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     super('replica set', options.tls);
     this.setName = options.setName ?? 'rs0';
     if (this.setName === '' || /[/\s,]/.test(this.setName))
-      throw new TypeError(`invalid setName ${JSON.stringify(this.setName)}`);
+      throw new SimulatorOptionsError(`invalid setName ${JSON.stringify(this.setName)}`);
     const electionDelayMS = checkMs('electionDelayMS', options.electionDelayMS ?? 10);
     const autoElect = options.autoElect ?? true;
     const members = (): readonly ReplicaSetMember[] => this.#members;
@@ -206,11 +208,12 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
     let list: ReplicaSetMemberOptions[];
     if (typeof members === 'number') {
       if (!Number.isInteger(members) || members < 1 || members > 50) {
-        throw new TypeError(`members must be an integer from 1 to 50, got ${members}`);
+        throw new SimulatorOptionsError(`members must be an integer from 1 to 50, got ${members}`);
       }
       list = Array.from({ length: members }, () => ({}));
     } else {
-      if (members.length < 1 || members.length > 50) throw new TypeError('a replica set has 1 to 50 members');
+      if (members.length < 1 || members.length > 50)
+        throw new SimulatorOptionsError('a replica set has 1 to 50 members');
       list = [...members];
     }
     return list.map((member, index) => ({

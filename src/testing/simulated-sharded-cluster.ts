@@ -8,6 +8,7 @@ import { basicQueryEngine, loadQueryEngine } from './query-engine.js';
 import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
+import { SimulatorOptionsError } from '../errors.js';
 
 export interface SimulatedShardedClusterOptions {
   /** How many mongos routers; default 3. */
@@ -34,11 +35,11 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
   static async start(options: SimulatedShardedClusterOptions = {}): Promise<SimulatedShardedCluster> {
     const count = options.mongos ?? 3;
     if (!Number.isInteger(count) || count < 1 || count > 100) {
-      throw new TypeError(`mongos must be an integer from 1 to 100, got ${count}`);
+      throw new SimulatorOptionsError(`mongos must be an integer from 1 to 100, got ${count}`);
     }
     const latency = options.latencyMS ?? 0;
     if (!(Number.isFinite(latency) && latency >= 0))
-      throw new TypeError(`latencyMS must be >= 0, got ${latency}`);
+      throw new SimulatorOptionsError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
     const cluster = new SimulatedShardedCluster(options);
     const data = new SharedData(new ClusterClock(), cluster.timers);

@@ -4,6 +4,7 @@ import { basicQueryEngine, loadQueryEngine } from './query-engine.js';
 import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
+import { SimulatorOptionsError } from '../errors.js';
 
 export interface SimulatedStandaloneOptions {
   /** Fixed port; default 0 (the OS picks). */
@@ -28,7 +29,7 @@ export class SimulatedStandalone extends SimulatedDeployment {
   static async start(options: SimulatedStandaloneOptions = {}): Promise<SimulatedStandalone> {
     const latency = options.latencyMS ?? 0;
     if (!(Number.isFinite(latency) && latency >= 0))
-      throw new TypeError(`latencyMS must be >= 0, got ${latency}`);
+      throw new SimulatorOptionsError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
     const standalone = new SimulatedStandalone(options);
     try {

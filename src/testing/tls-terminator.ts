@@ -7,7 +7,7 @@
 import * as crypto from 'node:crypto';
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
-import { WaspnestError } from '../errors.js';
+import { SimulatorOptionsError, WaspnestError } from '../errors.js';
 
 /**
  * TLS for every server of a simulated deployment. Keys and certificates are PEM, as strings or
@@ -36,7 +36,7 @@ export class TlsTerminator {
   /** Handshakes in progress, by the connection's addresses (the TLS socket is a new object). */
   readonly #pending = new Map<string, (socket: tls.TLSSocket) => void>();
 
-  /** Checks the options; throws a TypeError or WaspnestError that says what is unusable. */
+  /** Checks the options; throws a SimulatorOptionsError or WaspnestError that says what is unusable. */
   constructor(options: SimulatedTlsOptions) {
     const { key, cert, ca, requestCert } = checkTlsOptions(options);
     try {
@@ -95,7 +95,7 @@ interface CheckedTlsOptions {
 /** Every mistake caught here, at start, rather than as a failed handshake in some test later. */
 function checkTlsOptions(options: unknown): CheckedTlsOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError('tls must be an object { key, cert, ca?, requestCert? }');
+    throw new SimulatorOptionsError('tls must be an object { key, cert, ca?, requestCert? }');
   }
   const record = options as Record<string, unknown>;
   const key = pem('tls.key', 'a PEM private key', record['key']);
@@ -103,10 +103,10 @@ function checkTlsOptions(options: unknown): CheckedTlsOptions {
   const ca = record['ca'] === undefined ? undefined : pem('tls.ca', 'PEM certificates', record['ca']);
   const requestCert = record['requestCert'] ?? false;
   if (typeof requestCert !== 'boolean') {
-    throw new TypeError(`tls.requestCert must be a boolean, got ${typeof requestCert}`);
+    throw new SimulatorOptionsError(`tls.requestCert must be a boolean, got ${typeof requestCert}`);
   }
   if (requestCert && ca === undefined) {
-    throw new TypeError(
+    throw new SimulatorOptionsError(
       'tls.requestCert needs tls.ca: the authorities that client certificates must chain to',
     );
   }
@@ -124,7 +124,7 @@ function checkTlsOptions(options: unknown): CheckedTlsOptions {
 function pem(name: string, what: string, value: unknown): string | Buffer {
   if ((typeof value === 'string' || Buffer.isBuffer(value)) && value.length > 0) return value;
   const got = value === undefined ? 'nothing' : Buffer.isBuffer(value) ? 'an empty Buffer' : typeof value;
-  throw new TypeError(
+  throw new SimulatorOptionsError(
     `${name} must be ${what} (a non-empty string or Buffer), got ${value === '' ? "''" : got}`,
   );
 }

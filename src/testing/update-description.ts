@@ -10,7 +10,8 @@
  * cannot tell apart: one through an array index or a numeric or dotted field name.
  */
 import type { Document } from 'bson';
-import { isPlainDocument, valueKey } from './query-engine.js';
+import { valueKey } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 
 export interface UpdateDescription {
   readonly updatedFields: Document;

@@ -4,8 +4,7 @@
  * fails with mongod's CommandNotSupportedOnView (166).
  */
 import type { Document } from 'bson';
-import type { ApplyOp } from './data-node.js';
-import { namespaceString, type DocumentStore, type Namespace } from './document-store.js';
+import { namespaceString, type ApplyOp, type DocumentStore, type Namespace } from './document-store.js';
 import type { QueryEngine } from './query-engine.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 

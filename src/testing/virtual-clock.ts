@@ -3,7 +3,7 @@
  * creation) during `advance`, each at its own due time, so a test of time-driven behaviour is
  * exact and instant: no sleeps, no thresholds.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 
 interface VirtualTimer {
   readonly dueAt: number;

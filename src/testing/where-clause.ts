@@ -6,7 +6,7 @@
  * blocking. Anything else is refused with a message naming what is understood.
  */
 import type { Document } from 'bson';
-import { isPlainDocument } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { spendServerTime } from './server-time.js';
 

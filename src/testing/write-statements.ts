@@ -12,12 +12,12 @@ import {
   cloneDocument,
   idFirst,
   isOperatorDocument,
-  isPlainDocument,
   validateUpdate,
   valueKey,
   type QueryContext,
   type QueryEngine,
 } from './query-engine.js';
+import { isPlainDocument } from './plain-document.js';
 import { CommandError, ServerErrorCode } from './server-errors.js';
 import { refuseView } from './views.js';
 import type { WireRequest } from './wire-server.js';

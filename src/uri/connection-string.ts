@@ -10,7 +10,7 @@
 import { ConnectionStringError } from '../errors.js';
 import type { Address } from '../description/types.js';
 import { hostIdentifierAddress, parseHostList, type HostIdentifier } from './hosts.js';
-import { checkOptionRules } from './option-rules.js';
+import { checkOptionRules, checkSrvHost } from './option-rules.js';
 import { mergeOptions, parseOptions, type ConnectionOptions } from './options.js';
 import { percentDecode } from './percent-encoding.js';
 import { redactConnectionString } from './redact.js';
@@ -22,7 +22,7 @@ export interface ConnectionString {
   readonly scheme: ConnectionStringScheme;
   /**
    * The seed addresses (`host:port`, lower-cased, default port applied, duplicates removed).
-   * Empty for mongodb+srv until the SRV records are resolved (see applySrvResolution).
+   * Empty for mongodb+srv until the SRV records are resolved (the Topology looks them up).
    */
   readonly hosts: readonly Address[];
   /** The hosts as written, with their type and the port only when one was given. */
@@ -98,6 +98,7 @@ export function parseConnectionString(uri: string): ConnectionString {
     scheme === 'mongodb+srv' && parsed.options.tls === undefined
       ? mergeOptions(parsed.options, { tls: true })
       : parsed.options;
+  if (scheme === 'mongodb+srv') checkSrvHost(hostIdentifiers);
   checkOptionRules({ scheme, hosts: hostIdentifiers, options, given: parsed.given });
 
   const srvHost = scheme === 'mongodb+srv' ? (hostIdentifiers[0]?.host.toLowerCase() ?? null) : null;
@@ -142,7 +143,7 @@ function parseDatabase(path: string | null): string | null {
 }
 
 /** Freezes a connection string and gives it a `toString()` that prints the redacted form. */
-export function makeConnectionString(fields: ConnectionString): ConnectionString {
+function makeConnectionString(fields: ConnectionString): ConnectionString {
   const result = { ...fields };
   Object.defineProperty(result, 'toString', { value: () => fields.redacted, enumerable: false });
   return Object.freeze(result);

@@ -5,9 +5,7 @@
  */
 import { ConnectionStringError } from '../errors.js';
 import type { Address } from '../description/types.js';
-import { makeConnectionString, type ConnectionString } from './connection-string.js';
-import { checkSrvMaxHosts, checkTopologyOptions } from './option-rules.js';
-import { mergeOptions, parseOptions, splitOptionPairs, type ConnectionOptions } from './options.js';
+import { parseOptions, splitOptionPairs, type ConnectionOptions } from './options.js';
 
 export const defaultSrvServiceName = 'mongodb';
 
@@ -151,37 +149,6 @@ export function parseTxtOptions(txtRecords: readonly (readonly string[])[]): {
   }
   const parsed = parseOptions(text);
   return { options: parsed.options as TxtOptions, warnings: parsed.warnings.map((w) => `TXT record: ${w}`) };
-}
-
-/**
- * The connection string as if the resolved hosts had been written in it: `hosts` are the
- * validated SRV addresses (after srvMaxHosts), and the TXT options apply unless the string set
- * the same option. Checks the rules that could only be checked after resolution.
- */
-export function applySrvResolution(
-  connectionString: ConnectionString,
-  resolution: {
-    readonly addresses: readonly Address[];
-    readonly txt: { options: TxtOptions; warnings: readonly string[] };
-  },
-): ConnectionString {
-  if (connectionString.scheme !== 'mongodb+srv') {
-    throw new ConnectionStringError('SRV resolution applies only to a mongodb+srv:// connection string');
-  }
-  if (resolution.addresses.length === 0) {
-    throw new ConnectionStringError(
-      `The SRV records for '${connectionString.srvHost ?? ''}' name no usable host`,
-    );
-  }
-  const options = mergeOptions(resolution.txt.options, connectionString.options);
-  checkSrvMaxHosts(options);
-  checkTopologyOptions({ scheme: 'mongodb+srv', hosts: resolution.addresses, options });
-  return makeConnectionString({
-    ...connectionString,
-    hosts: Object.freeze([...resolution.addresses]),
-    options,
-    warnings: Object.freeze([...connectionString.warnings, ...resolution.txt.warnings]),
-  });
 }
 
 export interface SrvHostsDiff {

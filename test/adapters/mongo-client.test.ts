@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchMongoClient, type MongoClientWatcher } from '../../src/adapters/mongo-client.js';
 import type { TopologyDescription } from '../../src/description/types.js';
-import type { TopologyEvents } from '../../src/events.js';
+import type { TopologyEvents } from '../../src/events/events.js';
 import { SimulatedReplicaSet } from '../../src/testing/simulated-replica-set.js';
 
 let rs: SimulatedReplicaSet | undefined;

@@ -13,8 +13,8 @@ import {
 } from 'mongodb';
 import { primaryOf } from '../../src/description/topology-description.js';
 import type { TopologyDescription as OurSnapshot } from '../../src/description/types.js';
-import type { ServerHeartbeatStartedEvent as OurHeartbeatStartedEvent } from '../../src/events.js';
-import { Topology, type TopologyOptions } from '../../src/topology.js';
+import type { ServerHeartbeatStartedEvent as OurHeartbeatStartedEvent } from '../../src/events/events.js';
+import { Topology, type TopologyOptions } from '../../src/topology/topology.js';
 
 /** What the benchmarks use of the driver's `Server` (an internal class). */
 export interface DriverServer {

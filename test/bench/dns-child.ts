@@ -13,7 +13,7 @@ import { pbkdf2, pbkdf2Sync } from 'node:crypto';
 import { promises as dnsPromises } from 'node:dns';
 import os from 'node:os';
 import { MongoClient } from 'mongodb';
-import { Topology } from '../../src/topology.js';
+import { Topology } from '../../src/topology/topology.js';
 import { childMain } from './child.js';
 import type { HeartbeatClient } from './heartbeat-client.js';
 import { errorMessage, nowMs } from './stats.js';

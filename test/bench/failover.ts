@@ -7,8 +7,8 @@
  */
 import type { MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
 import { MongoClient as DriverClient } from 'mongodb';
-import type { PrimaryChangedEvent } from '../../src/events.js';
-import { Topology } from '../../src/topology.js';
+import type { PrimaryChangedEvent } from '../../src/events/events.js';
+import { Topology } from '../../src/topology/topology.js';
 import {
   driverPrimaryOf,
   driverSettled,

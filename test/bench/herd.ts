@@ -6,7 +6,7 @@
  * the driver's description) already showed the new one.
  */
 import { ReadPreference, type CommandStartedEvent, type MongoClient } from 'mongodb';
-import type { Topology } from '../../src/topology.js';
+import type { Topology } from '../../src/topology/topology.js';
 import {
   driverPrimaryOf,
   driverStreamingStarted,

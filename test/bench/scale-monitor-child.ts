@@ -18,7 +18,7 @@ if (side !== 'ours' && side !== 'driver')
 
 // Each side loads only its own library, so neither process carries the other's code and heap
 // (each library also brings its own copy of bson, with a 17 MB serialization buffer).
-const { Topology } = side === 'ours' ? await import('../../src/topology.js') : { Topology: null };
+const { Topology } = side === 'ours' ? await import('../../src/topology/topology.js') : { Topology: null };
 const { MongoClient } = side === 'driver' ? await import('mongodb') : { MongoClient: null };
 
 const HEARTBEAT_MS = 1_000;

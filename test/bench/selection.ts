@@ -5,7 +5,7 @@
  * deployment in the same run; sequentially and with 10,000 calls in flight.
  */
 import { ReadPreference, type MongoClient } from 'mongodb';
-import type { Topology } from '../../src/topology.js';
+import type { Topology } from '../../src/topology/topology.js';
 import {
   driverTopology,
   noDeprioritizedServers,

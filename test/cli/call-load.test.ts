@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CallLoad, type CallKind, type CallOutcome } from '../../src/cli/call-load.js';
-import { seededRandom } from '../../src/seeded-random.js';
+import { seededRandom } from '../../src/cli/seeded-random.js';
 import { ScriptedHello } from '../../src/testing/scripted-topology.js';
 import { A, B, C, electionId, flush, members, scripted } from '../unit/topology/scripted.js';
 

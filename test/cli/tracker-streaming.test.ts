@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { memberRows } from '../../src/cli/live-view.js';
 import { TopologyTracker } from '../../src/cli/topology-tracker.js';
 import { initialTopologyDescription } from '../../src/description/topology-description.js';
-import type { ServerHeartbeatFailedEvent, ServerHeartbeatStartedEvent } from '../../src/events.js';
+import type { ServerHeartbeatFailedEvent, ServerHeartbeatStartedEvent } from '../../src/events/events.js';
 import { closeAfterTest, replicaSet, topology } from '../integration/topology/close-after-test.js';
 
 describe('TopologyTracker and streaming servers', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scrubCredentials, unreachableReport } from '../../src/cli/watch.js';
 import { DnsError, NetworkError, ServerSelectionError } from '../../src/errors.js';
-import type { ServerHeartbeatFailedEvent } from '../../src/events.js';
+import type { ServerHeartbeatFailedEvent } from '../../src/events/events.js';
 
 function failed(
   address: string,

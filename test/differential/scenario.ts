@@ -4,7 +4,7 @@
  * seed. Every domain is small on purpose, so that collisions are frequent: four addresses, two
  * set names, three electionIds, two server processes, a handful of lags and wire ranges.
  */
-import { seededRandom } from '../../src/seeded-random.js';
+import { seededRandom } from '../../src/cli/seeded-random.js';
 
 export const POOL = ['a:27017', 'b:27017', 'c:27017', 'd:27017'] as const;
 

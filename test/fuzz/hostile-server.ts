@@ -11,8 +11,8 @@ import type { Document } from 'bson';
 import { WaspnestError } from '../../src/errors.js';
 import { Connection } from '../../src/net/connection.js';
 import { decodeMessage, encodeOpMsg, encodeOpReply, FrameReader } from '../../src/net/wire-protocol.js';
-import { seededRandom } from '../../src/seeded-random.js';
-import { Topology } from '../../src/topology.js';
+import { seededRandom } from '../../src/cli/seeded-random.js';
+import { Topology } from '../../src/topology/topology.js';
 import { MUTATION_NAMES, MUTATIONS } from './frame-mutations.js';
 
 const HELLO_REPLY: Document = {

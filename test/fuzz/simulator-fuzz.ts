@@ -7,7 +7,7 @@ import * as net from 'node:net';
 import { MongoClient } from 'mongodb';
 import type { Document } from 'bson';
 import { encodeOpMsg, encodeOpQuery } from '../../src/net/wire-protocol.js';
-import { seededRandom } from '../../src/seeded-random.js';
+import { seededRandom } from '../../src/cli/seeded-random.js';
 import { SimulatedStandalone } from '../../src/testing/simulated-standalone.js';
 import { MUTATION_NAMES, MUTATIONS } from './frame-mutations.js';
 

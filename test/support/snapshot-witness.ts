@@ -8,8 +8,8 @@
  * then says its evidence is incomplete rather than vouching for a snapshot it never saw.
  */
 import type { TopologyDescription } from '../../src/description/types.js';
-import type { TopologyEvents } from '../../src/events.js';
-import type { Topology } from '../../src/topology.js';
+import type { TopologyEvents } from '../../src/events/events.js';
+import type { Topology } from '../../src/topology/topology.js';
 import { toReadPreference, type ReadPreferenceLike } from '../../src/selection/read-preference.js';
 import { selectServers } from '../../src/selection/select-servers.js';
 

@@ -7,7 +7,7 @@ import {
 } from '../../src/description/server-description.js';
 import { initialTopologyDescription } from '../../src/description/topology-description.js';
 import type { TopologyDescription } from '../../src/description/types.js';
-import { derivedStateOf, HighLevelEventDeriver } from '../../src/high-level-events.js';
+import { derivedStateOf, HighLevelEventDeriver } from '../../src/events/high-level-events.js';
 
 const hosts = ['a:27017', 'b:27017'];
 

@@ -18,7 +18,7 @@ import { closeSync, constants, mkdtempSync, openSync, promises as fs, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/time/clock.js';
 import { ServerType } from '../../../src/description/server-type.js';
 import { DnsCache } from '../../../src/net/dns-cache.js';
 import { resolveAddress } from '../../../src/net/resolve-address.js';

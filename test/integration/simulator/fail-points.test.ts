@@ -9,6 +9,7 @@ import {
   SimulatedReplicaSet,
   SimulatedShardedCluster,
   SimulatedStandalone,
+  SimulatorOptionsError,
   type FailPointEvent,
 } from '../../../src/testing/index.js';
 import { driverClientOptions } from './driver-client.js';
@@ -476,7 +477,7 @@ describe('failCommand() in code', () => {
     expect(await orders.find().toArray()).toEqual([{ _id: 0 }, { _id: 1 }, { _id: 2 }]);
   });
 
-  it('rejects bad options with a TypeError naming the option', () => {
+  it('rejects bad options with a SimulatorOptionsError naming the option', () => {
     const bad: [unknown, RegExp][] = [
       [{ commands: [], errorCode: 2 }, /'commands'/],
       [{ commands: ['find'], errorCode: 2, times: 0 }, /'times'/],
@@ -488,7 +489,7 @@ describe('failCommand() in code', () => {
       [{ commands: ['find'], writeConcernError: { errmsg: 'x' } }, /'writeConcernError'/],
     ];
     for (const [options, message] of bad) {
-      expect(() => rs.failCommand(options as never)).toThrow(TypeError);
+      expect(() => rs.failCommand(options as never)).toThrow(SimulatorOptionsError);
       expect(() => rs.failCommand(options as never)).toThrow(message);
     }
     expect(() => rs.failCommand({ commands: ['find'], errorCode: 2 }, '127.0.0.1:1')).toThrow(/not a server/);

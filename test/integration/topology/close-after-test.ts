@@ -3,11 +3,11 @@
  * module registers the afterEach hook in the importing test file), and the openers that use it.
  */
 import { afterEach } from 'vitest';
-import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
+import type { SrvAnswer, SrvResolver } from '../../../src/monitor/srv-poller.js';
 import { SimulatedReplicaSet } from '../../../src/testing/simulated-replica-set.js';
 import { SimulatedShardedCluster } from '../../../src/testing/simulated-sharded-cluster.js';
-import { Topology } from '../../../src/topology.js';
-import type { TopologyOptions } from '../../../src/topology-options.js';
+import { Topology } from '../../../src/topology/topology.js';
+import type { TopologyOptions } from '../../../src/topology/topology-options.js';
 
 const pending: (() => Promise<void>)[] = [];
 

@@ -20,11 +20,11 @@ import {
   TopologyClosedError,
   WireProtocolError,
 } from '../../../src/errors.js';
-import type { PoolClearedEvent, PrimaryChangedEvent } from '../../../src/events.js';
+import type { PoolClearedEvent, PrimaryChangedEvent } from '../../../src/events/events.js';
 import type { ServerMonitoringMode } from '../../../src/monitor/server-monitor-types.js';
 import type { FaultHandle, FaultSpec } from '../../../src/testing/faults.js';
 import { SimulatedReplicaSet } from '../../../src/testing/simulated-replica-set.js';
-import { Topology } from '../../../src/topology.js';
+import { Topology } from '../../../src/topology/topology.js';
 import {
   connectionTracker,
   countingClock,

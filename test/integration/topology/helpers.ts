@@ -1,8 +1,8 @@
 /** Helpers of the Topology integration tests: waiting on events, never on time. */
-import { systemClock, type Clock, type TimerHandle } from '../../../src/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../../src/time/clock.js';
 import type { TopologyDescription } from '../../../src/description/types.js';
-import type { TopologyEvents } from '../../../src/events.js';
-import type { Topology } from '../../../src/topology.js';
+import type { TopologyEvents } from '../../../src/events/events.js';
+import type { Topology } from '../../../src/topology/topology.js';
 import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
 
 /**

@@ -12,7 +12,7 @@ import type { Address } from '../../../src/description/types.js';
 import { createServerMonitor } from '../../../src/monitor/server-monitor.js';
 import type { ServerMonitorFactory } from '../../../src/monitor/server-monitor-types.js';
 import { VirtualClock } from '../../../src/testing/virtual-clock.js';
-import type { Topology } from '../../../src/topology.js';
+import type { Topology } from '../../../src/topology/topology.js';
 
 interface Check {
   /** Started while its server was silenced: its reply will never come. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ServerReplyError } from '../../../src/errors.js';
-import { Topology } from '../../../src/topology.js';
+import { Topology } from '../../../src/topology/topology.js';
 import {
   connectionTracker,
   countingClock,

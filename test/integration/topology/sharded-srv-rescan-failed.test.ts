@@ -4,8 +4,8 @@
  * Synchronised on events and on the resolver's queries, never on time.
  */
 import { describe, expect, it } from 'vitest';
-import type { SrvRescanFailedEvent } from '../../../src/events.js';
-import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
+import type { SrvRescanFailedEvent } from '../../../src/events/events.js';
+import type { SrvAnswer, SrvResolver } from '../../../src/monitor/srv-poller.js';
 import { nextEvent, until } from './helpers.js';
 import { srvRouters, srvTopology } from './close-after-test.js';
 

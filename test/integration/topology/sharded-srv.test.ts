@@ -4,7 +4,7 @@
  * routers while the topology is Sharded.
  */
 import { describe, expect, it } from 'vitest';
-import type { SrvResolver } from '../../../src/srv-poller.js';
+import type { SrvResolver } from '../../../src/monitor/srv-poller.js';
 import { nextEvent, until } from './helpers.js';
 import { srvRouters, srvTopology } from './close-after-test.js';
 

@@ -11,6 +11,7 @@ import {
   NetworkError,
   NetworkTimeoutError,
   ServerSelectionError,
+  SimulatorOptionsError,
   WaspnestError,
   WireProtocolError,
 } from '../../../src/errors.js';
@@ -21,8 +22,8 @@ import {
   type SimulatedTlsOptions,
 } from '../../../src/testing/index.js';
 import type { SimulatedDeployment } from '../../../src/testing/simulated-deployment.js';
-import type { Topology } from '../../../src/topology.js';
-import type { TopologyOptions } from '../../../src/topology-options.js';
+import type { Topology } from '../../../src/topology/topology.js';
+import type { TopologyOptions } from '../../../src/topology/topology-options.js';
 import { connectionTracker, fullyDiscovered, nextEvent, until } from './helpers.js';
 import { closeAfterTest, replicaSet, topology } from './close-after-test.js';
 import { makeTlsCertificates, type TlsCertificates } from './tls-certificates.js';
@@ -310,7 +311,7 @@ describe('Topology over TLS against the simulator', () => {
     const otherKey = certs.clientCertificateKey.slice(
       certs.clientCertificateKey.indexOf('-----BEGIN PRIVATE KEY'),
     );
-    const cases: [SimulatedTlsOptions, ErrorConstructor | typeof WaspnestError, RegExp][] = [
+    const cases: [SimulatedTlsOptions, typeof WaspnestError, RegExp][] = [
       [serverTls(certs, { key: otherKey }), WaspnestError, /tls\.key is not the private key of tls\.cert/],
       [serverTls(certs, { cert: 'not a certificate' }), WaspnestError, /tls\.cert is not a PEM certificate/],
       [
@@ -318,8 +319,8 @@ describe('Topology over TLS against the simulator', () => {
         WaspnestError,
         /tls\.key is not a usable PEM private key/,
       ],
-      [serverTls(certs, { key: '' }), TypeError, /tls\.key must be a PEM private key/],
-      [serverTls(certs, { requestCert: true }), TypeError, /tls\.requestCert needs tls\.ca/],
+      [serverTls(certs, { key: '' }), SimulatorOptionsError, /tls\.key must be a PEM private key/],
+      [serverTls(certs, { requestCert: true }), SimulatorOptionsError, /tls\.requestCert needs tls\.ca/],
       [serverTls(certs, { ca: 'nope' }), WaspnestError, /tls\.ca is not a PEM certificate/],
     ];
     for (const [tls, type, message] of cases) {

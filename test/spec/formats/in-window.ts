@@ -10,7 +10,7 @@ import type { FormatHandler } from '../spec-case.js';
 import { pickServer } from '../../../src/selection/pick-server.js';
 import { toReadPreference } from '../../../src/selection/read-preference.js';
 import { selectServers } from '../../../src/selection/select-servers.js';
-import { seededRandom } from '../../../src/seeded-random.js';
+import { seededRandom } from '../../../src/cli/seeded-random.js';
 import { specNumber, topologyFromSpec } from './selection.js';
 
 function runCase(content: Document): void {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { addressProblem, normalizeAddress, splitAddress } from '../../../src/description/address.js';
+import {
+  addressProblem,
+  compareAddresses,
+  normalizeAddress,
+  splitAddress,
+} from '../../../src/description/address.js';
 
 describe('normalizeAddress', () => {
   it.each([
@@ -37,5 +42,12 @@ describe('normalizeAddress', () => {
     expect(splitAddress('a:27017')).toEqual({ host: 'a', port: 27017 });
     expect(splitAddress('[::1]:27018')).toEqual({ host: '::1', port: 27018 });
     expect(splitAddress('/tmp/x.sock')).toEqual({ host: '/tmp/x.sock', port: null });
+  });
+});
+
+describe('compareAddresses', () => {
+  it('orders by host, then by port as a number', () => {
+    const sorted = ['b:1', '127.0.0.1:10', 'a:27018', '127.0.0.1:9', 'a:27017'].sort(compareAddresses);
+    expect(sorted).toEqual(['127.0.0.1:9', '127.0.0.1:10', 'a:27017', 'a:27018', 'b:1']);
   });
 });

@@ -133,10 +133,13 @@ describe('Connection handshake and commands', () => {
       }),
     );
     const connection = await connect(server.address);
+    // The four replies arrive in one burst: each is handed out in order, then no more is claimed.
     const seen: unknown[] = [];
-    for await (const reply of connection.exhaust('admin', { hello: 1 })) seen.push(reply['n']);
+    seen.push((await connection.command('admin', { hello: 1 }, { exhaustAllowed: true }))['n']);
+    for (let i = 0; i < 3; i++) seen.push((await connection.nextReply())['n']);
     expect(seen).toEqual([1, 2, 3, 4]);
     expect(connection.moreToCome).toBe(false);
+    await expect(connection.nextReply()).rejects.toThrow(/no exhaust reply is coming/);
     expect((server.requests[1]?.flags ?? 0) & OpMsgFlags.exhaustAllowed).not.toBe(0);
   });
 

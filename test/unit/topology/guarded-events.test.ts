@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GuardedEventEmitter } from '../../../src/event-emitter.js';
+import { GuardedEventEmitter } from '../../../src/events/event-emitter.js';
 
 interface TestEvents {
   ping: [number];

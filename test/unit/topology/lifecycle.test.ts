@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { countLiveTopology, liveTopologyCount } from '../../../src/lifecycle.js';
+import { countLiveTopology, liveTopologyCount } from '../../../src/topology/lifecycle.js';
 import { ScriptedTopology } from '../../../src/testing/scripted-topology.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/collected-topology.ts', import.meta.url));

@@ -3,14 +3,14 @@ import { applyServerDescription } from '../../../src/description/apply-server-de
 import { serverDescriptionFromHello } from '../../../src/description/server-description.js';
 import { initialTopologyDescription } from '../../../src/description/topology-description.js';
 import type { Address, ServerDescription, TopologyDescription } from '../../../src/description/types.js';
-import { MonitorSet, type MonitorSetOwner } from '../../../src/monitor-set.js';
+import { MonitorSet, type MonitorSetOwner } from '../../../src/topology/monitor-set.js';
 import type {
   MonitorSettings,
   ServerMonitor,
   ServerMonitorFactory,
   ServerMonitorListener,
 } from '../../../src/monitor/server-monitor-types.js';
-import { resolveTopologySettings } from '../../../src/topology-options.js';
+import { resolveTopologySettings } from '../../../src/topology/topology-options.js';
 
 /** A monitor that records what it is asked and lets the test report as it. */
 class FakeMonitor implements ServerMonitor {

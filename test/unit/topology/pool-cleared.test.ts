@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NetworkError, NetworkTimeoutError } from '../../../src/errors.js';
-import type { PoolClearedEvent } from '../../../src/events.js';
+import type { PoolClearedEvent } from '../../../src/events/events.js';
 import { A, B, C, primaryHello, scripted, secondaryHello } from './scripted.js';
 
 function recordClears(t: ReturnType<typeof scripted>): [string, number, boolean][] {

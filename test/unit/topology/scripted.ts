@@ -5,7 +5,7 @@ import {
   ScriptedTopology,
   type ScriptedTopologyOptions,
 } from '../../../src/testing/scripted-topology.js';
-import type { TopologyEvents } from '../../../src/events.js';
+import type { TopologyEvents } from '../../../src/events/events.js';
 
 export const A = 'a:27017';
 export const B = 'b:27017';

@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServerSelectionError } from '../../../src/errors.js';
 import type { ReadPreferenceLike } from '../../../src/selection/read-preference.js';
-import { seededRandom } from '../../../src/seeded-random.js';
+import { seededRandom } from '../../../src/cli/seeded-random.js';
 import { ScriptedHello } from '../../../src/testing/scripted-topology.js';
 import { InvariantViolation, SnapshotWitness } from '../../support/snapshot-witness.js';
 import { A, B, C, electionId, flush, members, scripted } from './scripted.js';

@@ -5,7 +5,7 @@ import {
   SrvPoller,
   type SrvAnswer,
   type SrvResolver,
-} from '../../../src/srv-poller.js';
+} from '../../../src/monitor/srv-poller.js';
 import { VirtualClock } from '../../../src/testing/virtual-clock.js';
 import { systemError } from '../net/system-error.js';
 

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DnsError } from '../../../src/errors.js';
-import type { SrvRecordsRejectedEvent, SrvRescanFailedEvent } from '../../../src/events.js';
-import type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from '../../../src/srv-poller.js';
+import type { SrvRecordsRejectedEvent, SrvRescanFailedEvent } from '../../../src/events/events.js';
+import type { SrvAnswer, SrvResolver, SrvRescanFailureReason } from '../../../src/monitor/srv-poller.js';
 import { ScriptedHello, ScriptedTopology } from '../../../src/testing/scripted-topology.js';
 import { systemError } from '../net/system-error.js';
 import { flush } from './scripted.js';

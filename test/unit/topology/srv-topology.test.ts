@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionStringError, DnsError } from '../../../src/errors.js';
-import type { SrvAnswer, SrvResolver } from '../../../src/srv-poller.js';
+import type { SrvAnswer, SrvResolver } from '../../../src/monitor/srv-poller.js';
 import { ScriptedHello, ScriptedTopology } from '../../../src/testing/scripted-topology.js';
 import { flush } from './scripted.js';
 import { systemError } from '../net/system-error.js';

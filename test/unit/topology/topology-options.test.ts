@@ -2,9 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/time/clock.js';
 import { TopologyOptionsError } from '../../../src/errors.js';
-import { DEFAULTS, resolveTopologySettings, type TopologyOptions } from '../../../src/topology-options.js';
+import {
+  DEFAULTS,
+  resolveTopologySettings,
+  type TopologyOptions,
+} from '../../../src/topology/topology-options.js';
 import { parseConnectionString } from '../../../src/uri/connection-string.js';
 
 function settings(uri: string, options: TopologyOptions = {}, txt = {}) {
@@ -130,31 +134,49 @@ describe('resolveTopologySettings', () => {
     [
       'mongodb://a',
       { loadBalanced: true, replicaSet: 'rs0' },
-      /loadBalanced=true cannot be combined with replicaSet/,
+      /loadBalanced=true cannot be used together with replicaSet/,
     ],
     [
       'mongodb://a',
       { loadBalanced: true, directConnection: true },
-      /cannot be combined with directConnection/,
+      /loadBalanced=true cannot be used together with directConnection=true/,
     ],
-    ['mongodb://a', { srvMaxHosts: 2 }, /srvMaxHosts is only allowed with a mongodb\+srv/],
-    ['mongodb://a', { srvServiceName: 'x' }, /srvServiceName is only allowed with a mongodb\+srv/],
-    ['mongodb://a', { rescanSRVIntervalMS: 1000 }, /rescanSRVIntervalMS is only allowed/],
+    ['mongodb://a', { srvMaxHosts: 2 }, /'srvMaxHosts' can only be used with mongodb\+srv/],
+    ['mongodb://a', { srvServiceName: 'x' }, /'srvServiceName' can only be used with mongodb\+srv/],
+    [
+      'mongodb://a',
+      { rescanSRVIntervalMS: 1000 },
+      /'rescanSRVIntervalMS' can only be used with mongodb\+srv/,
+    ],
     [
       'mongodb+srv://c.example.com',
       { srvMaxHosts: 2, replicaSet: 'rs0' },
-      /srvMaxHosts cannot be combined with replicaSet/,
+      /srvMaxHosts cannot be used together with replicaSet/,
     ],
     ['mongodb+srv://c.example.com', { srvMaxHosts: 1.5 }, /srvMaxHosts must be a non-negative integer/],
     ['mongodb+srv://c.example.com', { srvServiceName: 'bad name' }, /srvServiceName must be letters/],
     [
       'mongodb+srv://c.example.com',
       { directConnection: true },
-      /directConnection=true cannot be used with a mongodb\+srv/,
+      /directConnection=true cannot be used with mongodb\+srv/,
     ],
     ['mongodb://a', { replicaSet: '' }, /replicaSet must be a non-empty string/],
     ['mongodb://a', { lazy: 'yes' as never }, /lazy must be true or false, got 'yes'/],
-    ['mongodb://a', { tlsInsecure: true, tlsAllowInvalidHostnames: false }, /tlsInsecure cannot be combined/],
+    [
+      'mongodb://a',
+      { tlsInsecure: true, tlsAllowInvalidHostnames: false },
+      /'tlsInsecure' and 'tlsAllowInvalidHostnames' cannot be used together/,
+    ],
+    [
+      'mongodb://a/?tlsInsecure=false',
+      { tlsAllowInvalidCertificates: true },
+      /'tlsInsecure' and 'tlsAllowInvalidCertificates' cannot be used together/,
+    ],
+    [
+      'mongodb://a,b',
+      { srvMaxHosts: 1, loadBalanced: true },
+      /'srvMaxHosts' can only be used with mongodb\+srv/,
+    ],
     [
       'mongodb://a',
       { tls: false, tlsAllowInvalidCertificates: true },
@@ -171,6 +193,49 @@ describe('resolveTopologySettings', () => {
     }
     expect(caught).toBeInstanceOf(TopologyOptionsError);
     expect((caught as Error).message).toMatch(message);
+  });
+
+  describe('after the SRV lookup, with its hosts and TXT options', () => {
+    const resolvedHosts = ['h1.example.com:27017', 'h2.example.com:27017'];
+    function afterLookup(uri: string, hosts: readonly string[], txt: object, options: TopologyOptions = {}) {
+      const parsed = parseConnectionString(uri);
+      return resolveTopologySettings(
+        { scheme: 'mongodb+srv', hosts, srvHost: parsed.srvHost },
+        parsed.options,
+        options,
+        txt,
+      );
+    }
+
+    it.each<[string, readonly string[], object, RegExp]>([
+      [
+        'mongodb+srv://c.example.com/?srvMaxHosts=1',
+        resolvedHosts.slice(0, 1),
+        { replicaSet: 'repl0' },
+        /srvMaxHosts cannot be used together with replicaSet/,
+      ],
+      [
+        'mongodb+srv://c.example.com',
+        resolvedHosts,
+        { loadBalanced: true },
+        /loadBalanced=true needs exactly one host \(the load balancer\), but 2 were given/,
+      ],
+      [
+        'mongodb+srv://c.example.com/?replicaSet=rs',
+        resolvedHosts.slice(0, 1),
+        { loadBalanced: true },
+        /loadBalanced=true cannot be used together with replicaSet/,
+      ],
+    ])('%s resolving to %o with TXT %o is rejected', (uri, hosts, txt, message) => {
+      expect(() => afterLookup(uri, hosts, txt)).toThrow(TopologyOptionsError);
+      expect(() => afterLookup(uri, hosts, txt)).toThrow(message);
+    });
+
+    it('allows loadBalanced from TXT with a single host, and takes the resolved hosts as seeds', () => {
+      const s = afterLookup('mongodb+srv://c.example.com', resolvedHosts.slice(0, 1), { loadBalanced: true });
+      expect(s.loadBalanced).toBe(true);
+      expect(s.seeds).toEqual(resolvedHosts.slice(0, 1));
+    });
   });
 
   it('accepts Infinity for serverSelectionTimeoutMS and lower heartbeats with a lower minimum', () => {

@@ -10,7 +10,7 @@ import type {
   PoolClearedEvent,
   PrimaryChangedEvent,
   ServerHeartbeatSucceededEvent,
-} from '../../../src/events.js';
+} from '../../../src/events/events.js';
 import { A, B, C, flush, members, primaryHello, recordEvents, scripted, secondaryHello } from './scripted.js';
 
 describe('Topology discovery and events', () => {

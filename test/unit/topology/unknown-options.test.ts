@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TopologyOptionsError } from '../../../src/errors.js';
-import { Topology } from '../../../src/topology.js';
-import { topologyOptionNames, type TopologyOptions } from '../../../src/topology-options.js';
+import { Topology } from '../../../src/topology/topology.js';
+import { topologyOptionNames, type TopologyOptions } from '../../../src/topology/topology-options.js';
 
 const opened: Topology[] = [];
 function topology(uri: string, options?: TopologyOptions): Topology {

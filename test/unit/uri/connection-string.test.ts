@@ -191,12 +191,18 @@ describe('parseConnectionString: options', () => {
   });
 
   it.each([
-    ['mongodb://a,b/?directConnection=true', 'directConnection=true cannot be used with more than one host'],
+    [
+      'mongodb://a,b/?directConnection=true',
+      'directConnection=true needs exactly one host, but 2 were given',
+    ],
     [
       'mongodb+srv://a.example.com/?directConnection=true',
       'directConnection=true cannot be used with mongodb+srv',
     ],
-    ['mongodb://a,b/?loadBalanced=true', 'loadBalanced=true cannot be used with more than one host'],
+    [
+      'mongodb://a,b/?loadBalanced=true',
+      'loadBalanced=true needs exactly one host (the load balancer), but 2 were given',
+    ],
     [
       'mongodb://a/?loadBalanced=true&replicaSet=rs',
       'loadBalanced=true cannot be used together with replicaSet',

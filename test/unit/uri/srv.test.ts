@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionStringError } from '../../../src/errors.js';
-import { parseConnectionString } from '../../../src/uri/connection-string.js';
 import {
   applySrvMaxHosts,
-  applySrvResolution,
   diffSrvHosts,
   parseTxtOptions,
   srvParentDomain,
@@ -165,63 +163,6 @@ describe('parseTxtOptions', () => {
     expect(txt.warnings).toEqual([
       'TXT record: Unsupported value "maybe" for option \'loadBalanced\': it must be "true" or "false" (ignored)',
     ]);
-  });
-});
-
-describe('applySrvResolution', () => {
-  const resolved = ['localhost.test.build.10gen.cc:27017', 'localhost.test.build.10gen.cc:27018'];
-
-  it('uses the resolved hosts, TXT options as defaults, and the connection string where it says otherwise', () => {
-    const cs = parseConnectionString('mongodb+srv://u:p@test5.test.build.10gen.cc/?authSource=otherDB');
-    const txt = parseTxtOptions([['replicaSet=repl0&authSource=thisDB']]);
-    const result = applySrvResolution(cs, { addresses: resolved, txt });
-    expect(result.hosts).toEqual(resolved);
-    expect(result.options).toEqual({ tls: true, replicaSet: 'repl0', authSource: 'otherDB' });
-    expect(result.srvHost).toBe('test5.test.build.10gen.cc');
-    expect(result.auth?.password).toBe('p');
-    expect(String(result)).toBe(cs.redacted);
-    expect(Object.isFrozen(result)).toBe(true);
-  });
-
-  it.each([
-    [
-      'mongodb+srv://test5.test.build.10gen.cc/?srvMaxHosts=1',
-      'replicaSet=repl0',
-      'srvMaxHosts cannot be used together with replicaSet',
-    ],
-    [
-      'mongodb+srv://test20.test.build.10gen.cc/',
-      'loadBalanced=true',
-      'loadBalanced=true cannot be used with more than one host',
-    ],
-    [
-      'mongodb+srv://test20.test.build.10gen.cc/?replicaSet=rs',
-      'loadBalanced=true',
-      'loadBalanced=true cannot be used together with replicaSet',
-    ],
-  ])('checks the rules again after resolution: %s with TXT %s', (uri, txtRecord, message) => {
-    const cs = parseConnectionString(uri);
-    const addresses = message.includes('more than one host') ? resolved : resolved.slice(0, 1);
-    expect(() => applySrvResolution(cs, { addresses, txt: parseTxtOptions([[txtRecord]]) })).toThrow(message);
-  });
-
-  it('allows loadBalanced from TXT with a single host', () => {
-    const cs = parseConnectionString('mongodb+srv://test24.test.build.10gen.cc/');
-    const result = applySrvResolution(cs, {
-      addresses: ['localhost.test.build.10gen.cc:8000'],
-      txt: parseTxtOptions([['loadBalanced=true']]),
-    });
-    expect(result.options.loadBalanced).toBe(true);
-  });
-
-  it('refuses a non-SRV connection string and an empty host list', () => {
-    const txt = { options: {}, warnings: [] };
-    expect(() =>
-      applySrvResolution(parseConnectionString('mongodb://h'), { addresses: resolved, txt }),
-    ).toThrow('only to a mongodb+srv://');
-    expect(() =>
-      applySrvResolution(parseConnectionString('mongodb+srv://a.example.com'), { addresses: [], txt }),
-    ).toThrow('name no usable host');
   });
 });
 

@@ -3,8 +3,8 @@
  * SDAM events followed by the high-level ones), and a monitor's heartbeat reports, each stamped
  * with the emitting topology's id.
  */
-import { sdamEventsBetween, type SdamEvent } from './description/sdam-events.js';
-import type { TopologyDescription } from './description/types.js';
+import { sdamEventsBetween, type SdamEvent } from '../description/sdam-events.js';
+import type { TopologyDescription } from '../description/types.js';
 import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatStartedEvent,
@@ -16,7 +16,7 @@ import type {
   HeartbeatFailedInfo,
   HeartbeatStartedInfo,
   HeartbeatSucceededInfo,
-} from './monitor/server-monitor-types.js';
+} from '../monitor/server-monitor-types.js';
 
 /**
  * The events one snapshot swap causes, in the order listeners get them: the specification's

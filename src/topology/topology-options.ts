@@ -4,17 +4,18 @@
  * applied, and every value and combination validated with an error that names the option.
  */
 import { readFileSync } from 'node:fs';
-import { systemClock, type Clock } from './clock.js';
-import type { Address } from './description/types.js';
-import { TopologyOptionsError } from './errors.js';
-import { didYouMean } from './nearest-name.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import type { Address } from '../description/types.js';
+import { TopologyOptionsError } from '../errors.js';
+import { didYouMean } from '../nearest-name.js';
+import { checkOptionRules } from '../uri/option-rules.js';
 import type {
   LookupFunction,
   ServerMonitorFactory,
   ServerMonitoringMode,
   TlsSettings,
-} from './monitor/server-monitor-types.js';
-import type { SrvResolver } from './srv-poller.js';
+} from '../monitor/server-monitor-types.js';
+import type { SrvResolver } from '../monitor/srv-poller.js';
 
 /** Options a Topology accepts in its constructor. URI options of the same name are overridden. */
 export interface TopologyOptions {
@@ -151,6 +152,28 @@ export interface UriTopologyOptions {
   readonly srvServiceName?: string;
 }
 
+const uriOptionNames: ReadonlySet<string> = new Set(
+  Object.keys({
+    heartbeatFrequencyMS: true,
+    serverSelectionTimeoutMS: true,
+    localThresholdMS: true,
+    connectTimeoutMS: true,
+    serverMonitoringMode: true,
+    directConnection: true,
+    replicaSet: true,
+    loadBalanced: true,
+    appName: true,
+    tls: true,
+    tlsCAFile: true,
+    tlsCertificateKeyFile: true,
+    tlsAllowInvalidCertificates: true,
+    tlsAllowInvalidHostnames: true,
+    tlsInsecure: true,
+    srvMaxHosts: true,
+    srvServiceName: true,
+  } satisfies Record<keyof UriTopologyOptions, true>),
+);
+
 /** Where the seeds come from. */
 export interface SeedSource {
   readonly scheme: 'mongodb' | 'mongodb+srv';
@@ -205,7 +228,8 @@ const monitoringModes: readonly string[] = ['stream', 'poll', 'auto'];
 
 /**
  * Merges the layers (lowest first: TXT record options, connection-string options, constructor
- * options), applies defaults and validates. Throws TopologyOptionsError naming the option.
+ * options), applies defaults and validates: each value on its own, then the combinations with the
+ * connection string's rules (uri/option-rules.ts). Throws TopologyOptionsError naming the option.
  */
 export function resolveTopologySettings(
   source: SeedSource,
@@ -214,9 +238,65 @@ export function resolveTopologySettings(
   txtOptions: UriTopologyOptions = {},
 ): TopologySettings {
   rejectUnknownOptions(options);
-  const pick = <K extends keyof UriTopologyOptions & keyof TopologyOptions>(key: K) =>
-    options[key] ?? uriOptions[key] ?? txtOptions[key];
+  const merged = mergeLayers(options, uriOptions, txtOptions);
+  const isSrv = source.scheme === 'mongodb+srv';
+  const timing = timingSettings(merged, options);
+  const deployment = deploymentSettings(merged, options);
+  const tlsFlags = tlsOptions(merged);
+  const given = new Set(Object.keys(merged));
+  if (options.rescanSRVIntervalMS !== undefined) given.add('rescanSRVIntervalMS');
+  checkOptionRules(
+    {
+      scheme: source.scheme,
+      hosts: source.hosts,
+      options: {
+        directConnection: deployment.directConnection,
+        loadBalanced: deployment.loadBalanced,
+        srvMaxHosts: deployment.srvMaxHosts,
+        ...(deployment.replicaSet === null ? {} : { replicaSet: deployment.replicaSet }),
+        ...tlsFlags.given,
+      },
+      given,
+    },
+    TopologyOptionsError,
+  );
+  return Object.freeze({
+    scheme: source.scheme,
+    srvHost: source.srvHost,
+    seeds: Object.freeze([...source.hosts]),
+    ...timing,
+    ...deployment,
+    tls: tlsSettings(isSrv, merged, options, tlsFlags),
+    ...embedderSettings(options),
+  });
+}
 
+/** Each option's value from the highest layer that sets it. */
+function mergeLayers(
+  options: TopologyOptions,
+  uriOptions: UriTopologyOptions,
+  txtOptions: UriTopologyOptions,
+): UriTopologyOptions {
+  const merged: Record<string, unknown> = {};
+  for (const layer of [txtOptions, uriOptions, options as UriTopologyOptions]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined && uriOptionNames.has(key)) merged[key] = value;
+    }
+  }
+  return merged as UriTopologyOptions;
+}
+
+type TimingSettings = Pick<
+  TopologySettings,
+  | 'heartbeatFrequencyMS'
+  | 'minHeartbeatFrequencyMS'
+  | 'serverSelectionTimeoutMS'
+  | 'localThresholdMS'
+  | 'connectTimeoutMS'
+  | 'serverMonitoringMode'
+>;
+
+function timingSettings(merged: UriTopologyOptions, options: TopologyOptions): TimingSettings {
   const minHeartbeatFrequencyMS = duration(
     'minHeartbeatFrequencyMS',
     options.minHeartbeatFrequencyMS,
@@ -224,7 +304,7 @@ export function resolveTopologySettings(
   );
   const heartbeatFrequencyMS = duration(
     'heartbeatFrequencyMS',
-    pick('heartbeatFrequencyMS'),
+    merged.heartbeatFrequencyMS,
     DEFAULTS.heartbeatFrequencyMS,
   );
   if (heartbeatFrequencyMS < minHeartbeatFrequencyMS) {
@@ -232,85 +312,74 @@ export function resolveTopologySettings(
       `heartbeatFrequencyMS must be at least ${minHeartbeatFrequencyMS} (minHeartbeatFrequencyMS), got ${heartbeatFrequencyMS}`,
     );
   }
-  const serverSelectionTimeoutMS = duration(
-    'serverSelectionTimeoutMS',
-    pick('serverSelectionTimeoutMS'),
-    DEFAULTS.serverSelectionTimeoutMS,
-    { infinite: true },
-  );
-  const localThresholdMS = duration('localThresholdMS', pick('localThresholdMS'), DEFAULTS.localThresholdMS);
-  const connectTimeoutMS = duration('connectTimeoutMS', pick('connectTimeoutMS'), DEFAULTS.connectTimeoutMS);
-
-  const mode = pick('serverMonitoringMode') ?? DEFAULTS.serverMonitoringMode;
+  const mode = merged.serverMonitoringMode ?? DEFAULTS.serverMonitoringMode;
   if (!monitoringModes.includes(mode)) {
     throw new TopologyOptionsError(
       `serverMonitoringMode must be 'stream', 'poll' or 'auto', got ${describe(mode)}`,
     );
   }
-  const serverMonitoringMode = mode as ServerMonitoringMode;
+  return {
+    heartbeatFrequencyMS,
+    minHeartbeatFrequencyMS,
+    serverSelectionTimeoutMS: duration(
+      'serverSelectionTimeoutMS',
+      merged.serverSelectionTimeoutMS,
+      DEFAULTS.serverSelectionTimeoutMS,
+      { infinite: true },
+    ),
+    localThresholdMS: duration('localThresholdMS', merged.localThresholdMS, DEFAULTS.localThresholdMS),
+    connectTimeoutMS: duration('connectTimeoutMS', merged.connectTimeoutMS, DEFAULTS.connectTimeoutMS),
+    serverMonitoringMode: mode as ServerMonitoringMode,
+  };
+}
 
-  const directConnection = flag('directConnection', pick('directConnection'), false);
-  const loadBalanced = flag('loadBalanced', pick('loadBalanced'), false);
-  const replicaSet = optionalString('replicaSet', pick('replicaSet'));
-  const appName = optionalString('appName', pick('appName'));
+type DeploymentSettings = Pick<
+  TopologySettings,
+  | 'directConnection'
+  | 'loadBalanced'
+  | 'replicaSet'
+  | 'appName'
+  | 'srvMaxHosts'
+  | 'srvServiceName'
+  | 'rescanSRVIntervalMS'
+>;
 
-  const isSrv = source.scheme === 'mongodb+srv';
-  const srvMaxHostsGiven = pick('srvMaxHosts');
-  const srvServiceNameGiven = pick('srvServiceName');
-  if (!isSrv && srvMaxHostsGiven !== undefined) {
-    throw new TopologyOptionsError('srvMaxHosts is only allowed with a mongodb+srv:// connection string');
-  }
-  if (!isSrv && srvServiceNameGiven !== undefined) {
-    throw new TopologyOptionsError('srvServiceName is only allowed with a mongodb+srv:// connection string');
-  }
-  const srvMaxHosts = count('srvMaxHosts', srvMaxHostsGiven, 0);
-  const srvServiceName = optionalString('srvServiceName', srvServiceNameGiven) ?? DEFAULTS.srvServiceName;
+function deploymentSettings(merged: UriTopologyOptions, options: TopologyOptions): DeploymentSettings {
+  const srvServiceName = optionalString('srvServiceName', merged.srvServiceName) ?? DEFAULTS.srvServiceName;
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61})$/.test(srvServiceName)) {
     throw new TopologyOptionsError(
       `srvServiceName must be letters, digits and hyphens (at most 62), got ${describe(srvServiceName)}`,
     );
   }
-  const rescanSRVIntervalMS = duration(
-    'rescanSRVIntervalMS',
-    options.rescanSRVIntervalMS,
-    DEFAULTS.rescanSRVIntervalMS,
-  );
-  if (options.rescanSRVIntervalMS !== undefined && !isSrv) {
-    throw new TopologyOptionsError(
-      'rescanSRVIntervalMS is only allowed with a mongodb+srv:// connection string',
-    );
-  }
+  return {
+    directConnection: flag('directConnection', merged.directConnection, false),
+    loadBalanced: flag('loadBalanced', merged.loadBalanced, false),
+    replicaSet: optionalString('replicaSet', merged.replicaSet) ?? null,
+    appName: optionalString('appName', merged.appName) ?? null,
+    srvMaxHosts: count('srvMaxHosts', merged.srvMaxHosts, 0),
+    srvServiceName,
+    rescanSRVIntervalMS: duration(
+      'rescanSRVIntervalMS',
+      options.rescanSRVIntervalMS,
+      DEFAULTS.rescanSRVIntervalMS,
+    ),
+  };
+}
 
-  const seeds = source.hosts;
-  if (directConnection && isSrv) {
-    throw new TopologyOptionsError(
-      'directConnection=true cannot be used with a mongodb+srv:// connection string',
-    );
-  }
-  if (directConnection && seeds.length > 1) {
-    throw new TopologyOptionsError(
-      `directConnection=true needs exactly one host, but ${seeds.length} were given (${seeds.join(', ')})`,
-    );
-  }
-  if (loadBalanced) {
-    if (seeds.length > 1) {
-      throw new TopologyOptionsError(
-        `loadBalanced=true needs exactly one host (the load balancer), but ${seeds.length} were given`,
-      );
-    }
-    if (replicaSet !== undefined)
-      throw new TopologyOptionsError('loadBalanced=true cannot be combined with replicaSet');
-    if (directConnection) {
-      throw new TopologyOptionsError('loadBalanced=true cannot be combined with directConnection=true');
-    }
-  }
-  if (srvMaxHosts > 0 && replicaSet !== undefined) {
-    throw new TopologyOptionsError('srvMaxHosts cannot be combined with replicaSet');
-  }
-  if (srvMaxHosts > 0 && loadBalanced) {
-    throw new TopologyOptionsError('srvMaxHosts cannot be combined with loadBalanced=true');
-  }
+type EmbedderSettings = Pick<
+  TopologySettings,
+  | 'lookup'
+  | 'lazy'
+  | 'clock'
+  | 'monitorFactory'
+  | 'srvResolver'
+  | 'random'
+  | 'maxTopologiesPerDeployment'
+  | 'onWarning'
+>;
 
+/** What only the constructor can give: functions, the clock, and behaviour switches. */
+function embedderSettings(options: TopologyOptions): EmbedderSettings {
   for (const name of ['lookup', 'monitorFactory', 'random', 'onWarning'] as const) {
     const value = options[name];
     if (value !== undefined && typeof value !== 'function') {
@@ -321,25 +390,7 @@ export function resolveTopologySettings(
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') {
     throw new TopologyOptionsError('clock must have now() and setTimeout(callback, ms)');
   }
-
-  return Object.freeze({
-    scheme: source.scheme,
-    srvHost: source.srvHost,
-    seeds: Object.freeze([...seeds]),
-    heartbeatFrequencyMS,
-    minHeartbeatFrequencyMS,
-    serverSelectionTimeoutMS,
-    localThresholdMS,
-    connectTimeoutMS,
-    serverMonitoringMode,
-    directConnection,
-    replicaSet: replicaSet ?? null,
-    loadBalanced,
-    appName: appName ?? null,
-    tls: tlsSettings(isSrv, options, uriOptions),
-    srvMaxHosts,
-    srvServiceName,
-    rescanSRVIntervalMS,
+  return {
     lookup: options.lookup,
     lazy: flag('lazy', options.lazy, false),
     clock,
@@ -352,7 +403,7 @@ export function resolveTopologySettings(
       DEFAULTS.maxTopologiesPerDeployment,
     ),
     onWarning: options.onWarning ?? emitProcessWarning,
-  });
+  };
 }
 
 /** A copy of the constructor's options, after checking that it is an object with known keys only. */
@@ -381,32 +432,42 @@ function emitProcessWarning(message: string): void {
   process.emitWarning(message, { code: 'WASPNEST_CONNECTION_STRING' });
 }
 
+interface TlsOptions {
+  /** The TLS-relaxing flags that were set, for the combination rules. */
+  readonly given: Pick<
+    UriTopologyOptions,
+    'tlsInsecure' | 'tlsAllowInvalidCertificates' | 'tlsAllowInvalidHostnames'
+  >;
+  readonly caFile: string | undefined;
+  readonly keyFile: string | undefined;
+}
+
+function tlsOptions(merged: UriTopologyOptions): TlsOptions {
+  const given: Record<string, boolean> = {};
+  for (const name of ['tlsInsecure', 'tlsAllowInvalidCertificates', 'tlsAllowInvalidHostnames'] as const) {
+    if (merged[name] !== undefined) given[name] = flag(name, merged[name], false);
+  }
+  return {
+    given,
+    caFile: optionalString('tlsCAFile', merged.tlsCAFile),
+    keyFile: optionalString('tlsCertificateKeyFile', merged.tlsCertificateKeyFile),
+  };
+}
+
 function tlsSettings(
   isSrv: boolean,
+  merged: UriTopologyOptions,
   options: TopologyOptions,
-  uri: UriTopologyOptions,
+  { given, caFile, keyFile }: TlsOptions,
 ): TlsSettings | undefined {
-  const pick = <K extends keyof UriTopologyOptions & keyof TopologyOptions>(key: K) =>
-    options[key] ?? uri[key];
-  const insecure = flag('tlsInsecure', pick('tlsInsecure'), false);
-  const invalidCertificates = pick('tlsAllowInvalidCertificates');
-  const invalidHostnames = pick('tlsAllowInvalidHostnames');
-  if (insecure && (invalidCertificates !== undefined || invalidHostnames !== undefined)) {
-    throw new TopologyOptionsError(
-      'tlsInsecure cannot be combined with tlsAllowInvalidCertificates or tlsAllowInvalidHostnames (it sets both)',
-    );
-  }
-  const caFile = optionalString('tlsCAFile', pick('tlsCAFile'));
-  const keyFile = optionalString('tlsCertificateKeyFile', pick('tlsCertificateKeyFile'));
+  const insecure = given.tlsInsecure === true;
   const anyTlsOption =
-    insecure ||
-    invalidCertificates !== undefined ||
-    invalidHostnames !== undefined ||
+    Object.keys(given).length > 0 ||
     caFile !== undefined ||
     keyFile !== undefined ||
     options.tlsCA !== undefined ||
     options.tlsCertificateKey !== undefined;
-  const enabled = flag('tls', pick('tls'), isSrv || anyTlsOption);
+  const enabled = flag('tls', merged.tls, isSrv || anyTlsOption);
   if (!enabled) {
     if (anyTlsOption) {
       throw new TopologyOptionsError('TLS options were given but tls=false: remove them or set tls=true');
@@ -422,8 +483,8 @@ function tlsSettings(
     ...(ca === undefined ? {} : { ca }),
     // One PEM holds both: Node's TLS takes the certificate and the key out of it.
     ...(certificateKey === undefined ? {} : { cert: certificateKey, key: certificateKey }),
-    allowInvalidCertificates: insecure || flag('tlsAllowInvalidCertificates', invalidCertificates, false),
-    allowInvalidHostnames: insecure || flag('tlsAllowInvalidHostnames', invalidHostnames, false),
+    allowInvalidCertificates: insecure || given.tlsAllowInvalidCertificates === true,
+    allowInvalidHostnames: insecure || given.tlsAllowInvalidHostnames === true,
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineQueue, type Deadline } from '../../../src/deadline-queue.js';
+import { DeadlineQueue, type Deadline } from '../../../src/time/deadline-queue.js';
 import { VirtualClock } from '../../../src/testing/virtual-clock.js';
 
 interface Entry extends Deadline {

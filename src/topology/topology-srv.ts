@@ -4,10 +4,15 @@
  * sharded or unknown topology, whose host list changes go back to the topology. The poller holds
  * the topology weakly, so that its timer cannot keep an unclosed topology alive.
  */
-import { TopologyType } from './description/server-type.js';
-import type { Address, TopologyDescription } from './description/types.js';
-import type { RejectedSrvRecord } from './uri/srv.js';
-import { resolveInitialSeedList, SrvPoller, systemSrvResolver, type SrvRescanFailure } from './srv-poller.js';
+import { TopologyType } from '../description/server-type.js';
+import type { Address, TopologyDescription } from '../description/types.js';
+import type { RejectedSrvRecord } from '../uri/srv.js';
+import {
+  resolveInitialSeedList,
+  SrvPoller,
+  systemSrvResolver,
+  type SrvRescanFailure,
+} from '../monitor/srv-poller.js';
 import {
   resolveTopologySettings,
   type SeedSource,

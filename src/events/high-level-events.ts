@@ -5,11 +5,11 @@
  * they cannot disagree. No I/O and no clock: the time of the change is a parameter. The only state
  * is when the primary was lost (for `durationMS`) and a per-snapshot cache.
  */
-import { primaryOf } from './description/topology-description.js';
-import type { TopologyDescription } from './description/types.js';
+import { primaryOf } from '../description/topology-description.js';
+import type { TopologyDescription } from '../description/types.js';
 import type { PrimaryChangedEvent, ReadableChangedEvent, WritableChangedEvent } from './events.js';
-import { toReadPreference } from './selection/read-preference.js';
-import { selectServers } from './selection/select-servers.js';
+import { toReadPreference } from '../selection/read-preference.js';
+import { selectServers } from '../selection/select-servers.js';
 
 type WithoutId<T> = Omit<T, 'topologyId'>;
 

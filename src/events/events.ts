@@ -8,11 +8,11 @@
  * one snapshot swap, and event-emitter.ts emits them.
  */
 import type { Document } from 'bson';
-import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
-import type { CheckPhase } from './net/connection-settings.js';
-import type { DnsError } from './errors.js';
-import type { SrvRescanFailureReason } from './srv-poller.js';
-import type { RejectedSrvRecord } from './uri/srv.js';
+import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
+import type { CheckPhase } from '../net/connection-settings.js';
+import type { DnsError } from '../errors.js';
+import type { SrvRescanFailureReason } from '../monitor/srv-poller.js';
+import type { RejectedSrvRecord } from '../uri/srv.js';
 
 /** Fields every event carries: which topology emitted it (a per-process counter, like the driver's). */
 export interface TopologyEventBase {

@@ -1,5 +1,5 @@
 /** The argument and state types of the Topology's public methods. */
-import type { Address } from './description/types.js';
+import type { Address } from '../description/types.js';
 
 /** Options of one `selectServer` call. */
 export interface SelectServerOptions {

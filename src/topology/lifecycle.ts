@@ -9,8 +9,8 @@
  * - a count of live topologies per deployment, with one clear warning when a process opens many
  *   topologies to the same seed list (a client per request, a leak).
  */
-import type { Address } from './description/types.js';
-import type { ServerMonitor } from './monitor/server-monitor-types.js';
+import type { Address } from '../description/types.js';
+import type { ServerMonitor } from '../monitor/server-monitor-types.js';
 
 /** The closable parts of one topology. */
 export class TopologyResources {
@@ -118,6 +118,17 @@ const warnedDeployments = new Set<string>();
 
 /** Above this many live topologies to one deployment, the process is warned (once per deployment). */
 export const MANY_TOPOLOGIES_THRESHOLD = 10;
+
+/** What identifies a deployment for {@link countLiveTopology}: its seeds (or SRV host), without credentials. */
+export function deploymentKey(settings: {
+  readonly srvHost: string | null;
+  readonly seeds: readonly string[];
+  readonly replicaSet: string | null;
+}): string {
+  if (settings.srvHost !== null) return `mongodb+srv://${settings.srvHost}`;
+  const replicaSet = settings.replicaSet === null ? '' : `/?replicaSet=${settings.replicaSet}`;
+  return `mongodb://${[...settings.seeds].sort().join(',')}${replicaSet}`;
+}
 
 /**
  * Counts a topology that started monitoring `deploymentKey` (its seed list, without credentials).

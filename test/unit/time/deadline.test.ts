@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isProcessStall, startDeadline, type Expiry } from '../../../src/net/deadline.js';
-import { FakeClock } from './fake-clock.js';
+import { isProcessStall, startDeadline, type Expiry } from '../../../src/time/deadline.js';
+import { FakeClock } from '../net/fake-clock.js';
 
 describe('deadlines that know about paused processes', () => {
   it('calls a timer that fired after more than twice its delay plus 1 s a stall, and no other', () => {

@@ -7,10 +7,10 @@
  * timing and the error handling. The resolver is injectable, so tests need no DNS.
  */
 import { promises as dns } from 'node:dns';
-import type { Clock, TimerHandle } from './clock.js';
-import type { Address } from './description/types.js';
-import { DnsError } from './errors.js';
-import { startDeadline } from './net/deadline.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { Address } from '../description/types.js';
+import { DnsError } from '../errors.js';
+import { startDeadline } from '../time/deadline.js';
 import {
   applySrvMaxHosts,
   diffSrvHosts,
@@ -20,7 +20,7 @@ import {
   type RejectedSrvRecord,
   type SrvRecord,
   type TxtOptions,
-} from './uri/srv.js';
+} from '../uri/srv.js';
 
 /** One SRV answer; `ttl` (seconds) when the resolver knows it (node:dns does not report it). */
 export interface SrvAnswer extends SrvRecord {

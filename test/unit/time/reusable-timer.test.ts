@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reusableTimer, systemClock, type Clock, type TimerHandle } from '../../../src/clock.js';
+import { reusableTimer, systemClock, type Clock, type TimerHandle } from '../../../src/time/clock.js';
 
 function firing(): { fired: () => number; next: () => Promise<void>; callback: () => void } {
   let count = 0;

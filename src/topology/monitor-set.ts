@@ -6,10 +6,10 @@
  * a monitor that is no longer the one for its address (closed, replaced) is dropped, so a late
  * report cannot resurrect a server.
  */
-import type { ChecksAfterChange } from './description/checks-after-change.js';
-import { TopologyType } from './description/server-type.js';
-import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
-import { createServerMonitor } from './monitor/server-monitor.js';
+import type { ChecksAfterChange } from '../description/checks-after-change.js';
+import { TopologyType } from '../description/server-type.js';
+import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
+import { createServerMonitor } from '../monitor/server-monitor.js';
 import type {
   HeartbeatFailedInfo,
   HeartbeatStartedInfo,
@@ -18,7 +18,7 @@ import type {
   ServerMonitor,
   ServerMonitorFactory,
   ServerMonitorListener,
-} from './monitor/server-monitor-types.js';
+} from '../monitor/server-monitor-types.js';
 import type { TopologySettings } from './topology-options.js';
 
 /** What the monitors report to. Held weakly: only the topology keeps it alive. */

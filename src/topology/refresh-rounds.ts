@@ -5,9 +5,9 @@
  * `requestCheck()` per monitor, and any number of `waitForRefresh()` callers share one round
  * and one deadline timer.
  */
-import type { Clock } from './clock.js';
-import { DeadlineQueue, type Deadline } from './deadline-queue.js';
-import type { Address } from './description/types.js';
+import type { Clock } from '../time/clock.js';
+import { DeadlineQueue, type Deadline } from '../time/deadline-queue.js';
+import type { Address } from '../description/types.js';
 
 interface RefreshWaiter<T> extends Deadline {
   deadline: number;

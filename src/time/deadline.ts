@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 /** How late a timer may fire, beyond twice its delay, before we blame a paused process. */
 export const STALL_SLACK_MS = 1000;

@@ -5,7 +5,7 @@
  * insertion or removal costs O(log n).
  */
 import type { Clock, TimerHandle } from './clock.js';
-import { isProcessStall } from './net/deadline.js';
+import { isProcessStall } from './deadline.js';
 
 /** An entry of the queue. `heapIndex` is the queue's bookkeeping: -1 when not queued. */
 export interface Deadline {

@@ -1,59 +1,56 @@
 /**
  * The Topology: the one writer of the snapshot (the Wasp's Nest pattern).
  *
- * Everything known about the deployment lives in one frozen TopologyDescription. Inputs (monitor
- * checks, application errors, SRV rescans) go through the pure transitions of the core; when a
- * transition returns a new object, `#swap` assigns the one reference, makes the monitors match
- * the new server list, emits the events in the specification's order, and answers the callers
- * waiting for a server. Readers take the reference once (`topology.snapshot`) and decide from it.
+ * Everything known about the deployment lives in one frozen TopologyDescription. Every input
+ * (a monitor's check, an application error, an SRV rescan, the opening) is one case of
+ * TopologyInput, applied by `#apply` through the pure applyTopologyInput; when it returns a new
+ * object, `#swap` assigns the one reference and ChangeQueue runs the effects in order: monitors
+ * made to match the server list, events in the specification's order, waiting callers answered.
+ * Readers take the reference once (`topology.snapshot`) and decide from it.
  *
  * Nobody but the monitors goes looking for a new primary: a caller that finds no suitable server
  * schedules a refresh (any number of requests are one round of checks) and waits in one shared
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
-import type { Clock } from './clock.js';
-import {
-  applyApplicationError,
-  NO_ERROR_ACTIONS,
-  type ErrorActions,
-} from './description/application-error.js';
-import { checksAfterChange } from './description/checks-after-change.js';
-import { applyMonitorOutcome } from './description/monitor-outcome.js';
-import { applyServerDescription, replaceSeedList } from './description/apply-server-description.js';
-import { TopologyType } from './description/server-type.js';
-import { loadBalancerServerDescription } from './description/server-description.js';
-import { initialTopologyDescription } from './description/topology-description.js';
-import type { Address, ServerDescription, TopologyDescription } from './description/types.js';
+import type { Clock } from '../time/clock.js';
+import { NO_ERROR_ACTIONS, type ErrorActions } from '../description/application-error.js';
+import { checksAfterChange } from '../description/checks-after-change.js';
+import { initialTopologyDescription } from '../description/topology-description.js';
+import { applyTopologyInput, type TopologyInput } from '../description/topology-input.js';
+import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
 import {
   TopologyClosedError,
   RefreshTimeoutError,
   WaspnestError,
   type ServerSelectionError,
-} from './errors.js';
+} from '../errors.js';
 import {
   changeEvents,
   heartbeatFailedEvent,
   heartbeatStartedEvent,
   heartbeatSucceededEvent,
-} from './change-events.js';
-import { TopologyEventEmitter } from './event-emitter.js';
-import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from './events.js';
-import { HighLevelEventDeriver } from './high-level-events.js';
+} from '../events/change-events.js';
+import { ChangeQueue } from './change-queue.js';
+import { TopologyEventEmitter } from '../events/event-emitter.js';
+import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from '../events/events.js';
+import { HighLevelEventDeriver } from '../events/high-level-events.js';
 import {
   closeWhenCollected,
   countLiveTopology,
+  deploymentKey,
   KeepAlive,
   stopWatching,
   TopologyResources,
 } from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
-import { RefreshRounds } from './refresh-rounds.js';
-import { pickServer } from './selection/pick-server.js';
-import { connectCriteria, selectionCriteria, type SelectionCriteria } from './selection/criteria.js';
-import type { ReadPreferenceLike } from './selection/read-preference.js';
-import { failsFast, type SelectionResult } from './selection/select-servers.js';
-import { SelectionCache } from './selection/selection-cache.js';
-import { selectionError, type SelectionFailure } from './selection/selection-error.js';
+import { OperationCounts } from './operation-counts.js';
+import { Refresher } from './refresher.js';
+import { pickServer } from '../selection/pick-server.js';
+import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
+import type { ReadPreferenceLike } from '../selection/read-preference.js';
+import { failsFast, type SelectionResult } from '../selection/select-servers.js';
+import { SelectionCache } from '../selection/selection-cache.js';
+import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
 import { SelectionWait } from './selection-wait.js';
 import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
@@ -70,17 +67,9 @@ import type {
   TopologyState,
   WaitForRefreshOptions,
 } from './topology-types.js';
-import { parseConnectionString } from './uri/connection-string.js';
+import { parseConnectionString } from '../uri/connection-string.js';
 
 export type { TopologyOptions, TopologySettings } from './topology-options.js';
-
-export type {
-  ReportErrorOptions,
-  SelectServerNowOptions,
-  SelectServerOptions,
-  TopologyState,
-  WaitForRefreshOptions,
-};
 
 let nextTopologyId = 0;
 
@@ -114,19 +103,20 @@ export class Topology extends TopologyEventEmitter {
   /** Why opening failed (an SRV lookup), reported by every later call. */
   #startupError: Error | undefined;
 
-  readonly #operationCounts = new Map<Address, number>();
-  readonly #operationCount = (address: Address): number => this.#operationCounts.get(address) ?? 0;
+  readonly #operations = new OperationCounts();
+  readonly #operationCount = this.#operations.count;
 
   /** Snapshot changes whose side effects (monitors, events, waiters) are still to run, in order. */
-  readonly #changes: [TopologyDescription, TopologyDescription][] = [];
-  #processingChanges = false;
-  readonly #events: TopologyEventRecord[] = [];
-  #flushingEvents = false;
+  readonly #queue = new ChangeQueue<readonly [TopologyDescription, TopologyDescription], TopologyEventRecord>(
+    {
+      applyChange: ([previous, next]) => this.#changeEffects(previous, next),
+      // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
+      emit: (event) => this.emitRecord(event),
+    },
+  );
 
   readonly #waits: SelectionWait;
-  readonly #rounds: RefreshRounds<TopologyDescription>;
-  /** Set while scheduleRefresh asks the monitors, so a round they finish at once does not re-request. */
-  #requestingChecks = false;
+  readonly #refresher: Refresher;
   /**
    * Every report from the background (monitors, SRV rescans). The one strong reference is this
    * field; the background holds it through #self only, so that an unclosed topology can still be
@@ -135,21 +125,18 @@ export class Topology extends TopologyEventEmitter {
   readonly #reports: MonitorSetOwner & SrvPollingOwner = {
     accepting: () => this.#state === 'open',
     snapshot: () => this.#snapshot,
-    // Heartbeats come every few seconds from every server: no payload when nobody listens.
-    heartbeatStarted: (info) => {
-      if (this.listenerCount('serverHeartbeatStarted') === 0) return;
-      this.#emit('serverHeartbeatStarted', heartbeatStartedEvent(this.topologyId, info));
+    heartbeatStarted: (info) => this.#heartbeat('serverHeartbeatStarted', heartbeatStartedEvent, info),
+    heartbeatSucceeded: (info) => this.#heartbeat('serverHeartbeatSucceeded', heartbeatSucceededEvent, info),
+    heartbeatFailed: (info) => this.#heartbeat('serverHeartbeatFailed', heartbeatFailedEvent, info),
+    // A check that timed out only because this process was paused is retried by the monitor
+    // before it reports anything: the topology applies what it is given.
+    description: (address, description) => {
+      this.#apply({ kind: 'checked', address, description });
+      this.#refresher.reported(address);
     },
-    heartbeatSucceeded: (info) => {
-      if (this.listenerCount('serverHeartbeatSucceeded') === 0) return;
-      this.#emit('serverHeartbeatSucceeded', heartbeatSucceededEvent(this.topologyId, info));
+    replaceSeedList: (hosts) => {
+      if (this.#state === 'open') this.#apply({ kind: 'seedList', hosts, now: this.#clock.now() });
     },
-    heartbeatFailed: (info) => {
-      if (this.listenerCount('serverHeartbeatFailed') === 0) return;
-      this.#emit('serverHeartbeatFailed', heartbeatFailedEvent(this.topologyId, info));
-    },
-    description: (address, description) => this.#monitorDescription(address, description),
-    replaceSeedList: (hosts) => this.#replaceSeedList(hosts),
     rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
     recordsRejected: (rejected) => this.#emit('srvRecordsRejected', { ...this.#srvEventBase(), rejected }),
   };
@@ -204,7 +191,12 @@ export class Topology extends TopologyEventEmitter {
       graceMS,
       busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
     });
-    this.#rounds = new RefreshRounds<TopologyDescription>({
+    this.#refresher = new Refresher({
+      monitors: this.#monitors,
+      snapshot: () => this.#snapshot,
+      selectionsWaiting: () => this.#waits.size > 0 && this.#state === 'open',
+      refreshed: (round, snapshot) =>
+        this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot }),
       clock: this.#clock,
       graceMS,
       busyChanged: (busy) => this.#keepAlive.busyChanged('refreshes', busy),
@@ -357,20 +349,7 @@ export class Topology extends TopologyEventEmitter {
   scheduleRefresh(): void {
     if (this.#state === 'closed') return;
     this.#use();
-    if (this.#state !== 'open') return;
-    // A streaming monitor with an awaitable hello in flight is current by construction (the
-    // server answers the moment anything changes): the round does not wait for it.
-    const toWaitFor = this.#monitors.notStreaming();
-    // Nothing to wake (every monitor streams, or there are none): no round, nothing to request.
-    if (toWaitFor.length === 0 && !this.#rounds.inProgress) return;
-    if (!this.#rounds.request(toWaitFor)) return; // joined the round under way
-    this.#requestingChecks = true;
-    try {
-      this.#monitors.requestAll();
-    } finally {
-      this.#requestingChecks = false;
-    }
-    if (this.#rounds.complete) this.#finishRound();
+    if (this.#state === 'open') this.#refresher.request();
   }
 
   /**
@@ -394,8 +373,8 @@ export class Topology extends TopologyEventEmitter {
     }
     this.scheduleRefresh();
     // No round: nothing to wait for (no monitors, or only streaming ones, which are current).
-    if (!this.#rounds.inProgress) return this.#snapshot;
-    return this.#rounds.wait(options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS);
+    if (!this.#refresher.inProgress) return this.#snapshot;
+    return this.#refresher.wait(options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS);
   }
 
   /**
@@ -409,18 +388,18 @@ export class Topology extends TopologyEventEmitter {
     const snapshot = this.#snapshot;
     if (this.#state === 'closed' || !snapshot.servers.has(address)) return NO_ERROR_ACTIONS;
     const server = snapshot.servers.get(address);
-    const { snapshot: next, actions } = applyApplicationError(snapshot, address, error, {
-      now: this.#clock.now(),
-      when: options?.when ?? 'afterHandshakeCompletes',
-      maxWireVersion: options?.maxWireVersion ?? server?.maxWireVersion ?? 0,
-      poolGeneration: this.poolGeneration(address),
-      errorGeneration: options?.generation,
+    return this.#apply({
+      kind: 'applicationError',
+      address,
+      error,
+      context: {
+        now: this.#clock.now(),
+        when: options?.when ?? 'afterHandshakeCompletes',
+        maxWireVersion: options?.maxWireVersion ?? server?.maxWireVersion ?? 0,
+        poolGeneration: this.poolGeneration(address),
+        errorGeneration: options?.generation,
+      },
     });
-    this.#swap(next);
-    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
-    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
-    return actions;
   }
 
   /** The current pool generation of `address` (0 until its pool is first cleared). */
@@ -430,14 +409,12 @@ export class Topology extends TopologyEventEmitter {
 
   /** Counts an operation started on `address` (selection prefers the less busy of two servers). */
   operationStarted(address: Address): void {
-    this.#operationCounts.set(address, this.#operationCount(address) + 1);
+    this.#operations.started(address);
   }
 
   /** Uncounts an operation started with {@link operationStarted}. */
   operationFinished(address: Address): void {
-    const count = this.#operationCount(address) - 1;
-    if (count > 0) this.#operationCounts.set(address, count);
-    else this.#operationCounts.delete(address);
+    this.#operations.finished(address);
   }
 
   /** Runs `operation` counted as in flight on `address`. */
@@ -460,7 +437,7 @@ export class Topology extends TopologyEventEmitter {
    * (each group costs one selection per new snapshot), and `refreshes` callers of waitForRefresh.
    */
   get waiting(): { readonly selections: number; readonly groups: number; readonly refreshes: number } {
-    return { selections: this.#waits.size, groups: this.#waits.groups, refreshes: this.#rounds.waiting };
+    return { selections: this.#waits.size, groups: this.#waits.groups, refreshes: this.#refresher.waiting };
   }
 
   /** Whether a write could be sent now (a primary, mongos, standalone or load balancer is known). */
@@ -491,7 +468,7 @@ export class Topology extends TopologyEventEmitter {
     stopWatching(this.#resources);
     this.#resources.close();
     this.#waits.rejectAll(error);
-    this.#rounds.rejectAll(error);
+    this.#refresher.rejectAll(error);
     if (wasStarted) {
       for (const address of this.#snapshot.servers.keys()) {
         this.#emit('serverClosed', { topologyId: this.topologyId, address });
@@ -522,11 +499,7 @@ export class Topology extends TopologyEventEmitter {
     if (this.#state !== 'idle') return;
     const settings = this.#settings;
     closeWhenCollected(this, this.#resources);
-    const deploymentKey =
-      settings.srvHost !== null
-        ? `mongodb+srv://${settings.srvHost}`
-        : `mongodb://${[...settings.seeds].sort().join(',')}${settings.replicaSet === null ? '' : `/?replicaSet=${settings.replicaSet}`}`;
-    this.#resources.add(countLiveTopology(deploymentKey, settings.maxTopologiesPerDeployment));
+    this.#resources.add(countLiveTopology(deploymentKey(settings), settings.maxTopologiesPerDeployment));
     this.#emit('topologyOpening', { topologyId: this.topologyId });
     // The first primary's durationMS counts from here.
     this.#highLevel = this.#newDeriver();
@@ -539,8 +512,7 @@ export class Topology extends TopologyEventEmitter {
     this.#state = 'open';
     // The snapshot already holds the seeds: tell listeners as if from an empty topology.
     const empty = initialTopologyDescription([], { now: this.#clock.now() });
-    this.#changes.push([empty, this.#snapshot]);
-    this.#processChanges();
+    this.#queue.change([empty, this.#snapshot]);
     this.#opened();
   }
 
@@ -549,16 +521,8 @@ export class Topology extends TopologyEventEmitter {
    * round under way (requests join it); a load balancer, never checked, becomes a LoadBalancer.
    */
   #opened(): void {
-    const snapshot = this.#snapshot;
-    if (snapshot.type === TopologyType.LoadBalanced) {
-      for (const address of snapshot.servers.keys()) {
-        this.#swap(
-          applyServerDescription(this.#snapshot, loadBalancerServerDescription(address, this.#clock.now())),
-        );
-      }
-    }
-    this.#rounds.request(this.#monitors.addresses());
-    if (this.#rounds.complete) this.#finishRound();
+    this.#apply({ kind: 'opened', now: this.#clock.now() });
+    this.#refresher.opened();
   }
 
   async #resolveSeedList(): Promise<void> {
@@ -580,17 +544,12 @@ export class Topology extends TopologyEventEmitter {
           ? error
           : new WaspnestError(`SRV lookup for ${this.#settings.srvHost} failed: ${String(error)}`);
       this.#waits.rejectAll(this.#startupError);
-      this.#rounds.rejectAll(this.#startupError);
+      this.#refresher.rejectAll(this.#startupError);
     }
   }
 
   #srvEventBase(): { readonly topologyId: number; readonly srvHost: string } {
     return { topologyId: this.topologyId, srvHost: this.#settings.srvHost as string };
-  }
-
-  #replaceSeedList(hosts: readonly Address[]): void {
-    if (this.#state !== 'open') return;
-    this.#swap(replaceSeedList(this.#snapshot, hosts, this.#clock.now()));
   }
 
   #newDeriver(): HighLevelEventDeriver {
@@ -612,6 +571,18 @@ export class Topology extends TopologyEventEmitter {
 
   // ---- the one writer ------------------------------------------------------------------------
 
+  /** Every input goes through here: the pure transition, the swap, then the actions it asks for. */
+  #apply(input: TopologyInput): ErrorActions {
+    const { snapshot, actions } = applyTopologyInput(this.#snapshot, input);
+    this.#swap(snapshot);
+    if (input.kind !== 'checked' && input.kind !== 'applicationError') return actions;
+    const { address } = input;
+    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
+    if (actions.cancelInFlightCheck) this.#monitors.cancelCheck(address);
+    if (actions.requestImmediateCheck) this.#monitors.requestCheck(address);
+    return actions;
+  }
+
   /**
    * The only assignment of the snapshot, and of the settings after construction (an SRV lookup
    * completes them together with the first real seed list). Same object: nothing happens.
@@ -625,50 +596,27 @@ export class Topology extends TopologyEventEmitter {
     this.#snapshot = next;
     this.#settings = settings;
     this.#selections.snapshotChanged(next);
-    this.#changes.push([previous, next]);
-    this.#processChanges();
+    this.#queue.change([previous, next]);
   }
 
-  #processChanges(): void {
-    if (this.#processingChanges) return;
-    this.#processingChanges = true;
-    try {
-      for (let change = this.#changes.shift(); change !== undefined; change = this.#changes.shift()) {
-        const [previous, next] = change;
-        this.#events.push(
-          ...changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()),
-        );
-        this.#reconcileMonitors();
-        // Checks that find a new primary now rather than at the next heartbeat.
-        this.#monitors.requestChecks(checksAfterChange(previous, next));
-        this.#flushEvents();
-        this.#waits.snapshotChanged(this.#snapshot);
-        if (this.#rounds.complete) this.#finishRound();
-        this.#flushEvents();
-      }
-    } finally {
-      this.#processingChanges = false;
-    }
+  /** The side effects of one swap, in order (ChangeQueue runs one change's after the other's). */
+  #changeEffects(previous: TopologyDescription, next: TopologyDescription): void {
+    this.#queue.queue(changeEvents(previous, next, this.topologyId, this.#highLevel, this.#clock.now()));
+    this.#reconcileMonitors();
+    // Checks that find a new primary now rather than at the next heartbeat.
+    this.#monitors.requestChecks(checksAfterChange(previous, next));
+    this.#queue.flush();
+    this.#waits.snapshotChanged(this.#snapshot);
+    this.#refresher.finishIfComplete();
+    this.#queue.flush();
   }
 
   /** Gives every server of the current snapshot a monitor, and closes the monitors of removed ones. */
   #reconcileMonitors(): void {
     if (this.#state !== 'open') return;
     for (const address of this.#monitors.reconcile(this.#snapshot, this.#settings)) {
-      this.#rounds.reported(address);
+      this.#refresher.removed(address);
     }
-  }
-
-  /**
-   * A monitor's finding. (A check that timed out only because this process was paused is retried
-   * by the monitor before it reports anything, so the topology applies what it is given; it only
-   * guards its own deadlines against pauses, see SelectionWait.)
-   */
-  #monitorDescription(address: Address, description: ServerDescription): void {
-    const { snapshot, actions } = applyMonitorOutcome(this.#snapshot, description);
-    this.#swap(snapshot);
-    if (actions.clearPool) this.#clearPool(address, actions.interruptInUseConnections);
-    if (this.#rounds.reported(address)) this.#finishRound();
   }
 
   #clearPool(address: Address, interruptInUseConnections: boolean): void {
@@ -681,35 +629,20 @@ export class Topology extends TopologyEventEmitter {
     });
   }
 
-  #finishRound(): void {
-    if (!this.#rounds.complete) return;
-    const snapshot = this.#snapshot;
-    const round = this.#rounds.finish(snapshot);
-    this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot });
-    // Callers still waiting for a server: keep the checks coming (the monitors pace them).
-    if (this.#waits.size > 0 && !this.#requestingChecks && this.#monitors.size > 0) this.scheduleRefresh();
-  }
-
   // ---- events ------------------------------------------------------------------------------
 
   /** Queues an event and emits the queue, unless a change is being processed (it emits then). */
   #emit<K extends keyof TopologyEvents>(name: K, payload: TopologyEventPayload<K>): void {
-    this.#events.push({ name, payload });
-    if (!this.#processingChanges) this.#flushEvents();
+    this.#queue.emit({ name, payload });
   }
 
-  /** Emits queued events in order; an event queued by a listener waits for the ones before it. */
-  #flushEvents(): void {
-    if (this.#flushingEvents) return;
-    this.#flushingEvents = true;
-    try {
-      for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
-        // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
-        this.emitRecord(event);
-      }
-    } finally {
-      this.#flushingEvents = false;
-    }
+  /** Heartbeats come every few seconds from every server: no payload when nobody listens. */
+  #heartbeat<K extends keyof TopologyEvents, I>(
+    name: K,
+    event: (topologyId: number, info: I) => TopologyEventPayload<K>,
+    info: I,
+  ): void {
+    if (this.listenerCount(name) > 0) this.#emit(name, event(this.topologyId, info));
   }
 
   protected override listenerWarning(event: string, message: string): string {

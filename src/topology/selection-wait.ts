@@ -5,11 +5,11 @@
  * selection: 10,000 waiters for the primary cost one selection per snapshot, not 10,000. Their
  * deadlines share one timer (DeadlineQueue).
  */
-import type { Clock } from './clock.js';
-import { DeadlineQueue, type Deadline } from './deadline-queue.js';
-import type { ServerDescription, TopologyDescription } from './description/types.js';
-import { selectionKey, type SelectionCriteria } from './selection/criteria.js';
-import type { SelectionResult } from './selection/select-servers.js';
+import type { Clock } from '../time/clock.js';
+import { DeadlineQueue, type Deadline } from '../time/deadline-queue.js';
+import type { ServerDescription, TopologyDescription } from '../description/types.js';
+import { selectionKey, type SelectionCriteria } from '../selection/criteria.js';
+import type { SelectionResult } from '../selection/select-servers.js';
 
 interface WaitGroup {
   readonly key: string;
