@@ -246,3 +246,92 @@ export function sameHelloBytes(previous: Uint8Array, next: Uint8Array): SameHell
   if (lastWriteChanged && b.lastWriteStart >= 0 && b.lastWriteType !== TYPE_DOCUMENT) return null;
   return { lastWriteChanged, lastWriteStart: b.lastWriteStart, lastWriteEnd: b.lastWriteEnd };
 }
+
+/** Volatile value types whose bytes may change in place without changing the layout. */
+function fixedSize(type: number): boolean {
+  return type === 0x01 || type === 0x09 || type === 0x10 || type === 0x11 || type === 0x12;
+}
+
+/**
+ * A previous reply prepared for repeated comparisons: where its volatile values are, so that a
+ * new reply of the same length is compared in one pass over the other bytes. The sizes of
+ * nested volatile documents are compared, not skipped, so equal bytes elsewhere mean the very
+ * same layout (the same elements at the same offsets); anything else takes the general walk of
+ * {@link sameHelloBytes}.
+ */
+export class HelloBytesTemplate {
+  /** [start, end) pairs of volatile value bytes not compared. */
+  readonly #skips: number[];
+  /** [start, end) of volatile documents or arrays, to check for structure in a new reply. */
+  readonly #nested: number[];
+  readonly #lastWriteStart: number;
+  readonly #lastWriteEnd: number;
+  readonly #lastWriteType: number;
+
+  private constructor(
+    readonly bytes: Uint8Array,
+    skips: number[],
+    nested: number[],
+    lastWrite: readonly [number, number, number],
+  ) {
+    this.#skips = skips;
+    this.#nested = nested;
+    [this.#lastWriteStart, this.#lastWriteEnd, this.#lastWriteType] = lastWrite;
+  }
+
+  /** The template of a reply (a copy of its bytes is the caller's to make); null when malformed. */
+  static of(bytes: Uint8Array): HelloBytesTemplate | null {
+    const last = documentLast(bytes);
+    if (last < 0) return null;
+    const skips: number[] = [];
+    const nested: number[] = [];
+    let lastWrite: [number, number, number] = [-1, -1, 0];
+    let i = 4;
+    while (i < last) {
+      const type = bytes[i] as number;
+      const nameEnd = cstringEnd(bytes, i + 1, last);
+      if (nameEnd < 0) return null;
+      const end = valueEnd(bytes, type, nameEnd + 1, last);
+      if (end < 0) return null;
+      const v = volatileIndex(bytes, i + 1, nameEnd);
+      if (v >= 0) {
+        if (v === LAST_WRITE) lastWrite = [nameEnd + 1, end, type];
+        if (fixedSize(type)) skips.push(nameEnd + 1, end);
+        else if (type === 0x03 || type === 0x04) {
+          // The size stays compared: a document of another size changes the layout.
+          skips.push(nameEnd + 5, end);
+          nested.push(nameEnd + 5, end - 1);
+        }
+      }
+      i = end;
+    }
+    return i === last ? new HelloBytesTemplate(bytes, skips, nested, lastWrite) : null;
+  }
+
+  /** Like `sameHelloBytes(template bytes, next)`, in one pass when the layout is the same. */
+  match(next: Uint8Array): SameHelloBytes | null {
+    const previous = this.bytes;
+    if (next.length !== previous.length) return sameHelloBytes(previous, next);
+    const skips = this.#skips;
+    let from = 0;
+    for (let k = 0; k < skips.length; k += 2) {
+      const to = skips[k] as number;
+      for (let i = from; i < to; i++) if (previous[i] !== next[i]) return sameHelloBytes(previous, next);
+      from = skips[k + 1] as number;
+    }
+    for (let i = from; i < previous.length; i++) {
+      if (previous[i] !== next[i]) return sameHelloBytes(previous, next);
+    }
+    const nested = this.#nested;
+    for (let k = 0; k < nested.length; k += 2) {
+      const start = nested[k] as number;
+      const end = nested[k + 1] as number;
+      if (next[end] !== 0 || !wellFormedElements(next, start, end)) return null;
+    }
+    const start = this.#lastWriteStart;
+    const end = this.#lastWriteEnd;
+    const lastWriteChanged = start >= 0 && !sameRange(previous, start, end, next, start, end);
+    if (lastWriteChanged && this.#lastWriteType !== TYPE_DOCUMENT) return null;
+    return { lastWriteChanged, lastWriteStart: start, lastWriteEnd: end };
+  }
+}

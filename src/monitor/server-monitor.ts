@@ -10,7 +10,7 @@
 import type { Document } from 'bson';
 import { reusableTimer, type ReusableTimer, type TimerHandle } from '../clock.js';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
-import { sameHelloBytes } from '../description/hello-reply-bytes.js';
+import { HelloBytesTemplate } from '../description/hello-reply-bytes.js';
 import {
   describeRepeatedHello,
   serverDescriptionFromError,
@@ -116,7 +116,8 @@ export class SocketServerMonitor implements ServerMonitor {
    * The bytes of the last reply read in full (a copy) and the description made of them: a reply
    * whose bytes match outside the volatile fields makes the same description with new RTT and time.
    */
-  #lastHello: { readonly body: Buffer; readonly description: ServerDescription } | null = null;
+  #lastHello: { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null =
+    null;
 
   constructor(address: Address, listener: ServerMonitorListener, settings: MonitorSettings) {
     this.address = address;
@@ -369,7 +370,7 @@ export class SocketServerMonitor implements ServerMonitor {
   #repeatedHello(body: Buffer): ServerDescription | undefined {
     const last = this.#lastHello;
     if (last === null) return undefined;
-    const same = sameHelloBytes(last.body, body);
+    const same = last.template.match(body);
     if (same === null) return undefined;
     const options = { now: this.#settings.clock.now(), roundTripTime: this.#rtt };
     if (!same.lastWriteChanged) return describeRepeatedHello(last.description, options);
@@ -383,7 +384,7 @@ export class SocketServerMonitor implements ServerMonitor {
       return undefined; // the full reading says what is wrong
     }
     const description = describeRepeatedHello(last.description, options, { value });
-    if (description !== undefined) this.#lastHello = { body: Buffer.from(body), description };
+    if (description !== undefined) this.#lastHello = lastHelloOf(body, description);
     return description;
   }
 
@@ -440,7 +441,7 @@ export class SocketServerMonitor implements ServerMonitor {
       // A repeated reply has the same topologyVersion bytes: the one kept is still right.
       const topologyVersion: unknown = outcome.reply()['topologyVersion'];
       this.#topologyVersion = isDocument(topologyVersion) ? (topologyVersion as Document) : undefined;
-      this.#lastHello = outcome.body === undefined ? null : { body: Buffer.from(outcome.body), description };
+      this.#lastHello = outcome.body === undefined ? null : lastHelloOf(outcome.body, description);
     }
     const reply = outcome.reply;
     const info: HeartbeatSucceededInfo = {
@@ -557,6 +558,15 @@ export class SocketServerMonitor implements ServerMonitor {
       );
     }
   }
+}
+
+/** What a later reply is compared with: a copy of `body` (not a view into a socket's buffer). */
+function lastHelloOf(
+  body: Buffer,
+  description: ServerDescription,
+): { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null {
+  const template = HelloBytesTemplate.of(Buffer.from(body));
+  return template === null ? null : { template, description };
 }
 
 function asError(error: unknown): Error {

@@ -309,8 +309,13 @@ export class Connection {
    * undecoded: the monitor compares it with the last reply before decoding anything. Unlike
    * `command`, an ok: 0 reply is not an error here; {@link documentOf} says so when decoding.
    */
-  async commandBytes(frame: Buffer, what: string, options: { timeoutMS?: number } = {}): Promise<WireReply> {
-    return this.#send(frame, what, options, true);
+  commandBytes(frame: Buffer, what: string, options: { timeoutMS?: number } = {}): Promise<WireReply> {
+    // Not `async` (one promise and one turn fewer per heartbeat); errors still come as rejections.
+    try {
+      return this.#send(frame, what, options, true);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** The reply document of `reply`, as `command` gives it (an ok: 0 reply is a ServerReplyError). */

@@ -151,6 +151,7 @@ async function main() {
     await profile?.stop();
     const sockets = socketsNow === null || baselineSockets === null ? null : socketsNow - baselineSockets;
     peakRssMB = Math.max(peakRssMB, rssMB());
+    const memory = process.memoryUsage();
     return {
       side,
       mode,
@@ -163,6 +164,10 @@ async function main() {
       peakRssMB,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
       baselineRssMB,
+      // Where the memory is at the end of the window (diagnostics, not in the tables).
+      heapUsedMB: memory.heapUsed / 1024 / 1024,
+      heapTotalMB: memory.heapTotal / 1024 / 1024,
+      externalMB: memory.external / 1024 / 1024,
       heartbeatsInWindow: heartbeats - heartbeatsAtWindowStart,
       failedHeartbeats,
       firstFailure,

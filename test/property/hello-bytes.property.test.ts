@@ -10,7 +10,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Binary, deserialize, Long, ObjectId, serialize, Timestamp, type Document } from 'bson';
-import { sameHelloBytes, VOLATILE_HELLO_FIELDS } from '../../src/description/hello-reply-bytes.js';
+import {
+  HelloBytesTemplate,
+  sameHelloBytes,
+  VOLATILE_HELLO_FIELDS,
+} from '../../src/description/hello-reply-bytes.js';
 import { addRttSample, emptyRttStats } from '../../src/description/round-trip-time.js';
 import {
   describeRepeatedHello,
@@ -164,6 +168,9 @@ function shortcut(
   options: FromHelloOptions,
 ): ServerDescription | undefined {
   const same = sameHelloBytes(previous.body, body);
+  // The monitor's one-pass comparison agrees with the general walk.
+  const template = HelloBytesTemplate.of(previous.body);
+  expect(template?.match(body) ?? null).toEqual(same);
   if (same === null) return undefined;
   if (!same.lastWriteChanged) return describeRepeatedHello(previous.description, options);
   const value =
