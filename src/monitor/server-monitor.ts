@@ -110,6 +110,11 @@ export class SocketServerMonitor implements ServerMonitor {
   #stallRetried = false;
   /** The previous check failed: no second immediate retry, whatever the topology says. */
   #previousCheckFailed = false;
+  #awaitableFrame: {
+    readonly connection: Connection;
+    readonly topologyVersion: Document;
+    readonly frame: Buffer;
+  } | null = null;
   /** The polling hello of the current connection, encoded once (its requestId is rewritten per send). */
   #helloFrame: { readonly connection: Connection; readonly frame: Buffer } | null = null;
   /**
@@ -297,14 +302,9 @@ export class SocketServerMonitor implements ServerMonitor {
         awaited = true;
         this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
         this.#lastAwaitableSentAt = clock.now();
-        const command = helloCommand({
-          helloOk: existing.helloOk,
-          topologyVersion: this.#topologyVersion,
-          maxAwaitTimeMS: settings.heartbeatFrequencyMS,
-          serverApi: settings.serverApi,
+        reply = await existing.commandBytes(this.#awaitableHello(existing, this.#topologyVersion), 'hello', {
+          timeoutMS: streamTimeout,
         });
-        const frame = existing.encodeCommand('admin', command, { exhaustAllowed: true });
-        reply = await existing.commandBytes(frame, 'hello', { timeoutMS: streamTimeout });
       } else {
         this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
         reply = await existing.commandBytes(this.#pollingHello(existing), 'hello', {
@@ -350,6 +350,26 @@ export class SocketServerMonitor implements ServerMonitor {
         duration: clock.now() - started,
       };
     }
+  }
+
+  /**
+   * The awaitable hello for `connection` and `topologyVersion`, encoded once for each (a repeated
+   * reply keeps the same topologyVersion object, so a quiet server costs no encoding).
+   */
+  #awaitableHello(connection: Connection, topologyVersion: Document): Buffer {
+    const cached = this.#awaitableFrame;
+    if (cached !== null && cached.connection === connection && cached.topologyVersion === topologyVersion) {
+      return cached.frame;
+    }
+    const command = helloCommand({
+      helloOk: connection.helloOk,
+      topologyVersion,
+      maxAwaitTimeMS: this.#settings.heartbeatFrequencyMS,
+      serverApi: this.#settings.serverApi,
+    });
+    const frame = connection.encodeCommand('admin', command, { exhaustAllowed: true });
+    this.#awaitableFrame = { connection, topologyVersion, frame };
+    return frame;
   }
 
   /** The polling hello for `connection`, encoded on its first check. */
