@@ -154,11 +154,14 @@ function updateUnknownWithStandalone(edit: TopologyEdit, description: ServerDesc
 }
 
 function addMembers(edit: TopologyEdit, description: ServerDescription): void {
-  for (const list of [description.hosts, description.passives, description.arbiters]) {
-    for (const address of list) {
-      if (!edit.has(address))
-        edit.set(address, unknownServerDescription(address, description.lastUpdateTime));
-    }
+  addMissing(edit, description.hosts, description.lastUpdateTime);
+  addMissing(edit, description.passives, description.lastUpdateTime);
+  addMissing(edit, description.arbiters, description.lastUpdateTime);
+}
+
+function addMissing(edit: TopologyEdit, list: readonly Address[], now: number): void {
+  for (const address of list) {
+    if (!edit.has(address)) edit.set(address, unknownServerDescription(address, now));
   }
 }
 
@@ -245,8 +248,19 @@ function updateRSFromPrimary(edit: TopologyEdit, description: ServerDescription)
 
   // The primary's lists are authoritative: add what it names, remove what it does not.
   addMembers(edit, description);
-  const members = new Set<Address>([...description.hosts, ...description.passives, ...description.arbiters]);
-  for (const member of edit.addresses()) if (!members.has(member)) edit.remove(member);
+  const { hosts, passives, arbiters } = description;
+  // Every heartbeat of the primary comes here: a Set of the members only pays for large sets.
+  const members =
+    hosts.length + passives.length + arbiters.length > 8
+      ? new Set<Address>([...hosts, ...passives, ...arbiters])
+      : null;
+  for (const member of edit.addresses()) {
+    const named =
+      members !== null
+        ? members.has(member)
+        : hosts.includes(member) || passives.includes(member) || arbiters.includes(member);
+    if (!named) edit.remove(member);
+  }
   edit.checkIfHasPrimary();
 }
 

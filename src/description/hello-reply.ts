@@ -257,6 +257,21 @@ function tagSet(value: unknown): Readonly<Record<string, string>> {
   return Object.freeze(tags);
 }
 
+/**
+ * lastWriteDate and opTime from a reply's `lastWrite` value (undefined: none), read as a full
+ * reading reads them; undefined when it is malformed.
+ */
+export function readLastWrite(
+  value: unknown,
+): { lastWriteDate: number | null; opTime: Readonly<Record<string, unknown>> | null } | undefined {
+  try {
+    return lastWrite(value);
+  } catch (err) {
+    if (err instanceof Malformed) return undefined;
+    throw err;
+  }
+}
+
 function lastWrite(value: unknown): {
   lastWriteDate: number | null;
   opTime: Readonly<Record<string, unknown>> | null;

@@ -5,7 +5,7 @@
  */
 import { tryNormalizeAddress } from './address.js';
 import { readInteger } from './bson-values.js';
-import { readHelloReply } from './hello-reply.js';
+import { readHelloReply, readLastWrite } from './hello-reply.js';
 import type { RttStats } from './round-trip-time.js';
 import { ServerType } from './server-type.js';
 import type { Address, ServerDescription, ServerErrorInfo, TopologyVersion } from './types.js';
@@ -126,6 +126,60 @@ export function serverDescriptionFromHello(
     maxBsonObjectSize: fields.maxBsonObjectSize,
     maxMessageSizeBytes: fields.maxMessageSizeBytes,
     maxWriteBatchSize: fields.maxWriteBatchSize,
+  });
+}
+
+/**
+ * The description of a reply whose bytes matched, outside its volatile fields, those of the
+ * reply `previous` was made from (see hello-reply-bytes.ts): what serverDescriptionFromHello
+ * would make of it, without reading it again. `previous` with the new check's time and RTT, and,
+ * when the new reply's `lastWrite` differs, its lastWriteDate and opTime read from `lastWrite`
+ * (its value; undefined when the reply has none). Undefined when `previous` is not from a
+ * successful reply or the new lastWrite is malformed: read the reply in full.
+ */
+export function describeRepeatedHello(
+  previous: ServerDescription,
+  options: FromHelloOptions,
+  lastWrite?: { readonly value: unknown },
+): ServerDescription | undefined {
+  if (previous.error !== null || previous.type === ServerType.Unknown) return undefined;
+  let lastWriteDate = previous.lastWriteDate;
+  let opTime = previous.opTime;
+  if (lastWrite !== undefined) {
+    const read = readLastWrite(lastWrite.value);
+    if (read === undefined) return undefined;
+    lastWriteDate = read.lastWriteDate;
+    opTime = read.opTime;
+  }
+  const rtt = options.roundTripTime ?? null;
+  const p = previous;
+  // One literal in baseDescription's field order (a spread of `previous` measured slower).
+  return Object.freeze({
+    address: p.address,
+    type: p.type,
+    error: null,
+    roundTripTime: rtt?.average ?? null,
+    minRoundTripTime: rtt?.min ?? null,
+    lastUpdateTime: options.now,
+    lastWriteDate,
+    opTime,
+    minWireVersion: p.minWireVersion,
+    maxWireVersion: p.maxWireVersion,
+    me: p.me,
+    hosts: p.hosts,
+    passives: p.passives,
+    arbiters: p.arbiters,
+    tags: p.tags,
+    setName: p.setName,
+    setVersion: p.setVersion,
+    electionId: p.electionId,
+    primary: p.primary,
+    logicalSessionTimeoutMinutes: p.logicalSessionTimeoutMinutes,
+    topologyVersion: p.topologyVersion,
+    helloOk: p.helloOk,
+    maxBsonObjectSize: p.maxBsonObjectSize,
+    maxMessageSizeBytes: p.maxMessageSizeBytes,
+    maxWriteBatchSize: p.maxWriteBatchSize,
   });
 }
 

@@ -81,7 +81,10 @@ export function heartbeatSucceededEvent(
     connectionId: info.connectionId,
     awaited: info.awaited,
     duration: info.duration,
-    reply: info.reply,
+    // A getter: a reply recognised from its bytes is decoded only if a listener reads it.
+    get reply() {
+      return info.reply;
+    },
     ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
     ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
   };

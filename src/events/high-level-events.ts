@@ -61,7 +61,10 @@ export function derivedStateOf(
 export class HighLevelEventDeriver {
   /** When the primary was lost (or the start, before the first one); null while there is one. */
   #withoutPrimarySince: number | null;
-  readonly #derived = new WeakMap<TopologyDescription, DerivedState>();
+  // The states of the last two snapshots asked about (the previous and the next of a swap): a
+  // WeakMap entry per snapshot, one per heartbeat, measured as a real cost in garbage collection.
+  #newest: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
+  #older: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
   readonly #options: HighLevelEventOptions;
 
   constructor(options: HighLevelEventOptions) {
@@ -69,14 +72,24 @@ export class HighLevelEventDeriver {
     this.#withoutPrimarySince = options.startedAt;
   }
 
-  /** The writable/readable state of a snapshot (cached per snapshot object). */
+  /** The writable/readable state of a snapshot (cached for the last two snapshots asked about). */
   stateOf(snapshot: TopologyDescription): DerivedState {
-    let state = this.#derived.get(snapshot);
-    if (state === undefined) {
-      state = derivedStateOf(snapshot, this.#options);
-      this.#derived.set(snapshot, state);
-    }
+    const cached = this.#cached(snapshot);
+    if (cached !== undefined) return cached;
+    const state = derivedStateOf(snapshot, this.#options);
+    this.#remember(snapshot, state);
     return state;
+  }
+
+  #cached(snapshot: TopologyDescription): DerivedState | undefined {
+    if (this.#newest?.snapshot === snapshot) return this.#newest.state;
+    if (this.#older?.snapshot === snapshot) return this.#older.state;
+    return undefined;
+  }
+
+  #remember(snapshot: TopologyDescription, state: DerivedState): void {
+    this.#older = this.#newest;
+    this.#newest = { snapshot, state };
   }
 
   eventsBetween(previous: TopologyDescription, next: TopologyDescription, now: number): HighLevelEvent[] {
@@ -98,7 +111,7 @@ export class HighLevelEventDeriver {
     }
     const was = this.stateOf(previous);
     // Most swaps only move a round-trip time: the answer cannot change, so it is carried over.
-    if (!this.#derived.has(next) && sameServerTypes(previous, next)) this.#derived.set(next, was);
+    if (this.#cached(next) === undefined && sameServerTypes(previous, next)) this.#remember(next, was);
     const is = this.stateOf(next);
     if (was.writable !== is.writable) {
       events.push({ name: 'writableChanged', payload: { writable: is.writable, snapshot: next } });

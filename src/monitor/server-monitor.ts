@@ -9,7 +9,12 @@
  */
 import type { Document } from 'bson';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
-import { serverDescriptionFromError, serverDescriptionFromHello } from '../description/server-description.js';
+import { HelloBytesTemplate } from '../description/hello-reply-bytes.js';
+import {
+  describeRepeatedHello,
+  serverDescriptionFromError,
+  serverDescriptionFromHello,
+} from '../description/server-description.js';
 import { ServerType } from '../description/server-type.js';
 import { isDocument } from '../description/bson-values.js';
 import { sameTopologyVersion, topologyVersionOrNull } from '../description/topology-version.js';
@@ -21,10 +26,11 @@ import {
   ServerReplyError,
   WaspnestError,
 } from '../errors.js';
-import { Connection, newConnectionId } from '../net/connection.js';
+import { Connection, newConnectionId, type WireReply } from '../net/connection.js';
 import { sharedDnsCache } from '../net/dns-cache.js';
 import { helloCommand } from '../net/handshake.js';
 import { streamingEnabled } from '../net/faas-environment.js';
+import { decodeBody } from '../net/wire-protocol.js';
 import { CheckScheduler } from './check-scheduler.js';
 import { RttPinger } from './rtt-pinger.js';
 import type {
@@ -54,7 +60,12 @@ interface CheckContext {
 type CheckOutcome =
   | {
       readonly ok: true;
-      readonly reply: Document;
+      /** The reply document (decoded on first read when the reply was recognised from its bytes). */
+      readonly reply: () => Document;
+      /** Made from the reply's bytes when they matched the last reply's (no decoding, no reading). */
+      readonly description?: ServerDescription;
+      /** The reply's body bytes, when it came as an undecoded OP_MSG. */
+      readonly body?: Buffer;
       readonly connection: Connection;
       readonly connectionId: string;
       readonly awaited: boolean;
@@ -90,6 +101,19 @@ export class SocketServerMonitor implements ServerMonitor {
   #stallRetried = false;
   /** The previous check failed: no second immediate retry, whatever the topology says. */
   #previousCheckFailed = false;
+  #awaitableFrame: {
+    readonly connection: Connection;
+    readonly topologyVersion: Document;
+    readonly frame: Buffer;
+  } | null = null;
+  /** The polling hello of the current connection, encoded once (its requestId is rewritten per send). */
+  #helloFrame: { readonly connection: Connection; readonly frame: Buffer } | null = null;
+  /**
+   * The bytes of the last reply read in full (a copy) and the description made of them: a reply
+   * whose bytes match outside the volatile fields makes the same description with new RTT and time.
+   */
+  #lastHello: { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null =
+    null;
 
   constructor(address: Address, listener: ServerMonitorListener, settings: MonitorSettings) {
     this.address = address;
@@ -201,9 +225,11 @@ export class SocketServerMonitor implements ServerMonitor {
         const timings = connection.timings;
         // The handshake's hello round trip is the first RTT sample (not DNS or TCP setup).
         if (timings) this.#rtt = addRttSample(this.#rtt, timings.handshakeMS);
+        const handshakeReply = connection.handshakeReply ?? {};
+        this.#lastHello = null;
         return {
           ok: true,
-          reply: connection.handshakeReply ?? {},
+          reply: () => handshakeReply,
           connection,
           connectionId,
           awaited: false,
@@ -228,36 +254,51 @@ export class SocketServerMonitor implements ServerMonitor {
       settings.connectTimeoutMS > 0 ? settings.connectTimeoutMS + settings.heartbeatFrequencyMS : 0;
     let awaited = false;
     try {
-      let reply: Document;
+      let reply: WireReply;
       if (existing.moreToCome) {
         awaited = true;
         this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
-        reply = await existing.nextReply({ timeoutMS: streamTimeout });
+        reply = await existing.nextReplyBytes({ timeoutMS: streamTimeout });
       } else if (this.#streaming && this.#topologyVersion !== undefined) {
         awaited = true;
         this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
         this.#lastAwaitableSentAt = clock.now();
-        const command = helloCommand({
-          helloOk: existing.helloOk,
-          topologyVersion: this.#topologyVersion,
-          maxAwaitTimeMS: settings.heartbeatFrequencyMS,
-          serverApi: settings.serverApi,
+        reply = await existing.commandBytes(this.#awaitableHello(existing, this.#topologyVersion), 'hello', {
+          timeoutMS: streamTimeout,
         });
-        reply = await existing.command('admin', command, { timeoutMS: streamTimeout, exhaustAllowed: true });
       } else {
         this.#emit('heartbeatStarted', { address: this.address, awaited, connectionId: existing.id });
-        const command = helloCommand({ helloOk: existing.helloOk, serverApi: settings.serverApi });
-        reply = await existing.command('admin', command, { timeoutMS: settings.connectTimeoutMS });
+        reply = await existing.commandBytes(this.#pollingHello(existing), 'hello', {
+          timeoutMS: settings.connectTimeoutMS,
+        });
         this.#rtt = addRttSample(this.#rtt, clock.now() - started);
       }
       const connectionId = existing.id;
+      const duration = clock.now() - started;
+      const body = reply.kind === 'msgBytes' ? reply.body : undefined;
+      const description = body === undefined ? undefined : this.#repeatedHello(body);
+      if (description !== undefined && body !== undefined) {
+        // Decoded only if a heartbeat listener reads it.
+        let document: Document | undefined;
+        return {
+          ok: true,
+          reply: () => (document ??= decodeBody(body)),
+          description,
+          connection: existing,
+          connectionId,
+          awaited,
+          duration,
+        };
+      }
+      const document = existing.documentOf(reply);
       return {
         ok: true,
-        reply,
+        reply: () => document,
+        ...(body === undefined ? {} : { body }),
         connection: existing,
         connectionId,
         awaited,
-        duration: clock.now() - started,
+        duration,
       };
     } catch (error) {
       const failure = asError(error);
@@ -270,6 +311,62 @@ export class SocketServerMonitor implements ServerMonitor {
         duration: clock.now() - started,
       };
     }
+  }
+
+  /**
+   * The awaitable hello for `connection` and `topologyVersion`, encoded once for each (a repeated
+   * reply keeps the same topologyVersion object, so a quiet server costs no encoding).
+   */
+  #awaitableHello(connection: Connection, topologyVersion: Document): Buffer {
+    const cached = this.#awaitableFrame;
+    if (cached !== null && cached.connection === connection && cached.topologyVersion === topologyVersion) {
+      return cached.frame;
+    }
+    const command = helloCommand({
+      helloOk: connection.helloOk,
+      topologyVersion,
+      maxAwaitTimeMS: this.#settings.heartbeatFrequencyMS,
+      serverApi: this.#settings.serverApi,
+    });
+    const frame = connection.encodeCommand('admin', command, { exhaustAllowed: true });
+    this.#awaitableFrame = { connection, topologyVersion, frame };
+    return frame;
+  }
+
+  /** The polling hello for `connection`, encoded on its first check. */
+  #pollingHello(connection: Connection): Buffer {
+    const cached = this.#helloFrame;
+    if (cached !== null && cached.connection === connection) return cached.frame;
+    const command = helloCommand({ helloOk: connection.helloOk, serverApi: this.#settings.serverApi });
+    const frame = connection.encodeCommand('admin', command);
+    this.#helloFrame = { connection, frame };
+    return frame;
+  }
+
+  /**
+   * The description of a reply whose bytes match the last fully read reply's outside the
+   * volatile fields, or undefined (read it in full). Only lastWrite is decoded, and only when
+   * its bytes changed.
+   */
+  #repeatedHello(body: Buffer): ServerDescription | undefined {
+    const last = this.#lastHello;
+    if (last === null) return undefined;
+    const same = last.template.match(body);
+    if (same === null) return undefined;
+    const options = { now: this.#settings.clock.now(), roundTripTime: this.#rtt };
+    if (!same.lastWriteChanged) return describeRepeatedHello(last.description, options);
+    let value: unknown;
+    try {
+      value =
+        same.lastWriteStart < 0
+          ? undefined
+          : decodeBody(body.subarray(same.lastWriteStart, same.lastWriteEnd));
+    } catch {
+      return undefined; // the full reading says what is wrong
+    }
+    const description = describeRepeatedHello(last.description, options, { value });
+    if (description !== undefined) this.#lastHello = lastHelloOf(body, description);
+    return description;
   }
 
   #finishCheck(check: CheckContext, outcome: CheckOutcome): void {
@@ -291,16 +388,20 @@ export class SocketServerMonitor implements ServerMonitor {
 
   #succeeded(outcome: Extract<CheckOutcome, { ok: true }>): void {
     const { clock } = this.#settings;
-    const { reply, connection } = outcome;
+    const { connection } = outcome;
     this.#connection = connection;
     const previousTopologyVersion = this.#topologyVersion;
-    const description = serverDescriptionFromHello(this.address, reply, {
-      now: clock.now(),
-      roundTripTime: this.#rtt,
-    });
+    const repeated = outcome.description;
+    const description =
+      repeated ??
+      serverDescriptionFromHello(this.address, outcome.reply(), {
+        now: clock.now(),
+        roundTripTime: this.#rtt,
+      });
     if (description.type === ServerType.Unknown && description.error !== null) {
+      this.#lastHello = null;
       // A reply that is not a usable hello: the server is confused, not healthy.
-      const error = new MalformedReplyError(description.error.message, reply);
+      const error = new MalformedReplyError(description.error.message, outcome.reply());
       this.#failed(null, {
         ok: false,
         error,
@@ -315,14 +416,21 @@ export class SocketServerMonitor implements ServerMonitor {
     }
     this.#stallRetried = false;
     this.#previousCheckFailed = false;
-    const topologyVersion: unknown = reply['topologyVersion'];
-    this.#topologyVersion = isDocument(topologyVersion) ? (topologyVersion as Document) : undefined;
+    if (repeated === undefined) {
+      // A repeated reply has the same topologyVersion bytes: the one kept is still right.
+      const topologyVersion: unknown = outcome.reply()['topologyVersion'];
+      this.#topologyVersion = isDocument(topologyVersion) ? (topologyVersion as Document) : undefined;
+      this.#lastHello = outcome.body === undefined ? null : lastHelloOf(outcome.body, description);
+    }
+    const reply = outcome.reply;
     const info: HeartbeatSucceededInfo = {
       address: this.address,
       awaited: outcome.awaited,
       connectionId: connection.id,
       duration: outcome.duration,
-      reply,
+      get reply() {
+        return reply();
+      },
       ...(outcome.dnsDuration !== undefined ? { dnsDuration: outcome.dnsDuration } : {}),
       ...(outcome.connectDuration !== undefined ? { connectDuration: outcome.connectDuration } : {}),
     };
@@ -353,6 +461,7 @@ export class SocketServerMonitor implements ServerMonitor {
     const { error } = outcome;
     this.#dropConnection(error);
     this.#rtt = emptyRttStats;
+    this.#lastHello = null;
     const failedInfo: HeartbeatFailedInfo = {
       address: this.address,
       awaited: outcome.awaited,
@@ -426,6 +535,15 @@ export class SocketServerMonitor implements ServerMonitor {
       );
     }
   }
+}
+
+/** What a later reply is compared with: a copy of `body` (not a view into a socket's buffer). */
+function lastHelloOf(
+  body: Buffer,
+  description: ServerDescription,
+): { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null {
+  const template = HelloBytesTemplate.of(Buffer.from(body));
+  return template === null ? null : { template, description };
 }
 
 function asError(error: unknown): Error {

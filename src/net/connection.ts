@@ -26,14 +26,20 @@ import type { DnsCache } from './dns-cache.js';
 import { initialHelloCommand, type HandshakeSettings } from './handshake.js';
 import { parseEndpoint, resolveAddress, type ResolvedAddress } from './resolve-address.js';
 import {
+  decodeBody,
   decodeMessage,
   DEFAULT_MAX_MESSAGE_SIZE_BYTES,
   encodeOpMsg,
   encodeOpQuery,
   FrameReader,
   OpMsgFlags,
+  peekOpMsgBody,
+  type OpMsgBytes,
   type WireMessage,
 } from './wire-protocol.js';
+
+/** A reply as commandBytes gives it: an OP_MSG body not decoded yet, or a decoded message. */
+export type WireReply = WireMessage | OpMsgBytes;
 
 /** Exhaust replies read ahead of the reader that we hold at most before calling it a protocol error. */
 const MAX_QUEUED_REPLIES = 64;
@@ -98,7 +104,7 @@ export interface ConnectTimings {
 }
 
 interface Waiter {
-  resolve(message: WireMessage): void;
+  resolve(message: WireReply): void;
   reject(error: Error): void;
 }
 
@@ -111,7 +117,9 @@ export class Connection {
   #clock: Clock;
   #reader: FrameReader;
   #waiter: Waiter | null = null;
-  #queue: WireMessage[] = [];
+  #queue: WireReply[] = [];
+  /** The pending read leaves an OP_MSG body undecoded (commandBytes, nextReplyBytes). */
+  #bodyBytes = false;
   /** responseTo values the next frame may carry; empty = no reply is expected. */
   #expected: number[] = [];
   /** The requestId of the command whose replies are being read. */
@@ -267,6 +275,69 @@ export class Connection {
    * (the connection stays usable); anything else that goes wrong destroys the connection.
    */
   async command(db: string, document: Document, options: CommandOptions = {}): Promise<Document> {
+    const reply = this.#send(
+      this.encodeCommand(db, document, options),
+      commandName(document),
+      options,
+      false,
+    );
+    return this.documentOf(await reply);
+  }
+
+  /**
+   * A command as this connection sends it (OP_MSG, or OP_QUERY before the handshake says OP_MSG
+   * works), to be sent with {@link commandBytes}, as often as wanted.
+   */
+  encodeCommand(db: string, document: Document, options: { exhaustAllowed?: boolean } = {}): Buffer {
+    return this.#supportsOpMsg
+      ? encodeOpMsg({
+          requestId: 0,
+          flags: options.exhaustAllowed === true ? OpMsgFlags.exhaustAllowed : 0,
+          document: { ...document, $db: db },
+        })
+      : encodeOpQuery({
+          requestId: 0,
+          fullCollectionName: `${db}.$cmd`,
+          query: document,
+          numberToReturn: -1,
+        });
+  }
+
+  /**
+   * Sends a command encoded by {@link encodeCommand} (its requestId is written in place, so the
+   * frame must not be in use by another call) and returns the reply with an OP_MSG body left
+   * undecoded: the monitor compares it with the last reply before decoding anything. Unlike
+   * `command`, an ok: 0 reply is not an error here; {@link documentOf} says so when decoding.
+   */
+  commandBytes(frame: Buffer, what: string, options: { timeoutMS?: number } = {}): Promise<WireReply> {
+    // Not `async` (one promise and one turn fewer per heartbeat); errors still come as rejections.
+    try {
+      return this.#send(frame, what, options, true);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** The reply document of `reply`, as `command` gives it (an ok: 0 reply is a ServerReplyError). */
+  documentOf(reply: WireReply): Document {
+    if (reply.kind !== 'msgBytes') return replyDocument(this.address, reply);
+    let document: Document;
+    try {
+      document = decodeBody(reply.body);
+    } catch (error) {
+      const failure = this.#protocolError(error);
+      this.destroy(failure);
+      throw failure;
+    }
+    return replyDocument(this.address, { ...reply, kind: 'msg', document });
+  }
+
+  #send(
+    frame: Buffer,
+    what: string,
+    options: { timeoutMS?: number },
+    bodyBytes: boolean,
+  ): Promise<WireReply> {
     this.#assertUsable();
     if (this.#moreToCome || this.#expected.length > 0 || this.#waiter) {
       throw new WaspnestError(
@@ -274,18 +345,13 @@ export class Connection {
       );
     }
     const requestId = newRequestId();
-    const frame = this.#supportsOpMsg
-      ? encodeOpMsg({
-          requestId,
-          flags: options.exhaustAllowed === true ? OpMsgFlags.exhaustAllowed : 0,
-          document: { ...document, $db: db },
-        })
-      : encodeOpQuery({ requestId, fullCollectionName: `${db}.$cmd`, query: document, numberToReturn: -1 });
+    frame.writeInt32LE(requestId, 4);
     this.#requestId = requestId;
     this.#expected = [requestId];
-    const reply = this.#read(options.timeoutMS ?? 0, commandName(document));
+    this.#bodyBytes = bodyBytes;
+    const reply = this.#read(options.timeoutMS ?? 0, what);
     this.#socket.write(frame);
-    return replyDocument(this.address, await reply);
+    return reply;
   }
 
   /** Reads the next streamed reply after one that had moreToCome. */
@@ -296,7 +362,20 @@ export class Connection {
         `connection ${this.id}: no exhaust reply is coming (the last reply had no moreToCome)`,
       );
     }
-    return replyDocument(this.address, await this.#read(options.timeoutMS ?? 0, 'exhaust'));
+    this.#bodyBytes = false;
+    return this.documentOf(await this.#read(options.timeoutMS ?? 0, 'exhaust'));
+  }
+
+  /** Like nextReply, with an OP_MSG body left undecoded (see commandBytes). */
+  async nextReplyBytes(options: { timeoutMS?: number } = {}): Promise<WireReply> {
+    this.#assertUsable();
+    if (!this.#moreToCome && this.#queue.length === 0) {
+      throw new WaspnestError(
+        `connection ${this.id}: no exhaust reply is coming (the last reply had no moreToCome)`,
+      );
+    }
+    this.#bodyBytes = true;
+    return this.#read(options.timeoutMS ?? 0, 'exhaust');
   }
 
   /** Closes the socket at once; a pending read fails with `reason`. Idempotent. */
@@ -325,10 +404,10 @@ export class Connection {
     }
   }
 
-  #read(timeoutMS: number, what: string): Promise<WireMessage> {
+  #read(timeoutMS: number, what: string): Promise<WireReply> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    return new Promise<WireMessage>((resolve, reject) => {
+    return new Promise<WireReply>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       // No limit for 0 (the specification's connectTimeoutMS=0) or a non-finite value.
       if (!(timeoutMS > 0) || !Number.isFinite(timeoutMS)) return;
@@ -370,9 +449,9 @@ export class Connection {
     }
     for (const frame of frames) {
       if (this.#destroyedBy) return;
-      let message: WireMessage;
+      let message: WireReply;
       try {
-        message = decodeMessage(frame);
+        message = (this.#bodyBytes ? peekOpMsgBody(frame) : null) ?? decodeMessage(frame);
       } catch (error) {
         this.destroy(this.#protocolError(error));
         return;
@@ -381,7 +460,7 @@ export class Connection {
     }
   }
 
-  #deliver(message: WireMessage): void {
+  #deliver(message: WireReply): void {
     if (!this.#expected.includes(message.responseTo)) {
       this.destroy(
         new WireProtocolError(
@@ -394,7 +473,9 @@ export class Connection {
       this.destroy(new WireProtocolError(`${this.address} sent an OP_QUERY where a reply was expected`));
       return;
     }
-    const streaming = message.kind === 'msg' && (message.flags & OpMsgFlags.moreToCome) !== 0;
+    const streaming =
+      (message.kind === 'msg' || message.kind === 'msgBytes') &&
+      (message.flags & OpMsgFlags.moreToCome) !== 0;
     this.#moreToCome = streaming;
     // Servers answer each streamed reply to the previous reply's requestId; accept the request's too.
     this.#expected = streaming ? [message.requestId, this.#requestId] : [];

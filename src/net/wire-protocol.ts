@@ -221,6 +221,52 @@ export function decodeMessage(frame: Buffer): WireMessage {
   }
 }
 
+/**
+ * An OP_MSG whose one body section was not decoded: its BSON bytes, to be compared with the last
+ * reply's or decoded with {@link decodeBody}. Only the monitor asks for replies this way.
+ */
+export interface OpMsgBytes {
+  readonly kind: 'msgBytes';
+  readonly requestId: number;
+  readonly responseTo: number;
+  readonly flags: number;
+  /** The body document's bytes (a view into the frame). */
+  readonly body: Buffer;
+}
+
+const BODY_OFFSET = HEADER_SIZE + 5;
+
+/**
+ * Reads a frame only as far as an OP_MSG with exactly one body section and no checksum, the
+ * shape of every hello reply: its header, flags and body bytes, nothing decoded. Null for any
+ * other frame (decode it with {@link decodeMessage}, which also says what is wrong with it).
+ */
+export function peekOpMsgBody(frame: Buffer): OpMsgBytes | null {
+  if (frame.length < BODY_OFFSET + MIN_BSON_DOCUMENT_SIZE) return null;
+  if (frame.readInt32LE(0) !== frame.length || frame.readInt32LE(12) !== OpCode.OP_MSG) return null;
+  const flags = frame.readUInt32LE(HEADER_SIZE);
+  if ((flags & REQUIRED_FLAGS_MASK & ~KNOWN_REQUIRED_FLAGS) !== 0) return null;
+  if ((flags & OpMsgFlags.checksumPresent) !== 0 || frame[HEADER_SIZE + 4] !== 0) return null;
+  if (frame.readInt32LE(BODY_OFFSET) !== frame.length - BODY_OFFSET) return null;
+  return {
+    kind: 'msgBytes',
+    requestId: frame.readInt32LE(4),
+    responseTo: frame.readInt32LE(8),
+    flags,
+    body: frame.subarray(BODY_OFFSET),
+  };
+}
+
+/** Decodes body bytes as decodeMessage decodes a body. @throws WireProtocolError for invalid BSON. */
+export function decodeBody(body: Uint8Array, what = 'OP_MSG body'): Document {
+  try {
+    return deserialize(body, { promoteLongs: true, promoteValues: true });
+  } catch (error) {
+    const detail = error instanceof BSONError || error instanceof Error ? error.message : String(error);
+    throw new WireProtocolError(`${what} is not valid BSON: ${detail}`, { cause: error });
+  }
+}
+
 function decodeOpMsg(cursor: Cursor, requestId: number, responseTo: number): OpMsg {
   const flags = cursor.uint32('OP_MSG flagBits');
   const unknownRequired = flags & REQUIRED_FLAGS_MASK & ~KNOWN_REQUIRED_FLAGS;

@@ -47,7 +47,7 @@ import { OperationCounts } from './operation-counts.js';
 import { Refresher } from './refresher.js';
 import { pickServer } from '../selection/pick-server.js';
 import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
-import type { ReadPreferenceLike } from '../selection/read-preference.js';
+import { toReadPreference, type ReadPreferenceLike } from '../selection/read-preference.js';
 import { failsFast, type SelectionResult } from '../selection/select-servers.js';
 import { SelectionCache } from '../selection/selection-cache.js';
 import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
@@ -271,9 +271,21 @@ export class Topology extends TopologyEventEmitter {
     options?: SelectServerNowOptions,
   ): ServerDescription | undefined {
     this.#use();
-    const criteria = selectionCriteria(readPreference, options);
-    const result = this.#selections.select(this.#snapshot, criteria);
-    const server = this.#pick(result);
+    const deprioritized = options?.deprioritized;
+    let server: ServerDescription | undefined;
+    if (deprioritized === undefined || deprioritized.length === 0) {
+      // The common case, allocation-free on a hit: the cached selection of this snapshot.
+      const cached = this.#selections.cached(
+        this.#snapshot,
+        toReadPreference(readPreference),
+        options?.operation,
+      );
+      server = cached.only ?? this.#pick(cached.result);
+    } else {
+      server = this.#pick(
+        this.#selections.select(this.#snapshot, selectionCriteria(readPreference, options)),
+      );
+    }
     if (server === undefined) this.scheduleRefresh();
     return server;
   }
@@ -288,21 +300,39 @@ export class Topology extends TopologyEventEmitter {
    *   unusable for this deployment).
    * @throws TopologyClosedError when the topology is or gets closed; the signal's reason when it aborts.
    */
-  async selectServer(
+  selectServer(
     readPreference?: ReadPreferenceLike,
     options?: SelectServerOptions,
   ): Promise<ServerDescription> {
-    this.#use();
-    const criteria = selectionCriteria(readPreference, options);
-    const result = this.#selections.select(this.#snapshot, criteria);
-    const server = this.#pick(result);
-    if (server !== undefined) return server;
-    return this.#wait(
-      criteria,
-      result,
-      options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
-      options?.signal,
-    );
+    // Not `async`: a hit returns the settled promise shared by every caller of this snapshot and
+    // criteria, so an awaited selection allocates nothing. Errors still arrive as rejections.
+    try {
+      this.#use();
+      const deprioritized = options?.deprioritized;
+      if (deprioritized === undefined || deprioritized.length === 0) {
+        const cached = this.#selections.cached(
+          this.#snapshot,
+          toReadPreference(readPreference),
+          options?.operation,
+        );
+        const only = cached.only;
+        if (only !== undefined) return (cached.resolved ??= Promise.resolve(only));
+        const server = this.#pick(cached.result);
+        if (server !== undefined) return Promise.resolve(server);
+      }
+      const criteria = selectionCriteria(readPreference, options);
+      const result = this.#selections.select(this.#snapshot, criteria);
+      const server = this.#pick(result);
+      if (server !== undefined) return Promise.resolve(server);
+      return this.#wait(
+        criteria,
+        result,
+        options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
+        options?.signal,
+      );
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** The slow path of selection, shared by connect(). */

@@ -1,7 +1,8 @@
 /**
  * Fresh Node processes for measurements that must not share a process with the runner: a clean
  * libuv thread pool (DNS under load), `--expose-gc` (retained heap), or the CPU and memory of
- * one side alone (scale). Children run TypeScript through tsx and talk over the IPC channel.
+ * one side alone (scale). Children run TypeScript through tsx (or plain JavaScript with plain
+ * node) and talk over the IPC channel.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ export interface ChildMessage {
 }
 
 export interface ChildOptions {
+  /** Run a plain JavaScript child with plain `node`, without tsx (what a user's process has). */
+  readonly plainNode?: boolean;
   /** Extra `node` flags, e.g. `--expose-gc`. */
   readonly nodeFlags?: readonly string[];
   /** Kill the child (by its pid) after this long; its pending waits reject. */
@@ -44,7 +47,7 @@ export class BenchChild {
     this.#name = script.split('/').at(-1) ?? script;
     const tsx = import.meta.resolve('tsx');
     this.#process = fork(fileURLToPath(new URL(script, import.meta.url)), [...args], {
-      execArgv: [...(options.nodeFlags ?? []), '--import', tsx],
+      execArgv: [...(options.nodeFlags ?? []), ...(options.plainNode === true ? [] : ['--import', tsx])],
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       env: { ...process.env, ...options.env },
     });

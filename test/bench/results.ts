@@ -103,6 +103,8 @@ export interface Machine {
   readonly os: string;
   readonly cpuModel: string;
   readonly cores: number;
+  /** os.loadavg() (1, 5, 15 minutes) when the run ended: the machine may be shared. */
+  readonly loadAverage?: readonly number[];
   readonly node: string;
   readonly driver: string;
   readonly totalMemoryMB: number;
@@ -117,6 +119,7 @@ export function describeMachine(): Machine {
     node: process.version,
     driver: `mongodb ${driverVersion()}`,
     totalMemoryMB: Math.round(os.totalmem() / 1024 / 1024),
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 
@@ -221,7 +224,10 @@ export function renderReport(
   const m = meta.machine;
   const parts = [
     `Measured ${meta.date.toISOString()} (${meta.mode} run, ${Math.round(meta.durationMs / 1000)} s) on ` +
-      `${m.os}, ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryMB} MB RAM, Node ${m.node}, ${m.driver}.`,
+      `${m.os}, ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryMB} MB RAM, Node ${m.node}, ${m.driver}` +
+      (m.loadAverage === undefined
+        ? '.'
+        : `; load average ${m.loadAverage.join(', ')} (1, 5, 15 min) at the end.`),
   ];
   for (const section of sections) {
     parts.push(`### ${section.title}`);

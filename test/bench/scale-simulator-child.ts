@@ -1,9 +1,10 @@
 /**
- * Child of the `scale` benchmark that serves the deployment: `count` simulated replica sets of 3
- * members on loopback, in a process of their own so that their work is not charged to the
- * monitoring process being measured.
+ * Child of the `scale` and `selection` benchmarks that serves the deployment: `count` simulated
+ * replica sets (3 members each unless told) on loopback, in a process of their own so that their
+ * work is not charged to the process being measured (and the simulator's AsyncLocalStorage, which
+ * slows every promise of a process on Node 20, stays out of it).
  *
- *   scale-simulator-child.ts <count>
+ *   scale-simulator-child.ts <count> [members] [tagged]
  *
  * Sends `{ type: 'ready', uris }`, then closes everything on `{ type: 'close' }` and sends
  * `{ type: 'closed' }`.
@@ -12,6 +13,8 @@ import { childMain, parentMessage, sendToParent } from './child.js';
 import { startReplicaSet, type BenchReplicaSet } from './deployment.js';
 
 const count = Number(process.argv[2] ?? 334);
+const members = Number(process.argv[3] ?? 3);
+const tagged = process.argv[4] === 'tagged';
 const BATCH = 16;
 
 await childMain(async () => {
@@ -19,10 +22,12 @@ await childMain(async () => {
   try {
     for (let i = 0; i < count; i += BATCH) {
       const batch = Math.min(BATCH, count - i);
-      sets.push(...(await Promise.all(Array.from({ length: batch }, () => startReplicaSet({ members: 3 })))));
+      sets.push(
+        ...(await Promise.all(Array.from({ length: batch }, () => startReplicaSet({ members, tagged })))),
+      );
     }
     const closing = parentMessage('close');
-    await sendToParent({ type: 'ready', uris: sets.map((s) => s.uri), servers: sets.length * 3 });
+    await sendToParent({ type: 'ready', uris: sets.map((s) => s.uri), servers: sets.length * members });
     await closing;
   } finally {
     for (let i = 0; i < sets.length; i += BATCH)

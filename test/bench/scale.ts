@@ -1,80 +1,70 @@
 /**
  * Scale: one process monitoring 1,000 servers (334 simulated replica sets of 3, served by another
- * process) with polling every 1000 ms: CPU seconds and peak RSS of the monitoring process over
- * the window, ours (334 Topology objects) vs 334 driver MongoClients, each side in a fresh process.
+ * process), polling every 1000 ms and then streaming: CPU seconds, peak RSS and open sockets of
+ * the monitoring process over the window, ours (334 Topology objects) vs 334 driver MongoClients,
+ * each side in a fresh plain-node process (ours loaded from the built dist/).
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BenchChild, runChildWith } from './child.js';
 import { comparedRow, sideField } from './driver-field.js';
-import type { Benchmark } from './results.js';
+import type { Benchmark, BenchContext, Figures } from './results.js';
 
 const SETS = 334;
+const MODES = ['poll', 'stream'] as const;
+type Mode = (typeof MODES)[number];
+
+/** Figure names of a mode: the polling ones keep the names they always had. */
+function modeField(mode: Mode, name: string): string {
+  return mode === 'poll' ? name : `stream${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+}
 
 export const scaleBenchmark: Benchmark = {
   key: 'scale',
-  title: `Scale: ${SETS} replica sets of 3 (${SETS * 3} servers), polling every 1000 ms`,
+  title: `Scale: ${SETS} replica sets of 3 (${SETS * 3} servers), heartbeatFrequencyMS 1000, polling and streaming`,
   rows: [
     comparedRow(
-      'CPU seconds of the monitoring process in the window',
+      'polling: CPU seconds of the monitoring process in the window',
       's',
       'cpuSeconds',
-      '≤ 1/2 of the driver',
+      '≤ 0.35x the driver',
     ),
-    comparedRow('peak RSS of the monitoring process', 'MB', 'peakRssMB', '≤ 1/2 of the driver'),
-    comparedRow('RSS before creating the clients (baseline)', 'MB', 'baselineRssMB'),
-    comparedRow('peak RSS minus the baseline', 'MB', 'rssGrowthMB'),
-    comparedRow('time to connect every client', 'ms', 'connectMs'),
-    comparedRow('CPU seconds while connecting', 's', 'connectCpuSeconds'),
-    comparedRow('successful heartbeats in the window', 'count', 'heartbeats'),
+    comparedRow('polling: peak RSS of the monitoring process', 'MB', 'peakRssMB'),
+    comparedRow('polling: RSS before creating the clients (baseline)', 'MB', 'baselineRssMB'),
+    comparedRow('polling: peak RSS minus the baseline', 'MB', 'rssGrowthMB', '≤ 0.4x the driver'),
+    comparedRow('polling: open sockets per server', 'count', 'socketsPerServer'),
+    comparedRow('polling: time to connect every client', 'ms', 'connectMs'),
+    comparedRow('polling: CPU seconds while connecting', 's', 'connectCpuSeconds'),
+    comparedRow('polling: successful heartbeats in the window', 'count', 'heartbeats'),
+    comparedRow('streaming: CPU seconds in the window', 's', 'streamCpuSeconds', '< the driver'),
+    comparedRow('streaming: peak RSS', 'MB', 'streamPeakRssMB'),
+    comparedRow('streaming: peak RSS minus the baseline', 'MB', 'streamRssGrowthMB', '< the driver'),
+    comparedRow('streaming: open sockets per server', 'count', 'streamSocketsPerServer', '≤ the driver'),
+    comparedRow('streaming: heartbeats in the window', 'count', 'streamHeartbeats'),
   ],
-  extraFields: ['windowMs', 'servers', 'failedHeartbeats', 'driverFailedHeartbeats'],
+  extraFields: [
+    'windowMs',
+    'servers',
+    'failedHeartbeats',
+    'driverFailedHeartbeats',
+    'streamFailedHeartbeats',
+    'driverStreamFailedHeartbeats',
+  ],
   async run(context, figures, notes) {
     const windowMs = context.quick ? 5_000 : 30_000;
     figures.set('windowMs', windowMs);
+    buildPackage(context);
     context.log(`starting ${SETS} simulated replica sets in a child process`);
-    const simulator = new BenchChild('./scale-simulator-child.ts', [String(SETS)], { timeoutMs: 600_000 });
+    const simulator = new BenchChild('./scale-simulator-child.ts', [String(SETS)], { timeoutMs: 900_000 });
     try {
       const ready = await simulator.next('ready');
       const uris = ready.uris as string[];
-      figures.set('servers', ready.servers as number);
-      for (const side of ['ours', 'driver'] as const) {
-        const field = (name: string): string => sideField(side, name);
-        const names = [
-          'cpuSeconds',
-          'peakRssMB',
-          'baselineRssMB',
-          'rssGrowthMB',
-          'connectMs',
-          'connectCpuSeconds',
-          'heartbeats',
-          'failedHeartbeats',
-        ];
-        context.log(`${side}: ${uris.length} clients for ${windowMs / 1000} s`);
-        try {
-          const result = await runChildWith(
-            './scale-monitor-child.ts',
-            [side, String(windowMs)],
-            { timeoutMs: windowMs + 180_000 },
-            (child) => child.send({ type: 'uris', uris }),
-          );
-          figures.set(field('cpuSeconds'), result.cpuSeconds as number);
-          figures.set(field('peakRssMB'), Math.max(result.peakRssMB as number, result.maxRssMB as number));
-          figures.set(field('baselineRssMB'), result.baselineRssMB as number);
-          figures.set(
-            field('rssGrowthMB'),
-            Math.max(result.peakRssMB as number, result.maxRssMB as number) -
-              (result.baselineRssMB as number),
-          );
-          figures.set(field('connectMs'), result.connectMs as number);
-          figures.set(field('connectCpuSeconds'), result.connectCpuSeconds as number);
-          figures.set(field('heartbeats'), result.heartbeatsInWindow as number);
-          figures.set(field('failedHeartbeats'), result.failedHeartbeats as number);
-          if (typeof result.firstFailure === 'string')
-            notes.push(`${side}: first failed heartbeat: ${result.firstFailure}`);
-          context.log(
-            `${side}: ${(result.cpuSeconds as number).toFixed(2)} CPU s, peak RSS ${(result.peakRssMB as number).toFixed(0)} MB`,
-          );
-        } catch (error) {
-          figures.failMissing(names.map(field), error);
+      const servers = ready.servers as number;
+      figures.set('servers', servers);
+      for (const mode of MODES) {
+        for (const side of ['ours', 'driver'] as const) {
+          await measureSide(context, figures, notes, { mode, side, uris, servers, windowMs });
         }
       }
       simulator.send({ type: 'close' });
@@ -85,13 +75,85 @@ export const scaleBenchmark: Benchmark = {
     }
     notes.push(
       `The ${SETS} sets (${SETS * 3} servers) run in one child process; each side then runs in its own fresh ` +
-        `child process that opens ${SETS} clients (serverMonitoringMode poll, heartbeatFrequencyMS 1000), waits ` +
-        `until all are connected, and measures process.cpuUsage() (user + system) over a ${windowMs / 1000} s window.`,
-      'Peak RSS: the larger of RSS sampled every 100 ms and process.resourceUsage().maxRSS; it includes the ' +
-        "baseline of a Node process running tsx with that side's library loaded (the baseline row; each side " +
-        'loads only its own library).',
+        `child process that opens ${SETS} clients (heartbeatFrequencyMS 1000; serverMonitoringMode poll, then ` +
+        `stream), waits until all are connected, and measures process.cpuUsage() (user + system) over a ` +
+        `${windowMs / 1000} s window.`,
+      'Children run with plain `node` (no tsx); ours loads the built package (dist/, built at the start of ' +
+        'this section), the driver loads mongodb. Peak RSS: the larger of RSS sampled every 100 ms and ' +
+        "process.resourceUsage().maxRSS; it includes the baseline of a Node process with that side's library " +
+        'loaded (the baseline row; each side loads only its own library).',
+      'Open sockets: file descriptors of the process that are sockets (/proc/self/fd), counted half-way ' +
+        'through the window, minus those before the clients existed, divided by the servers.',
       "The driver's MongoClient.connect() also opens one pooled connection per client (its default behaviour); " +
-        'our Topology opens monitoring connections only.',
+        'our Topology opens monitoring connections only. Streaming: both keep a monitoring connection and an ' +
+        'RTT connection per server.',
     );
   },
 };
+
+interface SideRun {
+  readonly mode: Mode;
+  readonly side: 'ours' | 'driver';
+  readonly uris: readonly string[];
+  readonly servers: number;
+  readonly windowMs: number;
+}
+
+async function measureSide(
+  context: BenchContext,
+  figures: Figures,
+  notes: string[],
+  run: SideRun,
+): Promise<void> {
+  const { mode, side, uris, servers, windowMs } = run;
+  const field = (name: string): string => sideField(side, modeField(mode, name));
+  const names = [
+    'cpuSeconds',
+    'peakRssMB',
+    'baselineRssMB',
+    'rssGrowthMB',
+    'socketsPerServer',
+    'connectMs',
+    'connectCpuSeconds',
+    'heartbeats',
+    'failedHeartbeats',
+  ];
+  context.log(`${side} (${mode}): ${uris.length} clients for ${windowMs / 1000} s`);
+  try {
+    const result = await runChildWith(
+      './scale-monitor-child.mjs',
+      [side, String(windowMs), mode],
+      { timeoutMs: windowMs + 180_000, plainNode: true },
+      (child) => child.send({ type: 'uris', uris }),
+    );
+    const peak = Math.max(result.peakRssMB as number, result.maxRssMB as number);
+    figures.set(field('cpuSeconds'), result.cpuSeconds as number);
+    figures.set(field('peakRssMB'), peak);
+    figures.set(field('baselineRssMB'), result.baselineRssMB as number);
+    figures.set(field('rssGrowthMB'), peak - (result.baselineRssMB as number));
+    if (typeof result.sockets === 'number') figures.set(field('socketsPerServer'), result.sockets / servers);
+    else figures.fail(field('socketsPerServer'), new Error('no /proc/self/fd on this platform'));
+    figures.set(field('connectMs'), result.connectMs as number);
+    figures.set(field('connectCpuSeconds'), result.connectCpuSeconds as number);
+    figures.set(field('heartbeats'), result.heartbeatsInWindow as number);
+    figures.set(field('failedHeartbeats'), result.failedHeartbeats as number);
+    if (typeof result.firstFailure === 'string')
+      notes.push(`${side} (${mode}): first failed heartbeat: ${result.firstFailure}`);
+    context.log(
+      `${side} (${mode}): ${(result.cpuSeconds as number).toFixed(2)} CPU s, peak RSS ${peak.toFixed(0)} MB ` +
+        `(baseline ${(result.baselineRssMB as number).toFixed(0)}), sockets ${String(result.sockets)}`,
+    );
+  } catch (error) {
+    figures.failMissing(names.map(field), error);
+  }
+}
+
+/** Builds dist/ from the current sources, so that our child measures this code as users get it. */
+function buildPackage(context: BenchContext): void {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  context.log('building the package (npm run build) for the plain-node children');
+  const built = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) {
+    throw new Error(`npm run build failed (${String(built.status)}): ${built.stderr.slice(-500)}`);
+  }
+}

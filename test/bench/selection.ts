@@ -5,6 +5,7 @@
  * deployment in the same run; sequentially and with 10,000 calls in flight.
  */
 import { ReadPreference, type MongoClient } from 'mongodb';
+import { toReadPreference } from '../../src/selection/read-preference.js';
 import type { Topology } from '../../src/topology/topology.js';
 import {
   driverTopology,
@@ -13,24 +14,36 @@ import {
   openOurs,
   type DriverTopology,
 } from './clients.js';
-import { startReplicaSet, type BenchReplicaSet } from './deployment.js';
+import { BenchChild } from './child.js';
 import type { Benchmark, BenchContext, Figures } from './results.js';
 import { median, nowNs, nsPerAsyncCall, nsPerCall } from './stats.js';
 
 const CONCURRENT = 10_000;
+/** The plain loop: one timed run of this many sequential calls, so that call overhead shows. */
+const LOOP = 1_000_000;
+const LOOP_RUNS = 3;
 const eastTags = [{ dc: 'east' }];
 
 const ours = {
   primary: 'primary' as const,
-  tagged: Object.freeze({ mode: 'secondaryPreferred' as const, tags: eastTags }),
+  // Built once, as the driver's ReadPreference below is.
+  tagged: toReadPreference({ mode: 'secondaryPreferred', tags: eastTags }),
   nearest: 'nearest' as const,
 };
+/** The same read preference as a plain object each call (normalised and keyed per call). */
+const taggedPlainObject = Object.freeze({ mode: 'secondaryPreferred' as const, tags: eastTags });
 const driver = {
   primary: ReadPreference.primary,
   tagged: new ReadPreference('secondaryPreferred', eastTags),
   nearest: ReadPreference.nearest,
 };
 type Mode = keyof typeof ours;
+
+/** A simulated set served by a child process. */
+interface SimulatedSet {
+  readonly uri: string;
+  readonly members: number;
+}
 
 export const selectionBenchmark: Benchmark = {
   key: 'selection',
@@ -41,14 +54,28 @@ export const selectionBenchmark: Benchmark = {
       unit: 'ns',
       ours: 'nowPrimaryNs',
       driver: 'driverAsyncPrimaryNs',
-      target: '≤ 1/50 of the driver',
+      target: '≤ 1/100 of the driver',
     },
     {
       label: 'primary, await selectServer, 3 members',
       unit: 'ns',
       ours: 'asyncPrimaryNs',
       driver: 'driverAsyncPrimaryNs',
-      target: '≤ 1/10 of the driver',
+      target: '≤ 1/30 of the driver',
+    },
+    {
+      label: `primary, selectServerNow, loop of ${LOOP.toLocaleString('en-US')} calls, 3 members`,
+      unit: 'ns',
+      ours: 'loopNowPrimaryNs',
+      driver: 'driverLoopAsyncPrimaryNs',
+      target: '≤ 1/100 of the driver',
+    },
+    {
+      label: `primary, await selectServer, loop of ${LOOP.toLocaleString('en-US')} calls, 3 members`,
+      unit: 'ns',
+      ours: 'loopAsyncPrimaryNs',
+      driver: 'driverLoopAsyncPrimaryNs',
+      target: '≤ 1/30 of the driver',
     },
     {
       label: 'secondaryPreferred + tags, await, 3 members',
@@ -104,6 +131,20 @@ export const selectionBenchmark: Benchmark = {
       unit: 'ns',
       ours: 'asyncTagged50Ns',
       driver: 'driverAsyncTagged50Ns',
+      target: '≤ 1/20 of the driver',
+    },
+    {
+      label: 'secondaryPreferred + tags as a plain object per call, await, 50 members',
+      unit: 'ns',
+      ours: 'asyncTaggedPlain50Ns',
+      driver: 'driverAsyncTagged50Ns',
+    },
+    {
+      label: `secondaryPreferred + tags, await, loop of ${LOOP.toLocaleString('en-US')} calls, 50 members`,
+      unit: 'ns',
+      ours: 'loopAsyncTagged50Ns',
+      driver: 'driverLoopAsyncTagged50Ns',
+      target: '≤ 1/20 of the driver',
     },
     {
       label: 'nearest, await, 50 members',
@@ -121,25 +162,39 @@ export const selectionBenchmark: Benchmark = {
   async run(context, figures, notes) {
     for (const members of [3, 50]) {
       const suffix = members === 3 ? '' : '50';
-      context.log(`starting a ${members}-member simulated replica set`);
-      const rs = await startReplicaSet({ members, tagged: true });
+      context.log(`starting a ${members}-member simulated replica set in a child process`);
+      const simulator = new BenchChild('./scale-simulator-child.ts', ['1', String(members), 'tagged'], {
+        timeoutMs: 600_000,
+      });
       try {
+        const ready = await simulator.next('ready');
+        const rs = { uri: (ready.uris as string[])[0] as string, members };
         await measureOurs(context, figures, rs, suffix);
         await measureDriver(context, figures, rs, suffix);
+        simulator.send({ type: 'close' });
+        await simulator.next('result');
       } finally {
-        await rs.close();
+        simulator.kill('benchmark finished');
+        await simulator.exited;
       }
     }
     notes.push(
       `Both clients connect with default options (serverMonitoringMode auto, heartbeatFrequencyMS 10000) ` +
-        `to the same simulated set, and wait until every member is known before timing.`,
+        `to the same simulated set, and wait until every member is known before timing. The set runs in a ` +
+        `child process: in the measuring process only the clients run (the simulator's AsyncLocalStorage ` +
+        `would slow every promise of either side's process on Node 20).`,
       `Driver: \`client.topology.selectServer(readPreference, { operationName, deprioritizedServers })\` — the ` +
         `internal call every driver operation makes first — reached through a narrow structural type after ` +
         `\`client.connect()\`; read preferences are built once. Ours: the public \`selectServerNow\` / \`selectServer\`.`,
       `"In flight": ${CONCURRENT.toLocaleString('en-US')} calls started in one tick and awaited together; the ` +
         `figure is wall time / calls. "Timers alive" counts Timeout resources right after starting them ` +
         `(process.getActiveResourcesInfo()) minus those before.`,
-      `Tagged reads use tags [{ dc: 'east' }]; the simulator tags half of the secondaries dc: 'east'.`,
+      `Tagged reads use tags [{ dc: 'east' }]; the simulator tags half of the secondaries dc: 'east'. Both sides build ` +
+        `the tagged read preference once (ours: toReadPreference, the driver: new ReadPreference); the "plain object ` +
+        `per call" row passes ours a frozen { mode, tags } object instead, normalised and keyed on every call.`,
+      `Loop rows: a timed plain loop of ${LOOP.toLocaleString('en-US')} sequential calls (no warm-up, no batches), ` +
+        `total time / calls, so that call overhead outside the cache shows; the median of ${LOOP_RUNS} such loops, ` +
+        `and the driver runs the same loops.`,
       `Sequential figures: median ns per call over timed batches (${context.quick ? 'short' : 'longer'} windows in ${context.quick ? 'quick' : 'full'} mode).`,
     );
   },
@@ -178,12 +233,12 @@ async function measureWith<Client extends { close(): Promise<void> }>(
 async function measureOurs(
   context: BenchContext,
   figures: Figures,
-  rs: BenchReplicaSet,
+  rs: SimulatedSet,
   suffix: string,
 ): Promise<void> {
-  const open = (): Promise<Topology> => openOurs(rs.uri, rs.members.length, {});
+  const open = (): Promise<Topology> => openOurs(rs.uri, rs.members, {});
   await measureWith(figures, ourFields(suffix), open, async (topology) => {
-    context.log(`ours: ${rs.members.length} members`);
+    context.log(`ours: ${rs.members} members`);
     const minMs = windowMs(context);
     const now = (mode: Mode): number =>
       nsPerCall(
@@ -209,6 +264,33 @@ async function measureOurs(
     if (suffix === '') {
       await figures.measure('nowTaggedNs', () => now('tagged'));
       await figures.measure('nowNearestNs', () => now('nearest'));
+      await figures.measure('loopNowPrimaryNs', () =>
+        loop(() => {
+          for (let i = 0; i < LOOP; i++) {
+            if (topology.selectServerNow('primary') === undefined) throw new Error('no primary');
+          }
+          return Promise.resolve();
+        }),
+      );
+      await figures.measure('loopAsyncPrimaryNs', () =>
+        loop(async () => {
+          for (let i = 0; i < LOOP; i++) await topology.selectServer('primary');
+        }),
+      );
+    } else {
+      await figures.measure('asyncTaggedPlain50Ns', () =>
+        nsPerAsyncCall(
+          async (n) => {
+            for (let i = 0; i < n; i++) await topology.selectServer(taggedPlainObject);
+          },
+          { minMs, batch: 5_000 },
+        ),
+      );
+      await figures.measure('loopAsyncTagged50Ns', () =>
+        loop(async () => {
+          for (let i = 0; i < LOOP; i++) await topology.selectServer(ours.tagged);
+        }),
+      );
     }
     const concurrent = await inFlight(context, () => topology.selectServer(ours.primary));
     figures.set(`concurrentAsync${suffix}Ns`, concurrent.nsPerCall);
@@ -219,12 +301,12 @@ async function measureOurs(
 async function measureDriver(
   context: BenchContext,
   figures: Figures,
-  rs: BenchReplicaSet,
+  rs: SimulatedSet,
   suffix: string,
 ): Promise<void> {
-  const open = (): Promise<MongoClient> => openDriver(rs.uri, rs.members.length, {});
+  const open = (): Promise<MongoClient> => openDriver(rs.uri, rs.members, {});
   await measureWith(figures, driverFields(suffix), open, async (client) => {
-    context.log(`driver: ${rs.members.length} members`);
+    context.log(`driver: ${rs.members} members`);
     const topology: DriverTopology = driverTopology(client);
     const options = { operationName: 'benchmark', deprioritizedServers: noDeprioritizedServers };
     const awaited = (mode: Mode): Promise<number> =>
@@ -237,6 +319,12 @@ async function measureDriver(
     await figures.measure(`driverAsyncPrimary${suffix}Ns`, () => awaited('primary'));
     await figures.measure(`driverAsyncTagged${suffix}Ns`, () => awaited('tagged'));
     await figures.measure(`driverAsyncNearest${suffix}Ns`, () => awaited('nearest'));
+    const loopMode: Mode = suffix === '' ? 'primary' : 'tagged';
+    await figures.measure(suffix === '' ? 'driverLoopAsyncPrimaryNs' : 'driverLoopAsyncTagged50Ns', () =>
+      loop(async () => {
+        for (let i = 0; i < LOOP; i++) await topology.selectServer(driver[loopMode], options);
+      }),
+    );
     const concurrent = await inFlight(context, () => topology.selectServer(driver.primary, options));
     figures.set(`driverConcurrentAsync${suffix}Ns`, concurrent.nsPerCall);
     if (suffix === '') figures.set('driverConcurrentTimers', concurrent.timers);
@@ -251,7 +339,9 @@ function ourFields(suffix: string): string[] {
     `asyncNearest${suffix}Ns`,
     `concurrentAsync${suffix}Ns`,
   ];
-  return suffix === '' ? [...fields, 'nowTaggedNs', 'nowNearestNs', 'concurrentTimers'] : fields;
+  return suffix === ''
+    ? [...fields, 'nowTaggedNs', 'nowNearestNs', 'concurrentTimers', 'loopNowPrimaryNs', 'loopAsyncPrimaryNs']
+    : [...fields, 'asyncTaggedPlain50Ns', 'loopAsyncTagged50Ns'];
 }
 
 function driverFields(suffix: string): string[] {
@@ -261,7 +351,23 @@ function driverFields(suffix: string): string[] {
     `driverAsyncNearest${suffix}Ns`,
     `driverConcurrentAsync${suffix}Ns`,
   ];
-  return suffix === '' ? [...fields, 'driverConcurrentTimers'] : fields;
+  return suffix === ''
+    ? [...fields, 'driverConcurrentTimers', 'driverLoopAsyncPrimaryNs']
+    : [...fields, 'driverLoopAsyncTagged50Ns'];
+}
+
+/**
+ * `body` is a plain loop of LOOP calls: ns per call of the median of LOOP_RUNS timed runs (no
+ * warm-up; the median keeps a run that another process preempted on this shared machine out).
+ */
+async function loop(body: () => Promise<void>): Promise<number> {
+  const perCall: number[] = [];
+  for (let run = 0; run < LOOP_RUNS; run++) {
+    const start = nowNs();
+    await body();
+    perCall.push(Number(nowNs() - start) / LOOP);
+  }
+  return median(perCall) as number;
 }
 
 function countTimers(): number {

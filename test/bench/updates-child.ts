@@ -4,10 +4,14 @@
  * through the pure core, and the heap retained after
  * 100,000 updates when only the last snapshot is kept.
  */
-import { Long, ObjectId } from 'bson';
+import { deserialize, Long, ObjectId, serialize } from 'bson';
+import { HelloBytesTemplate } from '../../src/description/hello-reply-bytes.js';
 import { applyServerDescription } from '../../src/description/apply-server-description.js';
 import { sdamEventsBetween } from '../../src/description/sdam-events.js';
-import { serverDescriptionFromHello } from '../../src/description/server-description.js';
+import {
+  describeRepeatedHello,
+  serverDescriptionFromHello,
+} from '../../src/description/server-description.js';
 import { initialTopologyDescription } from '../../src/description/topology-description.js';
 import type { ServerDescription, TopologyDescription } from '../../src/description/types.js';
 import { childMain } from './child.js';
@@ -86,6 +90,10 @@ interface SizeResult {
   /** The same change with the reply parsed (serverDescriptionFromHello) inside the timed call. */
   parsedChangedNs: number;
   unchangedNs: number;
+  /** From the reply's bytes, as the monitor gets them: decoded, read, applied (a changed reply). */
+  bytesChangedNs: number;
+  /** From the reply's bytes: recognised as repeated (no decoding), described, applied. */
+  bytesUnchangedNs: number;
   /** The equal reply's snapshot holds the new description and no SDAM event is due. */
   unchangedReplacedNoEvent: boolean;
 }
@@ -152,8 +160,53 @@ function measureSize(size: number): {
     },
     { minMs, batch: 20_000 },
   );
-  if (sink < 0) console.log(sink); // keeps the loop from being optimised away
-  return { result: { changedNs, parsedChangedNs, unchangedNs, unchangedReplacedNoEvent }, base, variants };
+  // From bytes, as the monitor has them: a changed reply is decoded and read in full; a repeated
+  // one (another localTime) is compared with the last reply's bytes and described from it.
+  const encode = (tags: Record<string, string>, localTime: number): Buffer =>
+    Buffer.from(serialize({ ...helloReply(members, index, tags), localTime: new Date(localTime) }));
+  const changedBytes = [encode({ dc: 'b' }, 1), encode({ dc: 'a' }, 2)];
+  let fromBytes = base;
+  const bytesChangedNs = nsPerCall(
+    (iterations) => {
+      for (let i = 0; i < iterations; i++) {
+        const reply = deserialize(changedBytes[i & 1] as Buffer, { promoteLongs: true, promoteValues: true });
+        fromBytes = applyServerDescription(
+          fromBytes,
+          serverDescriptionFromHello(address, reply, { now: 5 + i, roundTripTime: rtt }),
+        );
+      }
+    },
+    { minMs, batch: 2_000 },
+  );
+  const template = HelloBytesTemplate.of(encode({ dc: 'a' }, 1));
+  const repeatedBytes = encode({ dc: 'a' }, 3);
+  const previous = base.servers.get(address) as ServerDescription;
+  let repeated = base;
+  const bytesUnchangedNs = nsPerCall(
+    (iterations) => {
+      for (let i = 0; i < iterations; i++) {
+        const same = template?.match(repeatedBytes);
+        if (same == null || same.lastWriteChanged) throw new Error('expected a repeated reply');
+        const description = describeRepeatedHello(previous, { now: 6 + i, roundTripTime: laterRtt });
+        if (description === undefined) throw new Error('expected a description');
+        repeated = applyServerDescription(base, description);
+      }
+    },
+    { minMs, batch: 2_000 },
+  );
+  if (sink < 0 || repeated.version < 0) console.log(sink); // keeps the loops from being optimised away
+  return {
+    result: {
+      changedNs,
+      parsedChangedNs,
+      unchangedNs,
+      bytesChangedNs,
+      bytesUnchangedNs,
+      unchangedReplacedNoEvent,
+    },
+    base,
+    variants,
+  };
 }
 
 function forceGc(): void {

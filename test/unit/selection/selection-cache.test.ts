@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServerType, TopologyType } from '../../../src/description/server-type.js';
 import { selectionCriteria } from '../../../src/selection/criteria.js';
+import { toReadPreference } from '../../../src/selection/read-preference.js';
 import { SelectionCache } from '../../../src/selection/selection-cache.js';
 import { selectServers } from '../../../src/selection/select-servers.js';
 import { server, snapshot } from './fixtures.js';
@@ -56,5 +57,44 @@ describe('SelectionCache', () => {
     localThresholdMS = 100;
     cache.snapshotChanged(current);
     expect(cache.select(current, selectionCriteria('nearest', undefined)).inLatencyWindow).toHaveLength(2);
+  });
+
+  it('finds a read preference built once by identity, per operation, and only on its snapshot', () => {
+    const current = withPrimary();
+    const cache = new SelectionCache(current, settings);
+    const tagged = toReadPreference({ mode: 'nearest', tags: [{ dc: 'east' }] });
+    const first = cache.cached(current, tagged, undefined);
+    expect(first.result).toEqual(selectServers(current, tagged));
+    expect(cache.cached(current, tagged, undefined)).toBe(first);
+    expect(cache.cached(current, tagged, 'write')).not.toBe(first);
+    const primary = cache.cached(current, toReadPreference('primary'), undefined);
+    expect(primary.only?.address).toBe('a:27017');
+    expect(cache.cached(current, toReadPreference('primary'), undefined)).toBe(primary);
+    const next = withPrimary();
+    cache.snapshotChanged(next);
+    expect(cache.cached(next, tagged, undefined)).not.toBe(first);
+    expect(cache.cached(next, toReadPreference('primary'), undefined)).not.toBe(primary);
+  });
+
+  it('gives no single server when the latency window holds several (the caller picks)', () => {
+    const current = withPrimary();
+    const cache = new SelectionCache(current, settings);
+    expect(cache.cached(current, toReadPreference('nearest'), undefined).only).toBeUndefined();
+  });
+
+  it('keeps finding the presets after many one-off read preferences with tags', () => {
+    const current = withPrimary();
+    const cache = new SelectionCache(current, settings);
+    const primary = cache.cached(current, toReadPreference('primary'), undefined);
+    for (let i = 0; i < 50; i++) {
+      cache.cached(current, toReadPreference({ mode: 'nearest', tags: [{ dc: `x${i}` }] }), undefined);
+    }
+    expect(cache.cached(current, toReadPreference('primary'), undefined)).toBe(primary);
+    // After a change the ring starts again from its first slot.
+    const next = withPrimary();
+    cache.snapshotChanged(next);
+    const tagged = toReadPreference({ mode: 'nearest', tags: [{ dc: 'east' }] });
+    const entry = cache.cached(next, tagged, undefined);
+    expect(cache.cached(next, tagged, undefined)).toBe(entry);
   });
 });

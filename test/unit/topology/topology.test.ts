@@ -200,6 +200,21 @@ describe('Topology selection', () => {
     await expect(selection).resolves.toMatchObject({ address: A, type: 'RSPrimary' });
   });
 
+  it('a selection repeated on the same snapshot is the cached one; a new snapshot selects again', async () => {
+    const t = scripted().start();
+    t.reply(A, primaryHello());
+    const first = t.topology.selectServer('primary');
+    expect(t.topology.selectServer('primary')).toBe(first);
+    expect(t.topology.selectServerNow('primary')).toBe(await first);
+    // Every check replaces the description: the next selection must see the new one.
+    t.reply(A, primaryHello());
+    const second = t.topology.selectServer('primary');
+    expect(second).not.toBe(first);
+    expect(await second).toBe(t.topology.snapshot.servers.get(A));
+    expect(await second).not.toBe(await first);
+    expect(t.topology.selectServerNow('primary')).toBe(await second);
+  });
+
   it('selectServer waits for a snapshot with a suitable server', async () => {
     const t = scripted().start();
     const pending = t.topology.selectServer('primary', { timeoutMS: 5000 });

@@ -1,0 +1,197 @@
+/**
+ * Child of the `scale` benchmark that monitors: one fresh process opening one client per
+ * simulated replica set (ours: a Topology; the driver's: a MongoClient), measured for a window
+ * after all of them connected.
+ *
+ *   node scale-monitor-child.mjs <ours|driver> <windowMs> <poll|stream>
+ *
+ * Plain JavaScript run by plain `node`, and ours is loaded from the built package (`dist/`), so
+ * that the baseline is what a user's process has: no tsx, no TypeScript transform in memory.
+ * Waits for `{ type: 'uris', uris }` from the parent; replies with the `result` message (or an
+ * `error` message), the protocol of child.ts.
+ *
+ * With SCALE_CPU_PROFILE=<file> in the environment, the window alone (not start-up or connecting)
+ * is CPU-profiled into <file> (a .cpuprofile for Chrome DevTools); the figures then include the
+ * profiler's own cost, so use it to see where the time goes, not for the benchmark.
+ */
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
+import { setInterval, clearInterval, setTimeout } from 'node:timers';
+
+const side = process.argv[2];
+const windowMs = Number(process.argv[3] ?? 30_000);
+const mode = process.argv[4] ?? 'poll';
+if ((side !== 'ours' && side !== 'driver') || (mode !== 'poll' && mode !== 'stream')) {
+  throw new Error('usage: scale-monitor-child.mjs <ours|driver> <windowMs> <poll|stream>');
+}
+
+// Each side loads only its own library, so neither process carries the other's code and heap
+// (each library also brings its own copy of bson, with a 17 MB serialization buffer).
+const { Topology } = side === 'ours' ? await import('../../dist/esm/index.js') : { Topology: null };
+const { MongoClient } = side === 'driver' ? await import('mongodb') : { MongoClient: null };
+
+const HEARTBEAT_MS = 1_000;
+const options = { heartbeatFrequencyMS: HEARTBEAT_MS, serverMonitoringMode: mode };
+
+function newClient(uri) {
+  return Topology !== null ? new Topology(uri, options) : new MongoClient(uri, options);
+}
+
+function rssMB() {
+  return process.memoryUsage.rss() / 1024 / 1024;
+}
+
+function errorMessage(error) {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Open sockets of this process (file descriptors that are sockets; Linux /proc only, else null). */
+function openSockets() {
+  try {
+    let count = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) count++;
+      } catch {
+        // closed while we looked
+      }
+    }
+    return count;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts the CPU profile of the window when SCALE_CPU_PROFILE names a file; returns how to stop it. */
+async function startProfile() {
+  const file = process.env.SCALE_CPU_PROFILE;
+  if (file === undefined || file === '') return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+function parentMessage(type) {
+  return new Promise((resolve) => {
+    const listener = (message) => {
+      if (message !== null && typeof message === 'object' && message.type === type) {
+        process.off('message', listener);
+        resolve(message);
+      }
+    };
+    process.on('message', listener);
+  });
+}
+
+function send(message) {
+  return new Promise((resolve) => {
+    if (typeof process.send !== 'function' || !process.connected) {
+      console.log(JSON.stringify(message));
+      resolve();
+      return;
+    }
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+async function main() {
+  const message = await parentMessage('uris');
+  const uris = message.uris;
+  const baselineRssMB = rssMB();
+  const baselineSockets = openSockets();
+  let heartbeats = 0;
+  let failedHeartbeats = 0;
+  let firstFailure = null;
+  const clients = uris.map((uri) => {
+    const client = newClient(uri);
+    client.on('serverHeartbeatSucceeded', () => heartbeats++);
+    client.on('serverHeartbeatFailed', (event) => {
+      failedHeartbeats++;
+      firstFailure ??= errorMessage(event.failure);
+    });
+    return client;
+  });
+
+  let peakRssMB = rssMB();
+  const sampler = setInterval(() => {
+    peakRssMB = Math.max(peakRssMB, rssMB());
+  }, 100);
+  try {
+    const cpuAtStart = process.cpuUsage();
+    const connectStart = performance.now();
+    const connected = await Promise.allSettled(clients.map((c) => c.connect()));
+    const failedConnects = connected.filter((r) => r.status === 'rejected');
+    if (failedConnects.length > 0) {
+      throw new Error(
+        `${failedConnects.length} of ${clients.length} clients failed to connect: ${errorMessage(failedConnects[0].reason)}`,
+      );
+    }
+    const connectMs = performance.now() - connectStart;
+    const connectCpu = process.cpuUsage(cpuAtStart);
+    const heartbeatsAtWindowStart = heartbeats;
+    const profile = await startProfile();
+    const cpuAtWindow = process.cpuUsage();
+    // Sockets counted mid-window, once start-up work (streaming's RTT connections) is done.
+    await new Promise((resolve) => setTimeout(resolve, windowMs / 2));
+    const cpuBeforeCount = process.cpuUsage();
+    const socketsNow = openSockets();
+    const countCpu = process.cpuUsage(cpuBeforeCount);
+    await new Promise((resolve) => setTimeout(resolve, windowMs / 2));
+    const windowCpu = process.cpuUsage(cpuAtWindow);
+    await profile?.stop();
+    const sockets = socketsNow === null || baselineSockets === null ? null : socketsNow - baselineSockets;
+    peakRssMB = Math.max(peakRssMB, rssMB());
+    const memory = process.memoryUsage();
+    return {
+      side,
+      mode,
+      clients: clients.length,
+      windowMs,
+      connectMs,
+      connectCpuSeconds: (connectCpu.user + connectCpu.system) / 1e6,
+      // The socket count's own CPU (reading /proc) is the benchmark's, not the client's: left out.
+      cpuSeconds: (windowCpu.user + windowCpu.system - countCpu.user - countCpu.system) / 1e6,
+      peakRssMB,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      baselineRssMB,
+      // Where the memory is at the end of the window (diagnostics, not in the tables).
+      heapUsedMB: memory.heapUsed / 1024 / 1024,
+      heapTotalMB: memory.heapTotal / 1024 / 1024,
+      externalMB: memory.external / 1024 / 1024,
+      heartbeatsInWindow: heartbeats - heartbeatsAtWindowStart,
+      failedHeartbeats,
+      firstFailure,
+      sockets,
+    };
+  } finally {
+    clearInterval(sampler);
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+// Stand in for the application that would keep a real process alive: our monitors, by design,
+// never do, so a child awaiting only them would otherwise exit mid-measurement.
+const keepAlive = setInterval(() => undefined, 1 << 30);
+try {
+  const result = await main();
+  await send({ ...result, type: 'result' });
+} catch (error) {
+  await send({
+    type: 'error',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  process.exitCode = 1;
+} finally {
+  clearInterval(keepAlive);
+}
+if (process.connected) process.disconnect();
