@@ -7,7 +7,7 @@
  * minHeartbeatFrequencyMS. A timeout that fired only because the process was paused is checked
  * again before anyone is told the server is down. Nothing here keeps the process alive.
  */
-import type { Document } from 'bson';
+import { deserialize, type Document } from 'bson';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { HelloBytesTemplate } from '../description/hello-reply-bytes.js';
 import {
@@ -282,7 +282,7 @@ export class SocketServerMonitor implements ServerMonitor {
         let document: Document | undefined;
         return {
           ok: true,
-          reply: () => (document ??= decodeBody(body)),
+          reply: () => (document ??= decodeRepeatedReply(body)),
           description,
           connection: existing,
           connectionId,
@@ -554,4 +554,16 @@ function asError(error: unknown): Error {
 function unchangedTopologyVersion(a: Document | undefined, b: Document | undefined): boolean {
   const x = topologyVersionOrNull(a);
   return x !== null && sameTopologyVersion(x, topologyVersionOrNull(b));
+}
+
+/**
+ * A repeated reply was compared with the last one for structure, not for valid UTF-8 in its
+ * volatile fields: a listener reading it gets the document even then, never an exception.
+ */
+function decodeRepeatedReply(body: Uint8Array): Document {
+  try {
+    return decodeBody(body);
+  } catch {
+    return deserialize(body, { promoteLongs: true, promoteValues: true, validation: { utf8: false } });
+  }
 }
