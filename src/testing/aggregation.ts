@@ -319,7 +319,7 @@ function aggregateCommand(node: DataNode, request: WireRequest): Promise<Documen
   const source = (store: DocumentStore): Document[] => {
     if (first === '$listLocalSessions') return localSessions(node.cursors);
     if (!ns) return [];
-    if (first === '$collStats') return [collStats(store, ns, read[0]?.['$collStats'])];
+    if (first === '$collStats') return [collStats(store, ns, read[0]?.['$collStats'], request.now())];
     return readDocuments(node.engine, store, ns);
   };
   const stages = first === '$listLocalSessions' || first === '$collStats' ? read.slice(1) : read;

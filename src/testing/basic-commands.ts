@@ -11,7 +11,7 @@ import type { WireRequest } from './wire-server.js';
 export interface ServerInfo {
   readonly process: 'mongod' | 'mongos';
   readonly address: string;
-  /** Date.now() when the process (re)started. */
+  /** When the process (re)started, on the deployment's clock (ms since the epoch). */
   readonly startedAt: number;
   readonly connections: number;
 }
@@ -37,7 +37,7 @@ export function basicCommand(request: WireRequest, info: ServerInfo): Document |
     case 'hostInfo':
       return {
         system: {
-          currentTime: new Date(),
+          currentTime: new Date(request.now()),
           hostname: info.address,
           cpuAddrSize: 64,
           numCores: os.cpus().length,
@@ -52,9 +52,9 @@ export function basicCommand(request: WireRequest, info: ServerInfo): Document |
         version: SIMULATED_SERVER_VERSION,
         process: info.process,
         pid: process.pid,
-        uptime: Math.floor((Date.now() - info.startedAt) / 1000),
-        uptimeMillis: Date.now() - info.startedAt,
-        localTime: new Date(),
+        uptime: Math.floor((request.now() - info.startedAt) / 1000),
+        uptimeMillis: request.now() - info.startedAt,
+        localTime: new Date(request.now()),
         connections: { current: info.connections, available: 1_000_000 },
         ok: 1,
       };

@@ -66,7 +66,7 @@ export function cappedApply(store: DocumentStore, apply: ApplyOp): ApplyOp {
 }
 
 /** The `$collStats` stage's one document for `ns` (`storageStats` and `count` sections). */
-export function collStats(store: DocumentStore, ns: Namespace, spec: unknown): Document {
+export function collStats(store: DocumentStore, ns: Namespace, spec: unknown, now: number): Document {
   if (!isPlainDocument(spec))
     throw new CommandError(ServerErrorCode.FailedToParse, '$collStats must take a nested object');
   if (!store.hasCollection(ns))
@@ -76,7 +76,7 @@ export function collStats(store: DocumentStore, ns: Namespace, spec: unknown): D
     );
   const documents = store.documents(ns);
   const options = store.collectionOptions(ns);
-  const stats: Document = { ns: namespaceString(ns), localTime: new Date() };
+  const stats: Document = { ns: namespaceString(ns), localTime: new Date(now) };
   for (const section of Object.keys(spec)) {
     if (section === 'storageStats') {
       const size = dataSize(documents);

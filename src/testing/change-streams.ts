@@ -457,7 +457,7 @@ async function getMore(
     );
   }
   const batchSize = numberField(request.command, 'batchSize');
-  const deadline = Date.now() + (numberField(request.command, 'maxTimeMS') ?? DEFAULT_AWAIT_MS);
+  const deadline = request.now() + (numberField(request.command, 'maxTimeMS') ?? DEFAULT_AWAIT_MS);
   const reply = (nextBatch: Document[]): Document => {
     if (cursor.finished) node.cursors.kill([id]);
     return {

@@ -5,12 +5,15 @@
 import { Binary, Long, Timestamp, type Document } from 'bson';
 
 export class ClusterClock {
+  /** @param now the deployment's time, ms since the epoch. */
+  constructor(private readonly now: () => number) {}
+
   #seconds = 0;
   #increment = 0;
 
   /** A new timestamp, strictly greater than every earlier one. */
   tick(): Timestamp {
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(this.now() / 1000);
     if (now > this.#seconds) {
       this.#seconds = now;
       this.#increment = 1;

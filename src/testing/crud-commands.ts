@@ -117,7 +117,7 @@ export function crudCommand(node: DataNode, request: WireRequest): Promise<Docum
   if (!isCrudCommand(request.commandName)) return undefined;
   const handler = handlers[request.commandName];
   if (!handler) return undefined;
-  recordSession(node.cursors, request.command);
+  recordSession(node.cursors, request.command, request.now());
   return Promise.resolve().then(() => handler(guardedNode(node), request));
 }
 

@@ -13,8 +13,8 @@ const NO_USER_DIGEST = new Binary(createHash('sha256').update('').digest());
 
 const caches = new WeakMap<CursorRegistry, Map<string, Document>>();
 
-/** Notes the session of `command` (if any) as used now on the server that owns `cursors`. */
-export function recordSession(cursors: CursorRegistry, command: Document): void {
+/** Notes the session of `command` (if any) as used at `now` on the server that owns `cursors`. */
+export function recordSession(cursors: CursorRegistry, command: Document, now: number): void {
   const key = sessionKeyOf(command);
   if (key === null) return;
   let cache = caches.get(cursors);
@@ -23,7 +23,7 @@ export function recordSession(cursors: CursorRegistry, command: Document): void 
     caches.set(cursors, cache);
   }
   const lsid = command['lsid'] as Document;
-  cache.set(key, { _id: { id: lsid['id'] as unknown, uid: NO_USER_DIGEST }, lastUse: new Date() });
+  cache.set(key, { _id: { id: lsid['id'] as unknown, uid: NO_USER_DIGEST }, lastUse: new Date(now) });
 }
 
 /** `$listLocalSessions`' documents on the server that owns `cursors`. */

@@ -19,7 +19,7 @@ export class ProgressSignal {
   }
 
   /**
-   * Resolves true at the next notify(), false when `deadline` (a Date.now() value; null = none)
+   * Resolves true at the next notify(), false when `deadline` (a time on the deployment's clock; null = none)
    * passes first.
    * @throws WaitAbortedError when `signal` aborts or the deployment closes.
    */
@@ -39,7 +39,7 @@ export class ProgressSignal {
       const wake = (): void => done(true);
       const onAbort = (): void => done(new WaitAbortedError('wait aborted'));
       this.#waiters.add(wake);
-      if (deadline !== null) cancel = this.timers.setTimeout(() => done(false), deadline - Date.now());
+      if (deadline !== null) cancel = this.timers.setTimeout(() => done(false), deadline - this.timers.now());
       forget = this.timers.onClose(onAbort);
       signal.addEventListener('abort', onAbort, { once: true });
     });

@@ -119,7 +119,7 @@ async function dispatch(
     case 'replSetGetStatus':
       if (member.role === 'REMOVED')
         throw new CommandError(94, 'Our replica set config is invalid or we are not a member of it');
-      return replicaSetStatus(member, set.view());
+      return replicaSetStatus(member, set.view(), request.now());
     case 'replSetGetConfig':
       return { config: replicaSetConfig(set.view()), ok: 1 };
     case 'replSetStepDown':

@@ -52,12 +52,15 @@ export class ReplicaSetMember {
   /** Holds entries the current oplog no longer has (rolled back): must start over. */
   needsResync = false;
   cancelReplication: (() => void) | null = null;
-  startedAt = Date.now();
+  /** When the process (re)started, on the deployment's clock (ms since the epoch). */
+  startedAt: number;
 
   constructor(
     readonly server: WireServer,
     public config: MemberConfig,
+    startedAt: number,
   ) {
+    this.startedAt = startedAt;
     this.role = config.arbiterOnly ? 'ARBITER' : 'SECONDARY';
   }
 
@@ -114,11 +117,11 @@ export class ReplicaSetMember {
   }
 
   /** The process restarted: new processId, no cursors. */
-  restarted(): void {
+  restarted(now: number): void {
     this.transactions.reset();
     this.clock.restart();
     this.cursors.clear();
-    this.startedAt = Date.now();
+    this.startedAt = now;
   }
 }
 
@@ -156,7 +159,7 @@ export function memberHello(member: ReplicaSetMember, view: ReplicaSetView, requ
       secondary: false,
       isreplicaset: true,
       info: 'Does not have a valid replica set config',
-      ...helloLimits(request.connectionId),
+      ...helloLimits(request.connectionId, request.now()),
       ok: 1,
     };
   }
@@ -188,7 +191,7 @@ export function memberHello(member: ReplicaSetMember, view: ReplicaSetView, requ
       majorityWriteDate: majority.wall,
     };
   }
-  return { ...reply, ...helloLimits(request.connectionId), ok: 1 };
+  return { ...reply, ...helloLimits(request.connectionId, request.now()), ok: 1 };
 }
 
 const STATE_CODES: Readonly<Record<MemberRole, number>> = {
@@ -199,8 +202,7 @@ const STATE_CODES: Readonly<Record<MemberRole, number>> = {
 };
 
 /** replSetGetStatus as `member` reports it. */
-export function replicaSetStatus(member: ReplicaSetMember, view: ReplicaSetView): Document {
-  const now = Date.now();
+export function replicaSetStatus(member: ReplicaSetMember, view: ReplicaSetView, now: number): Document {
   return {
     set: view.setName,
     date: new Date(now),

@@ -29,13 +29,14 @@ export interface ReplicationHost {
 export class ReplicaSetReplication {
   /** The set's oplog; `member.applied` counts its applied prefix. */
   readonly oplog: OplogEntry[] = [];
-  readonly clusterClock = new ClusterClock();
+  readonly clusterClock: ClusterClock;
   /** Notified when the oplog grows, a secondary applies entries or a role changes. */
   readonly progress: ProgressSignal;
   #host: ReplicationHost;
 
   constructor(host: ReplicationHost) {
     this.#host = host;
+    this.clusterClock = new ClusterClock(() => host.timers.now());
     this.progress = new ProgressSignal(host.timers);
   }
 
@@ -44,7 +45,7 @@ export class ReplicaSetReplication {
     const initiate: OplogEntry = {
       ts: this.clusterClock.tick(),
       term: 0,
-      wall: new Date(),
+      wall: new Date(this.#host.timers.now()),
       ops: [],
       txn: null,
     };
@@ -65,7 +66,7 @@ export class ReplicaSetReplication {
     const entry: OplogEntry = {
       ts: this.clusterClock.tick(),
       term: this.#host.term(),
-      wall: new Date(),
+      wall: new Date(this.#host.timers.now()),
       ops,
       txn,
       ...(transaction ? { transaction } : {}),
@@ -89,7 +90,7 @@ export class ReplicaSetReplication {
       return;
     const timers = this.#host.timers;
     if (timers.closed || member.needsResync) return;
-    const now = Date.now();
+    const now = timers.now();
     let appliedAny = false;
     while (member.applied < this.oplog.length) {
       const entry = this.oplog[member.applied];
@@ -181,7 +182,7 @@ export class ReplicaSetReplication {
     if (!isPlainDocument(concern)) return null;
     const w: unknown = concern['w'];
     const timeout = concern['wtimeout'] ?? concern['wtimeoutMS'];
-    const deadline = typeof timeout === 'number' && timeout > 0 ? Date.now() + timeout : null;
+    const deadline = typeof timeout === 'number' && timeout > 0 ? this.#host.timers.now() + timeout : null;
     const members = this.#host.members();
     let needed: number;
     let voters: boolean;

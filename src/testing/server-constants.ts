@@ -31,12 +31,12 @@ export function commonHelloFields(
 }
 
 /** The limits and versions, placed after the role fields as mongod orders them. */
-export function helloLimits(connectionId: number): Document {
+export function helloLimits(connectionId: number, now: number): Document {
   return {
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
     maxMessageSizeBytes: SIMULATED_MAX_MESSAGE_SIZE_BYTES,
     maxWriteBatchSize: MAX_WRITE_BATCH_SIZE,
-    localTime: new Date(),
+    localTime: new Date(now),
     logicalSessionTimeoutMinutes: LOGICAL_SESSION_TIMEOUT_MINUTES,
     connectionId,
     minWireVersion: SIMULATED_MIN_WIRE_VERSION,

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Address } from '../description/types.js';
 import { SimulatorOptionsError, WaspnestError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 import { ruleFromOptions, type FailCommandOptions } from './fail-command.js';
 import { ActiveFailPoint, type FailCommandHandle, type FailPointEvent } from './fail-points.js';
 import type { FaultEvent, FaultHandle, FaultSpec } from './faults.js';
@@ -111,9 +112,24 @@ export class SimulatorTimeoutError extends WaspnestError {
   override name = 'SimulatorTimeoutError';
 }
 
+/**
+ * A deployment's clock must read a date: cluster time counts whole seconds since the epoch, and a
+ * timestamp of second 0 is the null timestamp to mongod.
+ */
+function checkClock(clock: Clock): Clock {
+  const now = clock.now();
+  if (!(Number.isFinite(now) && now >= 1000)) {
+    throw new SimulatorOptionsError(
+      `clock.now() must be wall-clock ms since the epoch (at least 1000), got ${now}; ` +
+        'start a VirtualClock at a date, e.g. new VirtualClock(Date.UTC(2026, 0, 1))',
+    );
+  }
+  return clock;
+}
+
 /** Base class of the simulated deployments. */
 export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap> {
-  protected readonly timers = new TimerRegistry();
+  protected readonly timers: TimerRegistry;
   protected readonly servers = new Map<Address, WireServer>();
   #closing: Promise<void> | null = null;
   /** Fail points set with failCommand(), turned off by close(). */
@@ -121,10 +137,11 @@ export abstract class SimulatedDeployment extends EventEmitter<SimulatorEventMap
   #kind: string;
   #tls: TlsTerminator | null;
 
-  /** Throws for unusable TLS options, before any server listens. */
-  protected constructor(kind: string, tls?: SimulatedTlsOptions) {
+  /** Throws for unusable TLS options or clock, before any server listens. */
+  protected constructor(kind: string, tls?: SimulatedTlsOptions, clock?: Clock) {
     super();
     this.#kind = kind;
+    this.timers = new TimerRegistry(clock === undefined ? undefined : checkClock(clock));
     this.#tls = tls === undefined ? null : new TlsTerminator(tls);
     // Unhandled 'error' events would crash the test process; the simulator never emits one.
     this.setMaxListeners(0);

@@ -11,6 +11,7 @@
  */
 import type { Address } from '../description/types.js';
 import { SimulatorOptionsError, WaspnestError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 import { basicQueryEngine, loadQueryEngine, type QueryEngine } from './query-engine.js';
 import { handleMemberRequest, memberErrorReply, type MemberCommandContext } from './replica-set-commands.js';
 import { ReplicaSetElections, versionEvent } from './replica-set-elections.js';
@@ -78,6 +79,14 @@ export interface SimulatedReplicaSetOptions {
    * connections, so a failed handshake shows as a connection opened and closed.
    */
   readonly tls?: SimulatedTlsOptions;
+  /**
+   * The set's time: elections after `electionDelayMS`, replication lag, latency, fail points'
+   * `blockMS`, awaitable hellos' `maxAwaitTimeMS`, `waitFor` timeouts, and the dates it reports
+   * (`localTime`, `lastWrite`, cluster time). Its `now()` is read as ms since the epoch. Default:
+   * the wall clock. Pass a `VirtualClock` started at a date (`new VirtualClock(Date.UTC(2026, 0,
+   * 1))`) and the set's time moves only when the test calls `advance`.
+   */
+  readonly clock?: Clock;
 }
 
 /** Changes for reconfigure(); each bumps setVersion. */
@@ -149,7 +158,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
   #nextMemberId = 0;
 
   private constructor(options: SimulatedReplicaSetOptions, engine: QueryEngine) {
-    super('replica set', options.tls);
+    super('replica set', options.tls, options.clock);
     this.setName = options.setName ?? 'rs0';
     if (this.setName === '' || /[/\s,]/.test(this.setName))
       throw new SimulatorOptionsError(`invalid setName ${JSON.stringify(this.setName)}`);
@@ -411,7 +420,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
 
   protected override afterRestart(address: Address): void {
     const member = this.#member(address, true);
-    member.restarted();
+    member.restarted(this.timers.now());
     // A restarted mongod comes back as a secondary, whatever it was.
     if (member === this.#elections.primary)
       this.#elections.losePrimary('restarted', this.#elections.autoElect);
@@ -470,7 +479,7 @@ export class SimulatedReplicaSet extends SimulatedDeployment {
       },
       options.port ?? 0,
     );
-    member = new ReplicaSetMember(server, config);
+    member = new ReplicaSetMember(server, config, this.timers.now());
     member.lagMS = checkMs('replicationLagMS', options.replicationLagMS ?? this.#defaultLagMS);
     server.latencyMS = checkMs('latencyMS', options.latencyMS ?? this.#defaultLatencyMS);
     await server.start();

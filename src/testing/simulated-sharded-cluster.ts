@@ -9,6 +9,7 @@ import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
 import { SimulatorOptionsError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 
 export interface SimulatedShardedClusterOptions {
   /** How many mongos routers; default 3. */
@@ -21,6 +22,8 @@ export interface SimulatedShardedClusterOptions {
   readonly queryEngine?: 'auto' | 'basic';
   /** See SimulatedReplicaSetOptions.tls. */
   readonly tls?: SimulatedTlsOptions;
+  /** See SimulatedReplicaSetOptions.clock. */
+  readonly clock?: Clock;
 }
 
 /** Simulated mongos routers. Start with `await SimulatedShardedCluster.start()`; always `close()`. */
@@ -29,7 +32,7 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
   #order: Address[] = [];
 
   private constructor(options: SimulatedShardedClusterOptions) {
-    super('sharded cluster', options.tls);
+    super('sharded cluster', options.tls, options.clock);
   }
 
   static async start(options: SimulatedShardedClusterOptions = {}): Promise<SimulatedShardedCluster> {
@@ -42,7 +45,7 @@ export class SimulatedShardedCluster extends SimulatedDeployment {
       throw new SimulatorOptionsError(`latencyMS must be >= 0, got ${latency}`);
     const engine = options.queryEngine === 'basic' ? basicQueryEngine : await loadQueryEngine();
     const cluster = new SimulatedShardedCluster(options);
-    const data = new SharedData(new ClusterClock(), cluster.timers);
+    const data = new SharedData(new ClusterClock(() => cluster.timers.now()), cluster.timers);
     try {
       const nodes = await Promise.all(
         Array.from({ length: count }, async (_, index) => {

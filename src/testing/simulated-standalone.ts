@@ -5,6 +5,7 @@ import { SimulatedDeployment } from './simulated-deployment.js';
 import { SharedData, SingleCopyNode } from './single-copy-node.js';
 import type { SimulatedTlsOptions } from './tls-terminator.js';
 import { SimulatorOptionsError } from '../errors.js';
+import type { Clock } from '../time/clock.js';
 
 export interface SimulatedStandaloneOptions {
   /** Fixed port; default 0 (the OS picks). */
@@ -15,6 +16,8 @@ export interface SimulatedStandaloneOptions {
   readonly queryEngine?: 'auto' | 'basic';
   /** See SimulatedReplicaSetOptions.tls. */
   readonly tls?: SimulatedTlsOptions;
+  /** See SimulatedReplicaSetOptions.clock. */
+  readonly clock?: Clock;
 }
 
 /** A simulated standalone server. Start with `await SimulatedStandalone.start()`; always `close()`. */
@@ -23,7 +26,7 @@ export class SimulatedStandalone extends SimulatedDeployment {
   #address: Address = '';
 
   private constructor(options: SimulatedStandaloneOptions) {
-    super('standalone', options.tls);
+    super('standalone', options.tls, options.clock);
   }
 
   static async start(options: SimulatedStandaloneOptions = {}): Promise<SimulatedStandalone> {

@@ -64,7 +64,8 @@ export class SharedData {
 export class SingleCopyNode implements WireRequestHandler {
   readonly clock = new TopologyVersionClock();
   readonly cursors = new CursorRegistry();
-  startedAt = Date.now();
+  /** When the process (re)started, on the deployment's clock (ms since the epoch). */
+  startedAt: number;
   server: WireServer | null = null;
   #lastOpTime: ReturnType<ClusterClock['tick']> | null = null;
 
@@ -73,14 +74,16 @@ export class SingleCopyNode implements WireRequestHandler {
     private readonly data: SharedData,
     private readonly engine: QueryEngine,
     private readonly timers: TimerRegistry,
-  ) {}
+  ) {
+    this.startedAt = timers.now();
+  }
 
   /** The process restarted: new processId, no cursors, its transactions aborted. */
   restarted(): void {
     this.killed();
     this.clock.restart();
     this.cursors.clear();
-    this.startedAt = Date.now();
+    this.startedAt = this.timers.now();
   }
 
   /** The process died: the transactions it (as a router) held are aborted. */
@@ -123,7 +126,7 @@ export class SingleCopyNode implements WireRequestHandler {
       await awaitTopologyChange(this.clock, request, this.timers);
       const reply = commonHelloFields(request, true, this.clock.toDocument());
       if (this.kind === 'mongos') reply['msg'] = 'isdbgrid';
-      return { ...reply, ...helloLimits(request.connectionId), ok: 1 };
+      return { ...reply, ...helloLimits(request.connectionId, request.now()), ok: 1 };
     }
     const sessions = sessionCommand(this.data.transactions, request);
     if (sessions) return sessions;
@@ -221,7 +224,13 @@ export class SingleCopyNode implements WireRequestHandler {
         result.ok && request.commandName === 'commitTransaction'
           ? committedTransactionFields(request.command, result.reply)
           : { txn: null };
-      oplog.push({ ts: this.#lastOpTime, term: 1, wall: new Date(), ops: result.ops, ...committed });
+      oplog.push({
+        ts: this.#lastOpTime,
+        term: 1,
+        wall: new Date(this.timers.now()),
+        ops: result.ops,
+        ...committed,
+      });
       this.data.progress.notify();
     }
     if (!result.ok) throw result.error;

@@ -1,7 +1,10 @@
 /**
- * Every timer a simulated deployment sets goes through one registry, so close() can clear them
+ * Every timer a simulated deployment sets, and every time it reads, goes through one registry on
+ * the deployment's clock (the wall clock, or a virtual one a test moves), so close() can clear them
  * all and leave nothing behind, and every pending wait ends when the deployment closes.
  */
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { wallClock } from './wall-clock.js';
 
 /** Thrown by waits that ended because the deployment closed or their connection went away. */
 export class WaitAbortedError extends Error {
@@ -9,10 +12,21 @@ export class WaitAbortedError extends Error {
 }
 
 export class TimerRegistry {
-  #timers = new Set<NodeJS.Timeout>();
+  readonly #clock: Clock;
+  #timers = new Set<TimerHandle>();
   #controller = new AbortController();
   /** What close() must end; kept here rather than as one abort listener per pending wait. */
   #onClose = new Set<() => void>();
+
+  /** @param clock whose `now()` is wall-clock ms since the epoch (a simulated server's dates). */
+  constructor(clock: Clock = wallClock) {
+    this.#clock = clock;
+  }
+
+  /** The deployment's time: ms since the epoch, on its clock. */
+  now(): number {
+    return this.#clock.now();
+  }
 
   /** Aborted when the registry is closed. */
   get signal(): AbortSignal {
@@ -26,7 +40,7 @@ export class TimerRegistry {
   /** Runs `callback` after `ms`; returns a function that cancels it. Does nothing once closed. */
   setTimeout(callback: () => void, ms: number): () => void {
     if (this.closed) return () => undefined;
-    const timer = setTimeout(
+    const timer = this.#clock.setTimeout(
       () => {
         this.#timers.delete(timer);
         callback();
@@ -35,7 +49,7 @@ export class TimerRegistry {
     );
     this.#timers.add(timer);
     return () => {
-      clearTimeout(timer);
+      timer.cancel();
       this.#timers.delete(timer);
     };
   }
@@ -80,7 +94,7 @@ export class TimerRegistry {
 
   /** Clears every timer and aborts every wait. Idempotent. */
   close(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers) timer.cancel();
     this.#timers.clear();
     this.#controller.abort();
     const callbacks = [...this.#onClose];

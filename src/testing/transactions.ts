@@ -701,7 +701,7 @@ export async function writeOutsideTransactions(
   prepare: () => DocumentStore,
   execute: (store: DocumentStore, apply: ApplyOp) => Document,
 ): Promise<PlainWriteResult> {
-  const deadline = maxTimeDeadline(request.command);
+  const deadline = maxTimeDeadline(request);
   for (;;) {
     const store = prepare();
     const ops: StoreOp[] = [];
@@ -724,10 +724,10 @@ export async function writeOutsideTransactions(
   }
 }
 
-function maxTimeDeadline(command: Document): number | null {
-  const value: unknown = command['maxTimeMS'];
+function maxTimeDeadline(request: WireRequest): number | null {
+  const value: unknown = request.command['maxTimeMS'];
   const ms = typeof value === 'number' ? value : txnNumberOf({ txnNumber: value });
-  return ms !== null && ms > 0 ? Date.now() + ms : null;
+  return ms !== null && ms > 0 ? request.now() + ms : null;
 }
 
 /** Resolves when `transaction` ends; rejects at `deadline` (MaxTimeMSExpired), or when the request goes. */
@@ -752,7 +752,7 @@ function waitForEnd(
     if (deadline !== null) {
       cancel = timers.setTimeout(
         () => settle(new CommandError(ServerErrorCode.MaxTimeMSExpired, 'operation exceeded time limit')),
-        deadline - Date.now(),
+        deadline - timers.now(),
       );
     }
     forget = timers.onClose(onAbort);

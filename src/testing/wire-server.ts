@@ -66,6 +66,8 @@ export interface WireRequest {
   readonly signal: AbortSignal;
   /** Waits out the server's latency; handlers call it after noting the state they were called in. */
   latency(): Promise<void>;
+  /** The deployment's time (ms since the epoch, on its clock): dates and deadlines read it. */
+  now(): number;
 }
 
 export interface WireRequestHandler {
@@ -407,6 +409,7 @@ export class WireServer {
       streamed: false,
       signal: connection.abort.signal,
       latency: () => this.#timers.delay(this.latencyMS, connection.abort.signal),
+      now: () => this.#timers.now(),
     };
     let responseTo = message.requestId;
     for (;;) {
