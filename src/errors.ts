@@ -153,6 +153,11 @@ export class RefreshTimeoutError extends WaspnestError {
   override name = 'RefreshTimeoutError';
 }
 
+/** Text that cannot be a server address (empty, bad port, unclosed IPv6 bracket); the message says why. */
+export class AddressError extends WaspnestError {
+  override name = 'AddressError';
+}
+
 /** A read preference that cannot be used: unknown mode, tags or maxStalenessSeconds with 'primary', bad numbers. */
 export class ReadPreferenceError extends WaspnestError {
   override name = 'ReadPreferenceError';

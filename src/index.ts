@@ -47,6 +47,7 @@ export type {
 
 // Errors.
 export {
+  AddressError,
   ConnectionStringError,
   DnsError,
   NetworkError,

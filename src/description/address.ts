@@ -4,6 +4,7 @@
  * name in a hello reply), `[v6]:port` for IPv6 literals, and the path itself for a Unix domain
  * socket (paths are case-sensitive, so their case is kept).
  */
+import { AddressError } from '../errors.js';
 import type { Address } from './types.js';
 
 export const DEFAULT_PORT = 27017;
@@ -35,12 +36,12 @@ export function addressProblem(hostPort: string): string | null {
 
 /**
  * The normalised address of `hostPort` (`Example.COM` → `example.com:27017`, `[::1]` →
- * `[::1]:27017`, `::1` → `[::1]:27017`). Throws a TypeError naming the problem when the text
+ * `[::1]:27017`, `::1` → `[::1]:27017`). Throws an AddressError naming the problem when the text
  * cannot be an address (empty, bad port); use {@link addressProblem} to check first.
  */
 export function normalizeAddress(hostPort: string): Address {
   const problem = addressProblem(hostPort);
-  if (problem !== null) throw new TypeError(`Invalid server address: ${problem}`);
+  if (problem !== null) throw new AddressError(`Invalid server address: ${problem}`);
   const text = hostPort.trim();
   if (isSocketPath(text)) return text;
   if (text.startsWith('[')) {

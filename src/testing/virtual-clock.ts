@@ -3,6 +3,7 @@
  * creation) during `advance`, each at its own due time, so a test of time-driven behaviour is
  * exact and instant: no sleeps, no thresholds.
  */
+import { SimulatorOptionsError } from '../errors.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 
 interface VirtualTimer {
@@ -68,7 +69,7 @@ export class VirtualClock implements Clock {
    * @returns how many timers fired.
    */
   advance(ms: number): number {
-    if (!(ms >= 0)) throw new RangeError(`advance() takes a non-negative number of ms, got ${ms}`);
+    if (!(ms >= 0)) throw new SimulatorOptionsError(`advance() takes a non-negative number of ms, got ${ms}`);
     const target = this.#now + ms;
     let fired = 0;
     for (let timer = this.#timers[0]; timer !== undefined && timer.dueAt <= target; timer = this.#timers[0]) {
@@ -88,7 +89,7 @@ export class VirtualClock implements Clock {
    * at the time it is then (as Node does after a pause).
    */
   pause(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`pause() takes a non-negative number of ms, got ${ms}`);
+    if (!(ms >= 0)) throw new SimulatorOptionsError(`pause() takes a non-negative number of ms, got ${ms}`);
     this.#now += ms;
   }
 

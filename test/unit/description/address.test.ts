@@ -5,6 +5,7 @@ import {
   normalizeAddress,
   splitAddress,
 } from '../../../src/description/address.js';
+import { AddressError, WaspnestError } from '../../../src/errors.js';
 
 describe('normalizeAddress', () => {
   it.each([
@@ -35,7 +36,9 @@ describe('normalizeAddress', () => {
     ['a b:1', /white space/],
   ])('rejects %j with a reason', (input, reason) => {
     expect(addressProblem(input)).toMatch(reason);
-    expect(() => normalizeAddress(input)).toThrow(TypeError);
+    expect(() => normalizeAddress(input)).toThrow(AddressError);
+    expect(() => normalizeAddress(input)).toThrow(WaspnestError);
+    expect(() => normalizeAddress(input)).toThrow(reason);
   });
 
   it('splits addresses back into host and port', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SimulatorOptionsError } from '../../../src/errors.js';
 import { VirtualClock } from '../../../src/testing/virtual-clock.js';
 
 describe('VirtualClock', () => {
@@ -51,6 +52,7 @@ describe('VirtualClock', () => {
   });
 
   it('rejects a negative advance', () => {
-    expect(() => new VirtualClock().advance(-1)).toThrow(RangeError);
+    expect(() => new VirtualClock().advance(-1)).toThrow(SimulatorOptionsError);
+    expect(() => new VirtualClock().pause(Number.NaN)).toThrow(SimulatorOptionsError);
   });
 });
