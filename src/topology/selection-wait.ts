@@ -1,6 +1,7 @@
 /**
- * The one shared wait behind `Topology.selectServer`. Callers that found no suitable server are
- * grouped by what they ask for (read preference, operation, deprioritized servers). On each new
+ * The slow path of `Topology.selectServer` and `connect`, and the one shared wait behind it. A
+ * caller whose snapshot has no suitable server fails at once when waiting cannot help (or the
+ * opening failed); otherwise it requests a refresh and waits. Callers that wait are grouped by what they ask for (read preference, operation, deprioritized servers). On each new
  * snapshot every group is evaluated once, and all its waiters are answered from that one
  * selection: 10,000 waiters for the primary cost one selection per snapshot, not 10,000. Their
  * deadlines share one timer (DeadlineQueue).
@@ -9,7 +10,8 @@ import type { Clock } from '../time/clock.js';
 import { DeadlineQueue, type Deadline } from '../time/deadline-queue.js';
 import type { ServerDescription, TopologyDescription } from '../description/types.js';
 import { selectionKey, type SelectionCriteria } from '../selection/criteria.js';
-import type { SelectionResult } from '../selection/select-servers.js';
+import { failsFast, type SelectionResult } from '../selection/select-servers.js';
+import type { SelectionFailure } from '../selection/selection-error.js';
 
 interface WaitGroup {
   readonly key: string;
@@ -39,18 +41,24 @@ export interface SelectionWaitOptions {
   readonly select: (snapshot: TopologyDescription, criteria: SelectionCriteria) => SelectionResult;
   /** Picks one server among the candidates in the latency window (power of two choices). */
   readonly pick: (candidates: readonly ServerDescription[]) => ServerDescription | undefined;
-  /** Builds the error for waiters whose deadline passed (once per group and timeout). */
-  readonly timeoutError: (
+  /**
+   * Builds the error of a selection that failed: at once (waiting cannot help), or for waiters
+   * whose deadline passed (once per group and timeout).
+   */
+  readonly selectionError: (
     criteria: SelectionCriteria,
     snapshot: TopologyDescription,
     result: SelectionResult,
-    timeoutMS: number,
+    failure: SelectionFailure,
   ) => Error;
+  /** Why opening failed (an SRV lookup), if it did: every selection then rejects with it. */
+  readonly startupError: () => Error | undefined;
   /**
-   * The deadline timer fired only after a pause of the whole process: the waiters get one more
-   * `graceMS` while a fresh check runs, instead of failing on knowledge from before the pause.
+   * Asks the monitors for a check round: a caller found no server, or the deadline timer fired
+   * only after a pause of the whole process (the waiters then get one more `graceMS` while a
+   * fresh check runs, instead of failing on knowledge from before the pause).
    */
-  readonly stalled: () => void;
+  readonly refresh: () => void;
   readonly graceMS: number;
   /** Called when the first caller starts waiting (true) and when the last one is answered (false). */
   readonly busyChanged?: (busy: boolean) => void;
@@ -78,6 +86,42 @@ export class SelectionWait {
   /** How many distinct groups are waiting (each costs one selection per snapshot). */
   get groups(): number {
     return this.#groups.size;
+  }
+
+  /** A server for `criteria` from the current snapshot, or (see {@link afterMiss}) a wait for one. */
+  select(criteria: SelectionCriteria, timeoutMS: number, signal?: AbortSignal): Promise<ServerDescription> {
+    const result = this.#options.select(this.#options.snapshot(), criteria);
+    const server = this.#options.pick(result.inLatencyWindow);
+    if (server !== undefined) return Promise.resolve(server);
+    return this.afterMiss(criteria, result, timeoutMS, signal);
+  }
+
+  /**
+   * `result` (of the current snapshot) has no server for `criteria`. Rejects at once with the
+   * startup error, or a selection error when waiting cannot help or `timeoutMS` is not positive;
+   * otherwise requests a refresh and waits (see {@link wait}) for `timeoutMS` (Infinity: no limit).
+   */
+  afterMiss(
+    criteria: SelectionCriteria,
+    result: SelectionResult,
+    timeoutMS: number,
+    signal?: AbortSignal,
+  ): Promise<ServerDescription> {
+    const options = this.#options;
+    const startupError = options.startupError();
+    if (startupError !== undefined) return Promise.reject(startupError);
+    if (failsFast(result.reason)) {
+      return Promise.reject(
+        options.selectionError(criteria, options.snapshot(), result, { kind: 'immediate' }),
+      );
+    }
+    options.refresh();
+    if (!(timeoutMS > 0)) {
+      const failure = { kind: 'timeout', timeoutMS } as const;
+      return Promise.reject(options.selectionError(criteria, options.snapshot(), result, failure));
+    }
+    const deadline = timeoutMS === Infinity ? Infinity : options.clock.now() + timeoutMS;
+    return this.wait(criteria, timeoutMS, deadline, signal);
   }
 
   /**
@@ -175,7 +219,7 @@ export class SelectionWait {
         failing.push(waiter);
       }
     }
-    if (extended) this.#options.stalled();
+    if (extended) this.#options.refresh();
     if (failing.length === 0) return;
     const snapshot = this.#options.snapshot();
     // One selection per group, one error per group and timeout.
@@ -193,7 +237,11 @@ export class SelectionWait {
       if (result.inLatencyWindow.length === 0) {
         const key = `${group.key} ${waiter.timeoutMS}`;
         outcome =
-          errors.get(key) ?? this.#options.timeoutError(group.criteria, snapshot, result, waiter.timeoutMS);
+          errors.get(key) ??
+          this.#options.selectionError(group.criteria, snapshot, result, {
+            kind: 'timeout',
+            timeoutMS: waiter.timeoutMS,
+          });
         errors.set(key, outcome);
       }
       if (!this.#settle(waiter)) continue;

@@ -18,12 +18,7 @@ import { checksAfterChange } from '../description/checks-after-change.js';
 import { initialTopologyDescription } from '../description/topology-description.js';
 import { applyTopologyInput, type TopologyInput } from '../description/topology-input.js';
 import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
-import {
-  TopologyClosedError,
-  RefreshTimeoutError,
-  WaspnestError,
-  type ServerSelectionError,
-} from '../errors.js';
+import { TopologyClosedError, RefreshTimeoutError, WaspnestError } from '../errors.js';
 import {
   changeEvents,
   heartbeatFailedEvent,
@@ -46,11 +41,11 @@ import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import { OperationCounts } from './operation-counts.js';
 import { Refresher } from './refresher.js';
 import { pickServer } from '../selection/pick-server.js';
-import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
+import { connectCriteria, selectionCriteria } from '../selection/criteria.js';
 import { toReadPreference, type ReadPreferenceLike } from '../selection/read-preference.js';
-import { failsFast, type SelectionResult } from '../selection/select-servers.js';
+import type { SelectionResult } from '../selection/select-servers.js';
 import { SelectionCache } from '../selection/selection-cache.js';
-import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
+import { selectionError } from '../selection/selection-error.js';
 import { SelectionWait } from './selection-wait.js';
 import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
@@ -185,9 +180,10 @@ export class Topology extends TopologyEventEmitter {
       snapshot: () => this.#snapshot,
       select: (snapshot, criteria) => this.#selections.select(snapshot, criteria),
       pick: (candidates) => pickServer(candidates, this.#operationCount, this.#settings.random),
-      timeoutError: (criteria, snapshot, result, timeoutMS) =>
-        selectionError(criteria, snapshot, result, { kind: 'timeout', timeoutMS }, this.#clock.now()),
-      stalled: () => this.scheduleRefresh(),
+      selectionError: (criteria, snapshot, result, failure) =>
+        selectionError(criteria, snapshot, result, failure, this.#clock.now()),
+      startupError: () => this.#startupError,
+      refresh: () => this.scheduleRefresh(),
       graceMS,
       busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
     });
@@ -257,7 +253,7 @@ export class Topology extends TopologyEventEmitter {
 
   async #connect(): Promise<this> {
     this.#start();
-    await this.#selectFor(connectCriteria, this.#settings.serverSelectionTimeoutMS, undefined);
+    await this.#waits.select(connectCriteria, this.#settings.serverSelectionTimeoutMS);
     return this;
   }
 
@@ -324,7 +320,7 @@ export class Topology extends TopologyEventEmitter {
       const result = this.#selections.select(this.#snapshot, criteria);
       const server = this.#pick(result);
       if (server !== undefined) return Promise.resolve(server);
-      return this.#wait(
+      return this.#waits.afterMiss(
         criteria,
         result,
         options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
@@ -335,39 +331,9 @@ export class Topology extends TopologyEventEmitter {
     }
   }
 
-  /** The slow path of selection, shared by connect(). */
-  #selectFor(
-    criteria: SelectionCriteria,
-    timeoutMS: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ServerDescription> {
-    const result = this.#selections.select(this.#snapshot, criteria);
-    const server = this.#pick(result);
-    if (server !== undefined) return Promise.resolve(server);
-    return this.#wait(criteria, result, timeoutMS, signal);
-  }
-
   /** One of the suitable servers, the less busy of two at random (pickServer). */
   #pick(result: SelectionResult): ServerDescription | undefined {
     return pickServer(result.inLatencyWindow, this.#operationCount, this.#settings.random);
-  }
-
-  #wait(
-    criteria: SelectionCriteria,
-    result: SelectionResult,
-    timeoutMS: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ServerDescription> {
-    if (this.#startupError !== undefined) return Promise.reject(this.#startupError);
-    if (failsFast(result.reason)) {
-      return Promise.reject(this.#selectionError(criteria, result, { kind: 'immediate' }));
-    }
-    this.scheduleRefresh();
-    if (!(timeoutMS > 0)) {
-      return Promise.reject(this.#selectionError(criteria, result, { kind: 'timeout', timeoutMS }));
-    }
-    const deadline = timeoutMS === Infinity ? Infinity : this.#clock.now() + timeoutMS;
-    return this.#waits.wait(criteria, timeoutMS, deadline, signal);
   }
 
   /**
@@ -395,10 +361,9 @@ export class Topology extends TopologyEventEmitter {
     if (this.#startupError !== undefined) throw this.#startupError;
     if (this.#state === 'resolving') {
       // The seed list is not known yet: the first round starts with the monitors.
-      await this.#selectFor(
+      await this.#waits.select(
         connectCriteria,
         options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
-        undefined,
       );
     }
     this.scheduleRefresh();
@@ -680,16 +645,6 @@ export class Topology extends TopologyEventEmitter {
       `A listener of the waspnest topology event '${event}' threw: ${message}. The other listeners and the ` +
       "monitors went on; listen to 'listenerError' to receive these errors (this warning is shown once)."
     );
-  }
-
-  // ---- selection -----------------------------------------------------------------------------
-
-  #selectionError(
-    criteria: SelectionCriteria,
-    result: SelectionResult,
-    failure: SelectionFailure,
-  ): ServerSelectionError {
-    return selectionError(criteria, this.#snapshot, result, failure, this.#clock.now());
   }
 }
 
