@@ -1,10 +1,12 @@
 /**
  * A `mongodb+srv://` topology's use of DNS: the first lookup, which completes the settings (the
- * seed list, and TXT options below the URI's and the constructor's), and the rescans of a
+ * seed list, and TXT options below the URI's and the constructor's) and opens the topology or
+ * fails it, and the rescans of a
  * sharded or unknown topology, whose host list changes go back to the topology. The poller holds
  * the topology weakly, so that its timer cannot keep an unclosed topology alive.
  */
 import { TopologyType } from '../description/server-type.js';
+import { WaspnestError } from '../errors.js';
 import type { Address, TopologyDescription } from '../description/types.js';
 import type { RejectedSrvRecord } from '../uri/srv.js';
 import {
@@ -49,6 +51,42 @@ export async function resolveSrvSettings(
   const source: SeedSource = { scheme: 'mongodb+srv', hosts: resolved.hosts, srvHost };
   const next = resolveTopologySettings(source, uriOptions, constructorOptions, resolved.txtOptions);
   return { settings: next, warnings: resolved.warnings, ttlMS: resolved.ttlMS };
+}
+
+/** What the first lookup of a `mongodb+srv://` topology reports to. */
+export interface SrvOpening {
+  /** Whether the topology still waits for the lookup (false once it was closed meanwhile). */
+  resolving(): boolean;
+  /** The lookup completed the settings; its records' TTL in ms (or null) paces the first rescan. */
+  resolved(settings: TopologySettings, ttlMS: number | null): void;
+  /** The lookup failed, or found no usable host: the topology cannot open. */
+  failed(error: Error): void;
+}
+
+/**
+ * Runs the first lookup (see {@link resolveSrvSettings}) and reports its outcome to `opening`:
+ * the records' warnings go to the new settings' onWarning first; nothing is reported once the
+ * topology stopped resolving. Never rejects.
+ */
+export async function openSrvTopology(
+  settings: TopologySettings,
+  uriOptions: UriTopologyOptions,
+  constructorOptions: TopologyOptions,
+  opening: SrvOpening,
+): Promise<void> {
+  try {
+    const resolved = await resolveSrvSettings(settings, uriOptions, constructorOptions);
+    if (!opening.resolving()) return; // closed meanwhile
+    for (const warning of resolved.warnings) resolved.settings.onWarning(warning);
+    opening.resolved(resolved.settings, resolved.ttlMS);
+  } catch (error) {
+    if (!opening.resolving()) return;
+    opening.failed(
+      error instanceof Error
+        ? error
+        : new WaspnestError(`SRV lookup for ${settings.srvHost} failed: ${String(error)}`),
+    );
+  }
 }
 
 /** What a rescan reports to. Held weakly: only the topology keeps it alive. */

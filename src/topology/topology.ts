@@ -18,7 +18,7 @@ import { checksAfterChange } from '../description/checks-after-change.js';
 import { initialTopologyDescription } from '../description/topology-description.js';
 import { applyTopologyInput, type TopologyInput } from '../description/topology-input.js';
 import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
-import { TopologyClosedError, RefreshTimeoutError, WaspnestError } from '../errors.js';
+import { TopologyClosedError, RefreshTimeoutError } from '../errors.js';
 import {
   changeEvents,
   heartbeatFailedEvent,
@@ -47,7 +47,7 @@ import type { SelectionResult } from '../selection/select-servers.js';
 import { SelectionCache } from '../selection/selection-cache.js';
 import { selectionError } from '../selection/selection-error.js';
 import { SelectionWait } from './selection-wait.js';
-import { resolveSrvSettings, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
+import { openSrvTopology, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
   copyOptions,
   resolveTopologySettings,
@@ -501,7 +501,7 @@ export class Topology extends TopologyEventEmitter {
 
     if (settings.scheme === 'mongodb+srv') {
       this.#state = 'resolving';
-      void this.#resolveSeedList();
+      this.#resolveSeedList();
       return;
     }
     this.#state = 'open';
@@ -520,27 +520,25 @@ export class Topology extends TopologyEventEmitter {
     this.#refresher.opened();
   }
 
-  async #resolveSeedList(): Promise<void> {
-    try {
-      const resolved = await resolveSrvSettings(this.#settings, this.#uriOptions, this.#constructorOptions);
-      if (this.#state !== 'resolving') return; // closed meanwhile
-      for (const warning of resolved.warnings) resolved.settings.onWarning(warning);
-      this.#state = 'open';
-      const initial = this.#initialDescription(resolved.settings);
-      this.#swap(renumbered(initial, this.#snapshot.version + 1), resolved.settings);
-      this.#opened();
-      const poller = startSrvPolling(this.#settings, this.#self, resolved.ttlMS);
-      this.#resources.add(() => poller.stop());
-    } catch (error) {
-      if (this.#state !== 'resolving') return;
-      this.#state = 'failed';
-      this.#startupError =
-        error instanceof Error
-          ? error
-          : new WaspnestError(`SRV lookup for ${this.#settings.srvHost} failed: ${String(error)}`);
-      this.#waits.rejectAll(this.#startupError);
-      this.#refresher.rejectAll(this.#startupError);
-    }
+  /** A `mongodb+srv://` topology opens once its SRV lookup completed the seed list and settings. */
+  #resolveSeedList(): void {
+    void openSrvTopology(this.#settings, this.#uriOptions, this.#constructorOptions, {
+      resolving: () => this.#state === 'resolving',
+      resolved: (settings, ttlMS) => {
+        this.#state = 'open';
+        const initial = this.#initialDescription(settings);
+        this.#swap(renumbered(initial, this.#snapshot.version + 1), settings);
+        this.#opened();
+        const poller = startSrvPolling(settings, this.#self, ttlMS);
+        this.#resources.add(() => poller.stop());
+      },
+      failed: (error) => {
+        this.#state = 'failed';
+        this.#startupError = error;
+        this.#waits.rejectAll(error);
+        this.#refresher.rejectAll(error);
+      },
+    });
   }
 
   #srvEventBase(): { readonly topologyId: number; readonly srvHost: string } {

@@ -15,7 +15,7 @@ import { SelectionWait } from '../../../src/topology/selection-wait.js';
 const server: ServerDescription = serverDescriptionFromHello(
   'a:1',
   { ok: 1, isWritablePrimary: true, minWireVersion: 0, maxWireVersion: 21 },
-  { now: 0, roundTripTime: 1 },
+  { now: 0 },
 );
 
 function miss(reason: SelectionFailureReason = 'noPrimary'): SelectionResult {
