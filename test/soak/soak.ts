@@ -25,6 +25,8 @@ import { SimulatedReplicaSet } from '../../src/testing/simulated-replica-set.js'
 import { Topology } from '../../src/topology/topology.js';
 import { InvariantViolation, SnapshotWitness } from '../support/snapshot-witness.js';
 import { heapTrend, type HeapSample, type HeapTrend } from './heap-trend.js';
+import { CheckHistory } from './check-history.js';
+import { DriverWatch } from './driver-watch.js';
 import { WriteLedger, type LedgerVerdict } from './write-ledger.js';
 
 export interface SoakOptions {
@@ -113,15 +115,6 @@ function openResources(): string[] {
     .filter((name) => name !== 'TTYWrap' && name !== 'PipeWrap' && name !== 'FSReqCallback');
 }
 
-function describeMember(rs: SimulatedReplicaSet, address: string): string {
-  try {
-    const m = rs.memberState(address);
-    return `${m.role}${m.up ? '' : ', down'}${m.partitioned ? ', partitioned' : ''}, latency ${m.latencyMS} ms, topologyVersion ${m.topologyVersion.counter}`;
-  } catch (error) {
-    return String(error);
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -154,51 +147,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     socketTimeoutMS: 10_000,
     monitorCommands: true,
   });
-  // What the driver did for each write key: explains a writer that never finishes.
-  const commandLog = new Map<string, string[]>();
-  const keyOf = (command: Record<string, unknown>): string | undefined => {
-    const updates = command['updates'];
-    const filter = Array.isArray(updates)
-      ? (updates[0] as { q?: { _id?: unknown } } | undefined)?.q
-      : (command['filter'] as { _id?: unknown } | undefined);
-    return typeof filter?._id === 'string' ? filter._id : undefined;
-  };
-  const requestKeys = new Map<number, string>();
-  const at = (): string => `${((Date.now() - startedAt) / 1000).toFixed(2)} s`;
-  client.on('commandStarted', (e) => {
-    const key = keyOf(e.command as Record<string, unknown>);
-    if (key === undefined) return;
-    requestKeys.set(e.requestId, key);
-    commandLog.set(key, [
-      ...(commandLog.get(key) ?? []),
-      `${at()} started on ${e.address} conn ${String(e.connectionId)} req ${e.requestId}`,
-    ]);
-  });
-  client.on('commandSucceeded', (e) => {
-    // A finished write needs no explaining: forget it, so the log does not grow with the soak.
-    const key = requestKeys.get(e.requestId);
-    if (key === undefined) return;
-    requestKeys.delete(e.requestId);
-    commandLog.delete(key);
-  });
-  // Connection check-outs still waiting, per server: a check-out has no time limit without
-  // waitQueueTimeoutMS, so one that never ends explains an operation that never starts its command.
-  const checkOuts = new Map<string, number>();
-  const addCheckOut = (address: string, delta: number): void => {
-    checkOuts.set(address, (checkOuts.get(address) ?? 0) + delta);
-  };
-  client.on('connectionCheckOutStarted', (e) => addCheckOut(e.address, 1));
-  client.on('connectionCheckedOut', (e) => addCheckOut(e.address, -1));
-  client.on('connectionCheckOutFailed', (e) => addCheckOut(e.address, -1));
-  client.on('commandFailed', (e) => {
-    const key = requestKeys.get(e.requestId);
-    if (key === undefined) return;
-    requestKeys.delete(e.requestId);
-    commandLog.set(key, [
-      ...(commandLog.get(key) ?? []),
-      `${at()} failed req ${e.requestId}: ${e.failure.message}`,
-    ]);
-  });
+  const driver = new DriverWatch(client, startedAt);
   const topology = new Topology(rs.uri, {
     heartbeatFrequencyMS: HEARTBEAT_MS,
     connectTimeoutMS: CONNECT_TIMEOUT_MS,
@@ -215,39 +164,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   topology.on('topologyDescriptionChanged', checkSnapshot);
   topology.on('serverDescriptionChanged', checkSnapshot);
-  // The last checks of each server, to explain a violation of the agreement bound.
-  const recentChecks = new Map<string, string[]>();
-  const noteCheck = (address: string, line: string): void => {
-    const lines = recentChecks.get(address) ?? [];
-    lines.push(`${((Date.now() - startedAt) / 1000).toFixed(2)} s ${line}`);
-    if (lines.length > 8) lines.shift();
-    recentChecks.set(address, lines);
-  };
-  topology.on('serverHeartbeatStarted', (e) =>
-    noteCheck(e.address, `started${e.awaited ? ' (awaited)' : ''} on ${e.connectionId}`),
-  );
-  topology.on('serverHeartbeatSucceeded', (e) =>
-    noteCheck(
-      e.address,
-      `succeeded in ${e.duration} ms${e.awaited ? ' (awaited)' : ''}: ${String(e.reply['isWritablePrimary'] === true ? 'primary' : e.reply['secondary'] === true ? 'secondary' : 'other')}`,
-    ),
-  );
-  topology.on('serverHeartbeatFailed', (e) =>
-    noteCheck(e.address, `failed after ${e.duration} ms in ${e.phase}: ${e.failure.message}`),
-  );
-  let explained = 0;
-  const explain = (): string => {
-    if (explained++ >= 2) return '';
-    const now = Date.now();
-    const lines: string[] = [];
-    for (const server of topology.snapshot.servers.values()) {
-      lines.push(
-        `  ${server.address}: ${server.type}, updated ${now - server.lastUpdateTime} ms ago${server.error ? `, error ${server.error.message}` : ''}; simulator: ${describeMember(rs, server.address)}`,
-      );
-      for (const check of recentChecks.get(server.address) ?? []) lines.push(`    ${check}`);
-    }
-    return `\n${lines.join('\n')}`;
-  };
+  const checks = new CheckHistory(topology, rs, startedAt);
 
   let stopping = false;
   const collection = client.db('soak').collection<{ _id: string; count: number }>('writes');
@@ -368,7 +285,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (rs.primary !== primary) return; // another election under way: the next fault settles it
       if (Date.now() - since > AGREEMENT_BOUND_MS) {
         violation(
-          `${Date.now() - since} ms after ${primary} was elected our snapshot v${topology.snapshot.version} still names ${primaryOf(topology.snapshot) ?? 'no primary'}${explain()}`,
+          `${Date.now() - since} ms after ${primary} was elected our snapshot v${topology.snapshot.version} still names ${primaryOf(topology.snapshot) ?? 'no primary'}${checks.explain()}`,
         );
         return;
       }
@@ -443,7 +360,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   await settle();
   say('stopping the load');
   stopping = true;
-  // Every operation of the load is bounded (10 s at most for the driver's, 2 s for selectServer):
+  // Every operation of the load is bounded (20 s for the driver's, by their signal; 2 s for selectServer):
   // a task still busy long after that is a hang, reported with what it was doing.
   const stopBoundMS = 30_000;
   let stopTimer: NodeJS.Timeout | undefined;
@@ -455,40 +372,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   ]);
   clearTimeout(stopTimer);
   if (!stopped) {
-    const stuck = [...doing].map(([task, d]) => {
-      const key = d.what.split(' ')[1] ?? '';
-      const log = commandLog.get(key) ?? [];
-      return `${task}: ${d.what} since ${(d.sinceMS / 1000).toFixed(1)} s; driver: ${log.length === 0 ? 'no command started' : log.join(', ')}`;
-    });
-    // The driver's own view of the connections its stuck operations hold (internals, read only).
-    const held: string[] = [];
-    const servers = (client as unknown as { topology?: { s?: { servers?: Map<string, unknown> } } }).topology
-      ?.s?.servers;
-    for (const [address, server] of servers ?? []) {
-      const pool = (server as { pool?: { checkedOut?: Set<unknown> } }).pool;
-      for (const connection of pool?.checkedOut ?? []) {
-        const c = connection as {
-          id?: number;
-          closed?: boolean;
-          error?: Error;
-          dataEvents?: unknown;
-          socket?: {
-            destroyed?: boolean;
-            writableNeedDrain?: boolean;
-            writableLength?: number;
-            readyState?: string;
-            timeout?: number;
-          };
-        };
-        held.push(
-          `${address} conn ${String(c.id)}: closed ${String(c.closed)}, error ${c.error?.message ?? 'none'}, reading ${String(c.dataEvents != null)}, socket destroyed ${String(c.socket?.destroyed)} state ${String(c.socket?.readyState)} needDrain ${String(c.socket?.writableNeedDrain)} buffered ${String(c.socket?.writableLength)} timeout ${String(c.socket?.timeout)}`,
-        );
-      }
-    }
-    say(`driver connections checked out: ${held.join('; ') || 'none'}`);
-    const waitingCheckOuts = [...checkOuts].filter(([, n]) => n !== 0).map(([a, n]) => `${a}: ${n}`);
+    const stuck = [...doing].map(
+      ([task, d]) =>
+        `${task}: ${d.what} since ${(d.sinceMS / 1000).toFixed(1)} s; driver: ${driver.commandsFor(d.what.split(' ')[1] ?? '')}`,
+    );
+    say(`driver connections checked out: ${driver.heldConnections()}`);
     violation(
-      `${stuck.length} load tasks still busy ${stopBoundMS / 1000} s after the stop: ${stuck.slice(0, 10).join('; ')}; check-outs waiting: ${waitingCheckOuts.join(', ') || 'none'}`,
+      `${stuck.length} load tasks still busy ${stopBoundMS / 1000} s after the stop: ${stuck.slice(0, 10).join('; ')}; check-outs waiting: ${driver.waitingCheckOuts()}`,
     );
   }
   sampleHeap();
