@@ -500,18 +500,7 @@ export class SocketServerMonitor implements ServerMonitor {
       this.#topologyVersion = isDocument(topologyVersion) ? (topologyVersion as Document) : undefined;
       this.#lastHello = outcome.body === undefined ? null : lastHelloOf(outcome.body, description);
     }
-    const reply = outcome.reply;
-    const info: HeartbeatSucceededInfo = {
-      address: this.address,
-      awaited: outcome.awaited,
-      connectionId: connection.id,
-      duration: outcome.duration,
-      get reply() {
-        return reply();
-      },
-      ...(outcome.dnsDuration !== undefined ? { dnsDuration: outcome.dnsDuration } : {}),
-      ...(outcome.connectDuration !== undefined ? { connectDuration: outcome.connectDuration } : {}),
-    };
+    const info = new SucceededInfo(this.address, connection.id, outcome);
     this.#emit('heartbeatSucceeded', info);
     this.#emit('description', description);
     if (this.#checks.state !== 'idle') return; // a listener closed us
@@ -622,6 +611,38 @@ function lastHelloOf(
 ): { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null {
   const template = HelloBytesTemplate.of(Buffer.from(body));
   return template === null ? null : { template, description };
+}
+
+/**
+ * A successful check as the monitor reports it, with the reply decoded on first read. A class
+ * with `reply` on its prototype, not a literal with a getter: each literal's own getter is a new
+ * closure, which gives each object a hidden class of its own, made in the old generation, and
+ * that map kept the closure, its reply and the reply's socket bytes until the next full GC.
+ */
+class SucceededInfo implements HeartbeatSucceededInfo {
+  readonly address: Address;
+  readonly awaited: boolean;
+  readonly connectionId: string;
+  readonly duration: number;
+  // Declared, not defined: present only for a check that opened a connection.
+  declare readonly dnsDuration?: number;
+  declare readonly connectDuration?: number;
+  readonly #reply: () => Document;
+
+  constructor(address: Address, connectionId: string, outcome: Extract<CheckOutcome, { ok: true }>) {
+    this.address = address;
+    this.awaited = outcome.awaited;
+    this.connectionId = connectionId;
+    this.duration = outcome.duration;
+    const self = this as { dnsDuration?: number; connectDuration?: number };
+    if (outcome.dnsDuration !== undefined) self.dnsDuration = outcome.dnsDuration;
+    if (outcome.connectDuration !== undefined) self.connectDuration = outcome.connectDuration;
+    this.#reply = outcome.reply;
+  }
+
+  get reply(): Document {
+    return this.#reply();
+  }
 }
 
 function asError(error: unknown): Error {
