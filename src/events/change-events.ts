@@ -75,9 +75,9 @@ export function heartbeatStartedEvent(
 /**
  * `reply` is an own enumerable getter (a spread or JSON.stringify of the event has it), decoded
  * only if read: a reply recognised from its bytes is not decoded unless a listener wants it. The
- * getter is one function shared by all events, so they share one hidden class; a literal's getter
- * is a new closure each time, which gave every event a hidden class of its own (made in the old
- * generation, keeping the closure and the reply bytes behind it until a full GC).
+ * getter is one function defined on every event, so events keep fast properties and one hidden
+ * class. A literal with its own getter and spreads was kept in dictionary mode by V8, and each such
+ * event was seen to keep the report and reply bytes behind it until a full GC (scale-memory.ts).
  */
 class HeartbeatSucceededEvent implements ServerHeartbeatSucceededEvent {
   readonly topologyId: number;

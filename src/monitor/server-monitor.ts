@@ -615,9 +615,9 @@ function lastHelloOf(
 
 /**
  * A successful check as the monitor reports it, with the reply decoded on first read. A class
- * with `reply` on its prototype, not a literal with a getter: each literal's own getter is a new
- * closure, which gives each object a hidden class of its own, made in the old generation, and
- * that map kept the closure, its reply and the reply's socket bytes until the next full GC.
+ * with `reply` on its prototype, not a literal with its own getter and spreads: V8 keeps such a
+ * literal in dictionary mode, and at 1,000 servers polled every second each of those reports was
+ * seen to keep its reply, and the reply's socket bytes, until the next full GC (scale-memory.ts).
  */
 class SucceededInfo implements HeartbeatSucceededInfo {
   readonly address: Address;
