@@ -116,7 +116,7 @@ export class SocketServerMonitor implements ServerMonitor {
     null;
   /**
    * The polling check in flight on an open connection, and its reply or failure once it came
-   * (until #endPoll reads them): fields, not a promise chain, so that nothing dead keeps a reply.
+   * (until #endPoll reads them): fields, not a promise chain, so a check allocates less.
    */
   #pollCheck: CheckContext | null = null;
   #pollConnection: Connection | null = null;

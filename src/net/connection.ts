@@ -349,9 +349,7 @@ export class Connection {
    * Like {@link commandBytes}, with the reply (or the failure) handed to `waiter` instead of a
    * promise: `resolve` is called from the socket's data event, `reject` from destroy (or at once,
    * when the command cannot be sent); exactly one of them, once. For the monitor's polling hello,
-   * which then allocates nothing per command that outlives it: a settled promise or a finished
-   * async frame keeps the reply it saw, and when either was promoted while the command was in
-   * flight, the reply and its socket bytes were promoted with it and held until a full GC.
+   * which then makes no promise and no async frame per check.
    */
   sendCommandBytes(frame: Buffer, what: string, timeoutMS: number, waiter: ReplyWaiter): void {
     try {
