@@ -3,6 +3,7 @@
  * SDAM events followed by the high-level ones), and a monitor's heartbeat reports, each stamped
  * with the emitting topology's id.
  */
+import type { Document } from 'bson';
 import { sdamEventsBetween, type SdamEvent } from '../description/sdam-events.js';
 import type { TopologyDescription } from '../description/types.js';
 import type {
@@ -71,23 +72,54 @@ export function heartbeatStartedEvent(
   return { topologyId, address: info.address, connectionId: info.connectionId, awaited: info.awaited };
 }
 
+/**
+ * `reply` is an own enumerable getter (a spread or JSON.stringify of the event has it), decoded
+ * only if read: a reply recognised from its bytes is not decoded unless a listener wants it. The
+ * getter is one function defined on every event, so events keep fast properties and one hidden
+ * class. A literal with its own getter and spreads was kept in dictionary mode by V8, and each such
+ * event was seen to keep the report and reply bytes behind it until a full GC (scale-memory.ts).
+ */
+class HeartbeatSucceededEvent implements ServerHeartbeatSucceededEvent {
+  readonly topologyId: number;
+  readonly address: string;
+  readonly connectionId: string;
+  readonly awaited: boolean;
+  readonly duration: number;
+  declare readonly reply: Document;
+  // Declared, not defined: present only when known, as in the other events.
+  declare readonly dnsDuration?: number;
+  declare readonly connectDuration?: number;
+  readonly #info: HeartbeatSucceededInfo;
+
+  /** The one `reply` getter of all events (a frozen descriptor, defined on each). */
+  static readonly #replyProperty: PropertyDescriptor = Object.freeze({
+    get(this: HeartbeatSucceededEvent): Document {
+      return this.#info.reply;
+    },
+    enumerable: true,
+    configurable: false,
+  });
+
+  constructor(topologyId: number, info: HeartbeatSucceededInfo) {
+    this.topologyId = topologyId;
+    this.address = info.address;
+    this.connectionId = info.connectionId;
+    this.awaited = info.awaited;
+    this.duration = info.duration;
+    this.#info = info;
+    Object.defineProperty(this, 'reply', HeartbeatSucceededEvent.#replyProperty);
+    if (info.dnsDuration !== undefined) (this as { dnsDuration?: number }).dnsDuration = info.dnsDuration;
+    if (info.connectDuration !== undefined) {
+      (this as { connectDuration?: number }).connectDuration = info.connectDuration;
+    }
+  }
+}
+
 export function heartbeatSucceededEvent(
   topologyId: number,
   info: HeartbeatSucceededInfo,
 ): ServerHeartbeatSucceededEvent {
-  return {
-    topologyId,
-    address: info.address,
-    connectionId: info.connectionId,
-    awaited: info.awaited,
-    duration: info.duration,
-    // A getter: a reply recognised from its bytes is decoded only if a listener reads it.
-    get reply() {
-      return info.reply;
-    },
-    ...(info.dnsDuration === undefined ? {} : { dnsDuration: info.dnsDuration }),
-    ...(info.connectDuration === undefined ? {} : { connectDuration: info.connectDuration }),
-  };
+  return new HeartbeatSucceededEvent(topologyId, info);
 }
 
 export function heartbeatFailedEvent(

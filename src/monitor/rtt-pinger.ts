@@ -135,6 +135,7 @@ export class RttPinger {
       },
     });
     this.#abort = null;
+    connection.takeHandshakeReply(); // only the time counts: let the connection drop the reply
     if (this.#closed) connection.destroy();
     else this.#connection = connection;
     return connection.timings?.handshakeMS ?? 0;

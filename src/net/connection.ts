@@ -103,7 +103,8 @@ export interface ConnectTimings {
   readonly handshakeMS: number;
 }
 
-interface Waiter {
+/** Who receives the reply of {@link Connection.sendCommandBytes}: exactly one call, once. */
+export interface ReplyWaiter {
   resolve(message: WireReply): void;
   reject(error: Error): void;
 }
@@ -116,7 +117,7 @@ export class Connection {
   #socket: net.Socket;
   #clock: Clock;
   #reader: FrameReader;
-  #waiter: Waiter | null = null;
+  #waiter: ReplyWaiter | null = null;
   #queue: WireReply[] = [];
   /** The pending read leaves an OP_MSG body undecoded (commandBytes, nextReplyBytes). */
   #bodyBytes = false;
@@ -128,6 +129,12 @@ export class Connection {
   #destroyedBy: Error | null = null;
   #supportsOpMsg = false;
   #helloOk = false;
+  /** The handshake has been answered (whether or not its reply was taken since). */
+  #handshook = false;
+  /**
+   * The handshake reply until its one reader takes it: kept for the connection's life, it would
+   * pin a decoded document and the socket chunk its binary fields view, for every connection.
+   */
   #handshakeReply: Document | null = null;
   #timings: ConnectTimings | null = null;
   /** The pending read's deadline: one timer per connection, re-armed for each read. */
@@ -221,9 +228,14 @@ export class Connection {
       : new NetworkError(`could not connect to ${options.address}: ${tried}`, { cause: last });
   }
 
-  /** The handshake reply (hello or legacy hello), once the handshake has run. */
-  get handshakeReply(): Document | null {
-    return this.#handshakeReply;
+  /**
+   * The handshake reply (hello or legacy hello), once the handshake has run; the connection
+   * lets go of it here, so the first call gets it and later ones get null.
+   */
+  takeHandshakeReply(): Document | null {
+    const reply = this.#handshakeReply;
+    this.#handshakeReply = null;
+    return reply;
   }
 
   get timings(): ConnectTimings | null {
@@ -266,6 +278,7 @@ export class Connection {
       }
       this.#reader = new FrameReader({ maxMessageSizeBytes: maxMessageSize });
     }
+    this.#handshook = true;
     this.#handshakeReply = reply;
     return reply;
   }
@@ -332,12 +345,39 @@ export class Connection {
     return replyDocument(this.address, { ...reply, kind: 'msg', document });
   }
 
+  /**
+   * Like {@link commandBytes}, with the reply (or the failure) handed to `waiter` instead of a
+   * promise: `resolve` is called from the socket's data event, `reject` from destroy (or at once,
+   * when the command cannot be sent); exactly one of them, once. For the monitor's polling hello,
+   * which then makes no promise and no async frame per check.
+   */
+  sendCommandBytes(frame: Buffer, what: string, timeoutMS: number, waiter: ReplyWaiter): void {
+    try {
+      this.#start(frame, true);
+    } catch (error) {
+      waiter.reject(error as Error);
+      return;
+    }
+    const queued = this.#queue.shift();
+    if (queued) waiter.resolve(queued);
+    else this.#wait(waiter, timeoutMS, what);
+    this.#socket.write(frame);
+  }
+
   #send(
     frame: Buffer,
     what: string,
     options: { timeoutMS?: number },
     bodyBytes: boolean,
   ): Promise<WireReply> {
+    this.#start(frame, bodyBytes);
+    const reply = this.#read(options.timeoutMS ?? 0, what);
+    this.#socket.write(frame);
+    return reply;
+  }
+
+  /** Makes `frame` the command whose reply is awaited (its requestId written in place); throws when busy. */
+  #start(frame: Buffer, bodyBytes: boolean): void {
     this.#assertUsable();
     if (this.#moreToCome || this.#expected.length > 0 || this.#waiter) {
       throw new WaspnestError(
@@ -349,9 +389,6 @@ export class Connection {
     this.#requestId = requestId;
     this.#expected = [requestId];
     this.#bodyBytes = bodyBytes;
-    const reply = this.#read(options.timeoutMS ?? 0, what);
-    this.#socket.write(frame);
-    return reply;
   }
 
   /** Reads the next streamed reply after one that had moreToCome. */
@@ -407,16 +444,19 @@ export class Connection {
   #read(timeoutMS: number, what: string): Promise<WireReply> {
     const queued = this.#queue.shift();
     if (queued) return Promise.resolve(queued);
-    return new Promise<WireReply>((resolve, reject) => {
-      this.#waiter = { resolve, reject };
-      // No limit for 0 (the specification's connectTimeoutMS=0) or a non-finite value.
-      if (!(timeoutMS > 0) || !Number.isFinite(timeoutMS)) return;
-      this.#readTimeoutMS = timeoutMS;
-      this.#readWhat = what;
-      this.#readArmedAt = this.#clock.now();
-      this.#readTimer ??= reusableTimer(this.#clock, () => this.#readTimedOut());
-      this.#readTimer.arm(timeoutMS);
-    });
+    return new Promise<WireReply>((resolve, reject) => this.#wait({ resolve, reject }, timeoutMS, what));
+  }
+
+  /** Makes `waiter` the pending read's, with its deadline. */
+  #wait(waiter: ReplyWaiter, timeoutMS: number, what: string): void {
+    this.#waiter = waiter;
+    // No limit for 0 (the specification's connectTimeoutMS=0) or a non-finite value.
+    if (!(timeoutMS > 0) || !Number.isFinite(timeoutMS)) return;
+    this.#readTimeoutMS = timeoutMS;
+    this.#readWhat = what;
+    this.#readArmedAt = this.#clock.now();
+    this.#readTimer ??= reusableTimer(this.#clock, () => this.#readTimedOut());
+    this.#readTimer.arm(timeoutMS);
   }
 
   /** The pending read's deadline passed (see startDeadline for why a paused process is told apart). */
@@ -511,7 +551,7 @@ export class Connection {
     }
     // A server that requires TLS closes a plain connection without a word: say so when that fits.
     const hint =
-      this.#handshakeReply === null && !(this.#socket instanceof tls.TLSSocket)
+      !this.#handshook && !(this.#socket instanceof tls.TLSSocket)
         ? ' before answering the handshake (a server that requires TLS does this to a plain connection: connect with tls=true)'
         : '';
     return new NetworkError(`connection ${this.id} to ${this.address} was closed by the server${hint}`);

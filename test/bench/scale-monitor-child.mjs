@@ -13,10 +13,20 @@
  * With SCALE_CPU_PROFILE=<file> in the environment, the window alone (not start-up or connecting)
  * is CPU-profiled into <file> (a .cpuprofile for Chrome DevTools); the figures then include the
  * profiler's own cost, so use it to see where the time goes, not for the benchmark.
+ *
+ * With SCALE_MEMORY_TRACE=<file>, process.memoryUsage() (rss, heapTotal, heapUsed, external,
+ * arrayBuffers) and each heap space's size and use (v8.getHeapSpaceStatistics()) are sampled every 100 ms with the phase (baseline, connecting, window) into <file>
+ * as JSON lines, to see where the RSS above the baseline goes and when it peaks (see
+ * scale-memory.ts). Diagnostics of the heap, each also changing the figures:
+ * SCALE_HEAP_PROFILE=<file> samples the window's allocations that outlived a minor GC
+ * (SCALE_HEAP_PROFILE_ALL=1: all of them), SCALE_HEAP_TRACK=<file> tracks allocations over the
+ * window and writes a heap snapshot with their stacks at its end, SCALE_HEAP_SNAPSHOT=<file>
+ * writes a plain heap snapshot at the end of the window.
  */
-import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { setInterval, clearInterval, setTimeout } from 'node:timers';
 
 const side = process.argv[2];
@@ -63,8 +73,47 @@ function openSockets() {
   }
 }
 
-/** Starts the CPU profile of the window when SCALE_CPU_PROFILE names a file; returns how to stop it. */
+/**
+ * Starts the CPU profile of the window when SCALE_CPU_PROFILE names a file, or the sampling heap
+ * profile when SCALE_HEAP_PROFILE does (objects that a minor GC collected left out: what remains
+ * is what lived long enough to be promoted, the old-generation growth); returns how to stop it.
+ */
 async function startProfile() {
+  const trackFile = process.env.SCALE_HEAP_TRACK;
+  if (trackFile !== undefined && trackFile !== '') {
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    return {
+      async stop() {
+        const chunks = [];
+        session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk));
+        await session.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+        writeFileSync(trackFile, chunks.join(''));
+        session.disconnect();
+      },
+    };
+  }
+  const heapFile = process.env.SCALE_HEAP_PROFILE;
+  if (heapFile !== undefined && heapFile !== '') {
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      // SCALE_HEAP_PROFILE_ALL=1: every allocation, to see the allocation rate rather than promotion.
+      includeObjectsCollectedByMinorGC: process.env.SCALE_HEAP_PROFILE_ALL === '1',
+    });
+    return {
+      async stop() {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(heapFile, JSON.stringify(profile));
+        session.disconnect();
+      },
+    };
+  }
   const file = process.env.SCALE_CPU_PROFILE;
   if (file === undefined || file === '') return null;
   const session = new Session();
@@ -77,6 +126,43 @@ async function startProfile() {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
+    },
+  };
+}
+
+/** Samples memoryUsage() with the current phase when SCALE_MEMORY_TRACE names a file. */
+function memoryTrace() {
+  const file = process.env.SCALE_MEMORY_TRACE;
+  if (file === undefined || file === '') return { phase() {}, sample() {} };
+  writeFileSync(file, '');
+  const start = performance.now();
+  let phase = 'baseline';
+  const lines = [];
+  return {
+    phase(name) {
+      phase = name;
+      this.sample();
+    },
+    sample() {
+      const m = process.memoryUsage();
+      lines.push(
+        JSON.stringify({
+          t: Math.round(performance.now() - start),
+          phase,
+          rss: m.rss,
+          heapTotal: m.heapTotal,
+          heapUsed: m.heapUsed,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+          spaces: Object.fromEntries(
+            getHeapSpaceStatistics().map((space) => [
+              space.space_name,
+              [space.space_size, space.space_used_size],
+            ]),
+          ),
+        }),
+      );
+      if (lines.length >= 50 || phase === 'end') appendFileSync(file, lines.splice(0).join('\n') + '\n');
     },
   };
 }
@@ -109,6 +195,8 @@ async function main() {
   const uris = message.uris;
   const baselineRssMB = rssMB();
   const baselineSockets = openSockets();
+  const trace = memoryTrace();
+  trace.phase('baseline');
   let heartbeats = 0;
   let failedHeartbeats = 0;
   let firstFailure = null;
@@ -122,9 +210,11 @@ async function main() {
     return client;
   });
 
+  trace.phase('connecting');
   let peakRssMB = rssMB();
   const sampler = setInterval(() => {
     peakRssMB = Math.max(peakRssMB, rssMB());
+    trace.sample();
   }, 100);
   try {
     const cpuAtStart = process.cpuUsage();
@@ -139,6 +229,7 @@ async function main() {
     const connectMs = performance.now() - connectStart;
     const connectCpu = process.cpuUsage(cpuAtStart);
     const heartbeatsAtWindowStart = heartbeats;
+    trace.phase('window');
     const profile = await startProfile();
     const cpuAtWindow = process.cpuUsage();
     // Sockets counted mid-window, once start-up work (streaming's RTT connections) is done.
@@ -151,6 +242,8 @@ async function main() {
     await profile?.stop();
     const sockets = socketsNow === null || baselineSockets === null ? null : socketsNow - baselineSockets;
     peakRssMB = Math.max(peakRssMB, rssMB());
+    trace.phase('end');
+    if (process.env.SCALE_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.SCALE_HEAP_SNAPSHOT);
     const memory = process.memoryUsage();
     return {
       side,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Document } from 'bson';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../../src/net/connection.js';
+import { Connection, type WireReply } from '../../../src/net/connection.js';
 import { encodeOpMsg, OpCode, OpMsgFlags } from '../../../src/net/wire-protocol.js';
 import {
   NetworkError,
@@ -72,7 +72,9 @@ describe('Connection handshake and commands', () => {
     const server = await serve(answerHello());
     const connection = await connect(server.address, { handshake: { appName: 'orders' } });
     expect(connection.helloOk).toBe(true);
-    expect(connection.handshakeReply).toMatchObject({ ok: 1, isWritablePrimary: true });
+    expect(connection.takeHandshakeReply()).toMatchObject({ ok: 1, isWritablePrimary: true });
+    // Taken once: the connection does not keep the decoded reply for its whole life.
+    expect(connection.takeHandshakeReply()).toBeNull();
     expect(connection.timings).toMatchObject({ dnsMS: 0 });
     const first = server.requests[0];
     expect(first).toMatchObject({ kind: 'query', name: 'isMaster' });
@@ -365,6 +367,63 @@ describe('Connection failures and timeouts', () => {
     connection.destroy(new NetworkError('again'));
     await expect(pending).rejects.toThrow('gone');
     await expect(connection.command('admin', { hello: 1 })).rejects.toThrow(/is closed: gone/);
+  });
+});
+
+describe('Connection.sendCommandBytes (a waiter instead of a promise)', () => {
+  /** A waiter that records its one call, and a promise of that call. */
+  function recordingWaiter() {
+    const calls: Array<{ resolved: WireReply } | { rejected: Error }> = [];
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    return {
+      calls,
+      settled,
+      waiter: {
+        resolve: (reply: WireReply) => {
+          calls.push({ resolved: reply });
+          settle();
+        },
+        reject: (error: Error) => {
+          calls.push({ rejected: error });
+          settle();
+        },
+      },
+    };
+  }
+
+  it('hands the undecoded reply to the waiter, once, and the connection stays usable', async () => {
+    const server = await serve(thenDo((_, c) => c.reply({ ok: 1, isWritablePrimary: true })));
+    const connection = await connect(server.address);
+    const hello = connection.encodeCommand('admin', { hello: 1 });
+    for (let round = 0; round < 2; round++) {
+      const { calls, settled, waiter } = recordingWaiter();
+      connection.sendCommandBytes(hello, 'hello', 10_000, waiter);
+      await settled;
+      expect(calls).toHaveLength(1);
+      const call = calls[0];
+      if (call === undefined || !('resolved' in call))
+        throw new Error(`expected a reply, got ${String(call)}`);
+      expect(call.resolved.kind).toBe('msgBytes');
+      expect(connection.documentOf(call.resolved)).toMatchObject({ ok: 1, isWritablePrimary: true });
+    }
+    expect(server.requests.filter((r) => r.name === 'hello')).toHaveLength(2);
+  });
+
+  it('rejects through the waiter, not by throwing, on a closed connection and when destroyed while waiting', async () => {
+    const server = await serve(thenDo(() => undefined));
+    const connection = await connect(server.address);
+    const hello = connection.encodeCommand('admin', { hello: 1 });
+    const pending = recordingWaiter();
+    connection.sendCommandBytes(hello, 'hello', 0, pending.waiter);
+    connection.destroy(new NetworkError('gone'));
+    await pending.settled;
+    expect(pending.calls).toEqual([{ rejected: new NetworkError('gone') }]);
+
+    const late = recordingWaiter();
+    expect(() => connection.sendCommandBytes(hello, 'hello', 0, late.waiter)).not.toThrow();
+    expect(late.calls).toHaveLength(1);
+    expect((late.calls[0] as { rejected: Error }).rejected.message).toMatch(/is closed: gone/);
   });
 });
 
