@@ -135,7 +135,9 @@ describe('Topology against a simulated replica set', () => {
     '10,000 callers waiting across a failover all get the new primary, with a bounded number of checks (%s)',
     async (serverMonitoringMode) => {
       const MIN_HEARTBEAT_MS = 500;
-      const rs = await replicaSet({ electionDelayMS: 200 });
+      // Elections only when the test asks: otherwise a polling monitor could see the new primary
+      // before the old one's failure, and no caller would ever wait.
+      const rs = await replicaSet({ autoElect: false });
       const t = topology(rs.uri, {
         heartbeatFrequencyMS: 60_000,
         minHeartbeatFrequencyMS: MIN_HEARTBEAT_MS,
@@ -159,6 +161,7 @@ describe('Topology against a simulated replica set', () => {
       const callers = Array.from({ length: 10_000 }, () => t.selectServer('primary'));
       expect(t.waiting.selections).toBe(10_000);
       expect(t.waiting.groups).toBe(1);
+      await rs.elect();
       const servers = await Promise.all(callers);
       const elapsed = performance.now() - killedAt;
       const newPrimary = rs.primary as string;
