@@ -305,6 +305,7 @@ export class Topology extends TopologyEventEmitter {
     try {
       this.#use();
       const deprioritized = options?.deprioritized;
+      let result: SelectionResult;
       if (deprioritized === undefined || deprioritized.length === 0) {
         const cached = this.#selections.cached(
           this.#snapshot,
@@ -313,15 +314,15 @@ export class Topology extends TopologyEventEmitter {
         );
         const only = cached.only;
         if (only !== undefined) return (cached.resolved ??= Promise.resolve(only));
-        const server = this.#pick(cached.result);
-        if (server !== undefined) return Promise.resolve(server);
+        result = cached.result;
+      } else {
+        result = this.#selections.select(this.#snapshot, selectionCriteria(readPreference, options));
       }
-      const criteria = selectionCriteria(readPreference, options);
-      const result = this.#selections.select(this.#snapshot, criteria);
       const server = this.#pick(result);
       if (server !== undefined) return Promise.resolve(server);
+      // The miss path: the wait needs the full criteria (the result above is the same selection).
       return this.#waits.afterMiss(
-        criteria,
+        selectionCriteria(readPreference, options),
         result,
         options?.timeoutMS ?? this.#settings.serverSelectionTimeoutMS,
         options?.signal,
