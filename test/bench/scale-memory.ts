@@ -46,7 +46,13 @@ try {
       const result = await runChildWith(
         './scale-monitor-child.mjs',
         [side, windowMs, mode],
-        { timeoutMs: 600_000, plainNode: true, env: { SCALE_MEMORY_TRACE: file } },
+        {
+          timeoutMs: 600_000,
+          plainNode: true,
+          // SCALE_NODE_FLAGS: extra node flags for the monitoring child, e.g. --trace-gc.
+          nodeFlags: (process.env.SCALE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''),
+          env: { SCALE_MEMORY_TRACE: file },
+        },
         (child) => child.send({ type: 'uris', uris }),
       );
       const samples = readFileSync(file, 'utf8')

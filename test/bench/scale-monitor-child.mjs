@@ -21,7 +21,9 @@
  * SCALE_HEAP_PROFILE=<file> samples the window's allocations that outlived a minor GC
  * (SCALE_HEAP_PROFILE_ALL=1: all of them), SCALE_HEAP_TRACK=<file> tracks allocations over the
  * window and writes a heap snapshot with their stacks at its end, SCALE_HEAP_SNAPSHOT=<file>
- * writes a plain heap snapshot at the end of the window.
+ * writes a plain heap snapshot at the end of the window. SCALE_PROFILE_FROM=connecting starts any of
+ * these profiles before the clients are created, so that it covers connecting as well.
+ * SCALE_CONNECT_BATCH=<n> creates and connects the clients n at a time (see main).
  */
 import { appendFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -197,10 +199,16 @@ async function main() {
   const baselineSockets = openSockets();
   const trace = memoryTrace();
   trace.phase('baseline');
+  // SCALE_PROFILE_FROM=connecting: the profile covers connecting too (it starts before the clients).
+  const profileFromStart = process.env.SCALE_PROFILE_FROM === 'connecting';
+  const earlyProfile = profileFromStart ? await startProfile() : null;
   let heartbeats = 0;
   let failedHeartbeats = 0;
   let firstFailure = null;
-  const clients = uris.map((uri) => {
+  // SCALE_CONNECT_BATCH=<n> (a diagnostic, never the benchmark): clients are created and connected
+  // n at a time while connecting, instead of all at once, to see what the start-up burst costs.
+  const connectBatch = Number(process.env.SCALE_CONNECT_BATCH ?? 0);
+  const watched = (uri) => {
     const client = newClient(uri);
     client.on('serverHeartbeatSucceeded', () => heartbeats++);
     client.on('serverHeartbeatFailed', (event) => {
@@ -208,7 +216,8 @@ async function main() {
       firstFailure ??= errorMessage(event.failure);
     });
     return client;
-  });
+  };
+  const clients = connectBatch > 0 ? [] : uris.map(watched);
 
   trace.phase('connecting');
   let peakRssMB = rssMB();
@@ -219,7 +228,14 @@ async function main() {
   try {
     const cpuAtStart = process.cpuUsage();
     const connectStart = performance.now();
-    const connected = await Promise.allSettled(clients.map((c) => c.connect()));
+    const connected = [];
+    if (connectBatch > 0) {
+      for (let i = 0; i < uris.length; i += connectBatch) {
+        const batch = uris.slice(i, i + connectBatch).map(watched);
+        clients.push(...batch);
+        connected.push(...(await Promise.allSettled(batch.map((c) => c.connect()))));
+      }
+    } else connected.push(...(await Promise.allSettled(clients.map((c) => c.connect()))));
     const failedConnects = connected.filter((r) => r.status === 'rejected');
     if (failedConnects.length > 0) {
       throw new Error(
@@ -230,7 +246,7 @@ async function main() {
     const connectCpu = process.cpuUsage(cpuAtStart);
     const heartbeatsAtWindowStart = heartbeats;
     trace.phase('window');
-    const profile = await startProfile();
+    const profile = profileFromStart ? earlyProfile : await startProfile();
     const cpuAtWindow = process.cpuUsage();
     // Sockets counted mid-window, once start-up work (streaming's RTT connections) is done.
     await new Promise((resolve) => setTimeout(resolve, windowMs / 2));
