@@ -305,7 +305,9 @@ export class HelloBytesTemplate {
       }
       i = end;
     }
-    return i === last ? new HelloBytesTemplate(bytes, skips, nested, lastWrite) : null;
+    // Copies of exact length: the arrays grown by push keep spare capacity, and a template lives
+    // as long as its server's replies stay the same (one per server at 1,000 servers).
+    return i === last ? new HelloBytesTemplate(bytes, skips.slice(), nested.slice(), lastWrite) : null;
   }
 
   /** Like `sameHelloBytes(template bytes, next)`, in one pass when the layout is the same. */

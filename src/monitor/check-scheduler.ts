@@ -9,7 +9,7 @@
  * - A check cancelled by the application waits a full heartbeat before the next one (the server
  *   was already marked Unknown); a request can bring that check forward, paced as above.
  */
-import { reusableTimer, type Clock, type ReusableTimer, type TimerHandle } from '../time/clock.js';
+import { reusableTimer, type Clock, type ReusableTimer } from '../time/clock.js';
 import { isProcessStall } from '../time/deadline.js';
 
 export type CheckState = 'new' | 'idle' | 'checking' | 'closed';
@@ -34,10 +34,14 @@ export interface CheckSchedulerOptions {
 export class CheckScheduler {
   readonly #options: CheckSchedulerOptions;
   #state: CheckState = 'new';
-  #wake: TimerHandle | null = null;
+  /**
+   * The armed wake-up: none, a microtask (live while #microtask still has the number it was
+   * queued with), or the timer. A state, not a handle object, so that arming allocates nothing.
+   */
+  #wake: 'none' | 'microtask' | 'timer' = 'none';
+  #microtask = 0;
   /** The one timer that paces the checks, re-armed for each (no allocation per check). */
   #wakeTimer: ReusableTimer | null = null;
-  readonly #wakeTimerHandle: TimerHandle = { cancel: () => this.#wakeTimer?.cancel() };
   #wakeAt = Infinity;
   #wakeArmedAt = 0;
   #lastCheckEndedAt = -Infinity;
@@ -52,7 +56,7 @@ export class CheckScheduler {
 
   /** When the next check is due (Infinity when none is armed). */
   get nextCheckAt(): number {
-    return this.#wake === null ? Infinity : this.#wakeAt;
+    return this.#wake === 'none' ? Infinity : this.#wakeAt;
   }
 
   /** The first check, at once. */
@@ -113,33 +117,38 @@ export class CheckScheduler {
     if (this.#state === 'closed' || this.#state === 'new') return;
     const { clock } = this.#options;
     const at = clock.now() + delayMS;
-    if (this.#wake !== null && this.#wakeAt <= at) return;
-    this.#wake?.cancel();
+    if (this.#wake !== 'none' && this.#wakeAt <= at) return;
+    this.#cancelWake();
     this.#wakeAt = at;
     this.#wakeArmedAt = clock.now();
     if (delayMS <= 0 && this.#options.atOnce !== 'clock') {
-      let cancelled = false;
-      this.#wake = { cancel: () => (cancelled = true) };
+      const microtask = ++this.#microtask;
+      this.#wake = 'microtask';
       queueMicrotask(() => {
-        if (!cancelled) this.#onWake();
+        if (this.#wake === 'microtask' && this.#microtask === microtask) this.#onWake();
       });
     } else {
       this.#wakeTimer ??= reusableTimer(clock, () => this.#onWake());
       this.#wakeTimer.arm(Math.max(0, delayMS));
-      this.#wake = this.#wakeTimerHandle;
+      this.#wake = 'timer';
     }
   }
 
   #disarm(): void {
-    this.#wake?.cancel();
-    this.#wake = null;
+    this.#cancelWake();
     this.#wakeAt = Infinity;
+  }
+
+  #cancelWake(): void {
+    if (this.#wake === 'microtask') this.#microtask++;
+    else if (this.#wake === 'timer') this.#wakeTimer?.cancel();
+    this.#wake = 'none';
   }
 
   #onWake(): void {
     const now = this.#options.clock.now();
     const afterStall = isProcessStall(this.#wakeAt - this.#wakeArmedAt, now - this.#wakeArmedAt);
-    this.#wake = null;
+    this.#wake = 'none';
     this.#wakeAt = Infinity;
     if (this.#state !== 'idle') return;
     this.#begin(afterStall);

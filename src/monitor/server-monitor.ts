@@ -109,11 +109,12 @@ export class SocketServerMonitor implements ServerMonitor {
   /** The polling hello of the current connection, encoded once (its requestId is rewritten per send). */
   #helloFrame: { readonly connection: Connection; readonly frame: Buffer } | null = null;
   /**
-   * The bytes of the last reply read in full (a copy) and the description made of them: a reply
-   * whose bytes match outside the volatile fields makes the same description with new RTT and time.
+   * The bytes of the last reply read in full (a copy) and the newest description made from them:
+   * a reply whose bytes match outside the volatile fields makes the same description with new RTT
+   * and time. The newest, not the first: it is the one the snapshot holds, so each server keeps
+   * one description alive rather than two.
    */
-  #lastHello: { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null =
-    null;
+  #lastHello: LastHello | null = null;
   /**
    * The polling check in flight on an open connection, and its reply or failure once it came
    * (until #endPoll reads them): fields, not a promise chain, so a check allocates less.
@@ -123,17 +124,28 @@ export class SocketServerMonitor implements ServerMonitor {
   #pollStarted = 0;
   #pollReply: WireReply | null = null;
   #pollError: Error | null = null;
-  /** Made once: what the connection calls with the polling hello's reply. */
-  readonly #pollWaiter: ReplyWaiter = {
-    resolve: (reply) => {
-      this.#pollReply = reply;
-      queueMicrotask(this.#endPollTask);
-    },
-    reject: (error) => {
-      this.#pollError = error;
-      queueMicrotask(this.#endPollTask);
-    },
+
+  /** The polling hello's waiter type: inside the class, so that it can set the fields above. */
+  static readonly #PollWaiter = class PollWaiter implements ReplyWaiter {
+    readonly #monitor: SocketServerMonitor;
+    constructor(monitor: SocketServerMonitor) {
+      this.#monitor = monitor;
+    }
+    resolve(reply: WireReply): void {
+      this.#monitor.#pollReply = reply;
+      queueMicrotask(this.#monitor.#endPollTask);
+    }
+    reject(error: Error): void {
+      this.#monitor.#pollError = error;
+      queueMicrotask(this.#monitor.#endPollTask);
+    }
   };
+
+  /**
+   * What the connection calls with the polling hello's reply: made once, its methods on a
+   * prototype (no closures kept per server).
+   */
+  readonly #pollWaiter: ReplyWaiter = new SocketServerMonitor.#PollWaiter(this);
   readonly #endPollTask = (): void => this.#endPoll();
 
   constructor(address: Address, listener: ServerMonitorListener, settings: MonitorSettings) {
@@ -432,7 +444,11 @@ export class SocketServerMonitor implements ServerMonitor {
     const same = last.template.match(body);
     if (same === null) return undefined;
     const options = { now: this.#settings.clock.now(), roundTripTime: this.#rtt };
-    if (!same.lastWriteChanged) return describeRepeatedHello(last.description, options);
+    if (!same.lastWriteChanged) {
+      const description = describeRepeatedHello(last.description, options);
+      if (description !== undefined) last.description = description;
+      return description;
+    }
     let value: unknown;
     try {
       value =
@@ -604,11 +620,14 @@ export class SocketServerMonitor implements ServerMonitor {
   }
 }
 
+/** A reply's template and the newest description made from it (see #lastHello). */
+interface LastHello {
+  readonly template: HelloBytesTemplate;
+  description: ServerDescription;
+}
+
 /** What a later reply is compared with: a copy of `body` (not a view into a socket's buffer). */
-function lastHelloOf(
-  body: Buffer,
-  description: ServerDescription,
-): { readonly template: HelloBytesTemplate; readonly description: ServerDescription } | null {
+function lastHelloOf(body: Buffer, description: ServerDescription): LastHello | null {
   const template = HelloBytesTemplate.of(Buffer.from(body));
   return template === null ? null : { template, description };
 }

@@ -466,6 +466,12 @@ export class FrameReader {
   /** Adds received bytes; returns the messages they completed, in order (each a whole frame, header included). */
   push(chunk: Buffer): Buffer[] {
     if (this.#failure) throw this.#failure;
+    // The usual read: nothing buffered and the chunk is one whole message. Taken without the
+    // chunk list, which then never grows a backing store (one reader per server at scale).
+    if (this.#length === 0 && chunk.length >= HEADER_SIZE) {
+      const size = chunk.readInt32LE(0);
+      if (size === chunk.length && size <= this.maxMessageSizeBytes) return [chunk];
+    }
     const frames: Buffer[] = [];
     if (chunk.length === 0) return frames;
     this.#chunks.push(chunk);

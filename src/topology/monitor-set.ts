@@ -16,7 +16,6 @@ import type {
   HeartbeatSucceededInfo,
   MonitorSettings,
   ServerMonitor,
-  ServerMonitorFactory,
   ServerMonitorListener,
 } from '../monitor/server-monitor-types.js';
 import type { TopologySettings } from './topology-options.js';
@@ -79,15 +78,18 @@ export class MonitorSet {
       removed.push(address);
     }
     if (snapshot.type === TopologyType.LoadBalanced) return removed;
-    const factory: ServerMonitorFactory = settings.monitorFactory ?? createServerMonitor;
+    const custom = settings.monitorFactory;
     for (const address of snapshot.servers.keys()) {
       if (this.#monitors.has(address)) continue;
       const holder: { monitor?: ServerMonitor } = {};
-      const monitor = factory(
-        address,
-        this.#listenerFor(address, holder),
-        this.#monitorSettings(address, settings),
-      );
+      const listener = new MonitorReports(this, address, holder);
+      const monitorSettings = new MonitorSettingsOf(settings, this.#owner, address);
+      // Our monitor keeps the two prototype-method objects; a factory of the application's gets
+      // plain objects with their own properties, which it may spread or copy.
+      const monitor =
+        custom === undefined
+          ? createServerMonitor(address, listener, monitorSettings)
+          : custom(address, plainListener(listener), plainSettings(monitorSettings));
       holder.monitor = monitor;
       this.#monitors.set(address, monitor);
       monitor.start();
@@ -125,51 +127,128 @@ export class MonitorSet {
     return generation;
   }
 
-  #monitorSettings(address: Address, settings: TopologySettings): MonitorSettings {
-    const owner = this.#owner;
-    return {
-      heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-      minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
-      connectTimeoutMS: settings.connectTimeoutMS,
-      mode: settings.serverMonitoringMode,
-      ...(settings.appName === null ? {} : { appName: settings.appName }),
-      ...(settings.tls === undefined ? {} : { tls: settings.tls }),
-      ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
-      clock: settings.clock,
-      currentDescription: () => owner.deref()?.snapshot().servers.get(address),
-    };
+  /**
+   * The topology a report from the monitor of `address` goes to: undefined when the topology is
+   * gone or closed, or when that monitor is no longer the one for its address.
+   */
+  static ownerFor(
+    set: MonitorSet,
+    address: Address,
+    monitor: ServerMonitor | undefined,
+  ): MonitorSetOwner | undefined {
+    const owner = set.#owner.deref();
+    if (owner === undefined || !owner.accepting()) return undefined;
+    const current = set.#monitors.get(address);
+    return current !== undefined && (monitor === undefined || current === monitor) ? owner : undefined;
   }
 
-  #listenerFor(address: Address, holder: { monitor?: ServerMonitor }): ServerMonitorListener {
-    const current = (): MonitorSetOwner | undefined => {
-      const owner = this.#owner.deref();
-      if (owner === undefined || !owner.accepting()) return undefined;
-      const monitor = this.#monitors.get(address);
-      return monitor !== undefined && (holder.monitor === undefined || monitor === holder.monitor)
-        ? owner
-        : undefined;
-    };
-    return {
-      heartbeatStarted: (info) => {
-        const owner = current();
-        if (owner === undefined) return;
-        if (info.awaited) this.#awaitedInFlight.add(info.address);
-        else this.#awaitedInFlight.delete(info.address);
-        owner.heartbeatStarted(info);
-      },
-      heartbeatSucceeded: (info) => {
-        const owner = current();
-        if (owner === undefined) return;
-        this.#awaitedInFlight.delete(info.address);
-        owner.heartbeatSucceeded(info);
-      },
-      heartbeatFailed: (info) => {
-        const owner = current();
-        if (owner === undefined) return;
-        this.#awaitedInFlight.delete(info.address);
-        owner.heartbeatFailed(info);
-      },
-      description: (description) => current()?.description(address, description),
-    };
+  /** Records whether `address` has an awaitable (streaming) hello in flight. */
+  static awaiting(set: MonitorSet, address: Address, awaited: boolean): void {
+    if (awaited) set.#awaitedInFlight.add(address);
+    else set.#awaitedInFlight.delete(address);
   }
+}
+
+/**
+ * One monitor's listener: an object whose methods live on the prototype, so that a topology of
+ * 1,000 servers keeps 1,000 small objects rather than 1,000 sets of closures.
+ */
+class MonitorReports implements ServerMonitorListener {
+  readonly #set: MonitorSet;
+  readonly #address: Address;
+  readonly #holder: { monitor?: ServerMonitor };
+
+  constructor(set: MonitorSet, address: Address, holder: { monitor?: ServerMonitor }) {
+    this.#set = set;
+    this.#address = address;
+    this.#holder = holder;
+  }
+
+  #owner(): MonitorSetOwner | undefined {
+    return MonitorSet.ownerFor(this.#set, this.#address, this.#holder.monitor);
+  }
+
+  heartbeatStarted(info: HeartbeatStartedInfo): void {
+    const owner = this.#owner();
+    if (owner === undefined) return;
+    MonitorSet.awaiting(this.#set, info.address, info.awaited);
+    owner.heartbeatStarted(info);
+  }
+
+  heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
+    const owner = this.#owner();
+    if (owner === undefined) return;
+    MonitorSet.awaiting(this.#set, info.address, false);
+    owner.heartbeatSucceeded(info);
+  }
+
+  heartbeatFailed(info: HeartbeatFailedInfo): void {
+    const owner = this.#owner();
+    if (owner === undefined) return;
+    MonitorSet.awaiting(this.#set, info.address, false);
+    owner.heartbeatFailed(info);
+  }
+
+  description(description: ServerDescription): void {
+    this.#owner()?.description(this.#address, description);
+  }
+}
+
+/**
+ * A monitor's settings, read from the topology's, with its own server's current description
+ * (a method, not a closure per monitor).
+ */
+class MonitorSettingsOf implements MonitorSettings {
+  readonly heartbeatFrequencyMS: number;
+  readonly minHeartbeatFrequencyMS: number;
+  readonly connectTimeoutMS: number;
+  readonly mode: MonitorSettings['mode'];
+  declare readonly appName?: string;
+  declare readonly tls?: MonitorSettings['tls'];
+  declare readonly lookup?: MonitorSettings['lookup'];
+  readonly clock: MonitorSettings['clock'];
+  readonly #owner: WeakRef<MonitorSetOwner>;
+  readonly #address: Address;
+
+  constructor(settings: TopologySettings, owner: WeakRef<MonitorSetOwner>, address: Address) {
+    this.heartbeatFrequencyMS = settings.heartbeatFrequencyMS;
+    this.minHeartbeatFrequencyMS = settings.minHeartbeatFrequencyMS;
+    this.connectTimeoutMS = settings.connectTimeoutMS;
+    this.mode = settings.serverMonitoringMode;
+    if (settings.appName !== null) this.appName = settings.appName;
+    if (settings.tls !== undefined) this.tls = settings.tls;
+    if (settings.lookup !== undefined) this.lookup = settings.lookup;
+    this.clock = settings.clock;
+    this.#owner = owner;
+    this.#address = address;
+  }
+
+  currentDescription(): ServerDescription | undefined {
+    return this.#owner.deref()?.snapshot().servers.get(this.#address);
+  }
+}
+
+/** `listener` as an object with its own properties (for a monitor factory of the application's). */
+function plainListener(listener: ServerMonitorListener): ServerMonitorListener {
+  return {
+    heartbeatStarted: (info) => listener.heartbeatStarted(info),
+    heartbeatSucceeded: (info) => listener.heartbeatSucceeded(info),
+    heartbeatFailed: (info) => listener.heartbeatFailed(info),
+    description: (description) => listener.description(description),
+  };
+}
+
+/** `settings` as an object with its own properties (for a monitor factory of the application's). */
+function plainSettings(settings: MonitorSettingsOf): MonitorSettings {
+  return {
+    heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
+    minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
+    connectTimeoutMS: settings.connectTimeoutMS,
+    mode: settings.mode,
+    ...(settings.appName === undefined ? {} : { appName: settings.appName }),
+    ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+    ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
+    clock: settings.clock,
+    currentDescription: () => settings.currentDescription(),
+  };
 }

@@ -103,6 +103,20 @@ describe('MonitorSet', () => {
     expect([...t.set.addresses()]).toEqual(['a:27017']);
   });
 
+  it("gives an application's monitor factory a listener and settings it can spread", () => {
+    const t = setUp(['a:27017']);
+    t.set.reconcile(t.snapshot(), t.settings);
+    const made = t.made[0]!;
+    // Copies, as a factory that wraps or extends them would make.
+    const listener: ServerMonitorListener = { ...made.listener };
+    const settings: MonitorSettings = { ...made.settings };
+    listener.heartbeatStarted({ address: 'a:27017', awaited: false, connectionId: '1' });
+    listener.description(settings.currentDescription()!);
+    expect(t.reports).toEqual(['started a:27017', 'description a:27017 Unknown']);
+    expect(settings.heartbeatFrequencyMS).toBe(t.settings.heartbeatFrequencyMS);
+    expect(settings.clock).toBe(t.settings.clock);
+  });
+
   it('starts no monitor for a load balancer', () => {
     const t = setUp(['lb:27017'], { loadBalanced: true });
     t.set.reconcile(t.snapshot(), t.settings);
