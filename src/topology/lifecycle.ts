@@ -58,8 +58,7 @@ function closeQuietly(close: () => void): void {
  * top of a script could end the process before the first check. One ref'd handle while any kind
  * of caller waits, none otherwise (also closed with the resources if the topology is collected).
  */
-export class KeepAlive<Kind extends string> {
-  readonly #busy = new Set<Kind>();
+export class KeepAlive {
   readonly #resources: TopologyResources;
   /** Releases the ref'd handle; null when there is none. */
   #release: (() => void) | null = null;
@@ -68,11 +67,8 @@ export class KeepAlive<Kind extends string> {
     this.#resources = resources;
   }
 
-  /** Whether callers of `kind` are waiting now. */
-  busyChanged(kind: Kind, busy: boolean): void {
-    if (busy) this.#busy.add(kind);
-    else this.#busy.delete(kind);
-    const needed = this.#busy.size > 0;
+  /** Whether any caller is waiting now (idempotent). */
+  needed(needed: boolean): void {
     if (needed && this.#release === null) {
       const handle = setInterval(() => undefined, 2 ** 31 - 1);
       const unregister = this.#resources.add(() => clearInterval(handle));
