@@ -61,8 +61,9 @@ export function derivedStateOf(
 export class HighLevelEventDeriver {
   /** When the primary was lost (or the start, before the first one); null while there is one. */
   #withoutPrimarySince: number | null;
-  // The states of the last two snapshots asked about (the previous and the next of a swap): a
-  // WeakMap entry per snapshot, one per heartbeat, measured as a real cost in garbage collection.
+  // The states of the last two snapshots asked about (the previous and the next of a swap, while
+  // it is derived), rather than a WeakMap entry per snapshot, one per heartbeat, measured as a real
+  // cost in garbage collection.
   #newest: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
   #older: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
   readonly #options: HighLevelEventOptions;
@@ -119,6 +120,9 @@ export class HighLevelEventDeriver {
     if (was.readable !== is.readable) {
       events.push({ name: 'readableChanged', payload: { readable: is.readable, snapshot: next } });
     }
+    // The next change starts from `next`: keeping `previous` would only keep a stale snapshot alive
+    // (about 500 B per topology); in the rare case it is asked about again, it is derived again.
+    this.#older = null;
     return events;
   }
 }
