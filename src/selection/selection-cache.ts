@@ -48,8 +48,8 @@ export class SelectionCache {
   /** Others by object identity: found without a key when built once with toReadPreference. */
   #other: CachedSelection[] = [];
   #nextOther = 0;
-  /** Others by JSON key: read preferences with tags made again for each call. */
-  #byKey = new Map<string, SelectionResult>();
+  /** Others by JSON key: read preferences with tags made again for each call (made on first need). */
+  #byKey: Map<string, SelectionResult> | null = null;
   readonly #settings: () => SelectionSettings;
 
   constructor(current: TopologyDescription, settings: () => SelectionSettings) {
@@ -63,7 +63,7 @@ export class SelectionCache {
     if (this.#plain.length > 0) this.#plain = [];
     if (this.#other.length > 0) this.#other = [];
     this.#nextOther = 0;
-    if (this.#byKey.size > 0) this.#byKey = new Map();
+    this.#byKey = null;
   }
 
   /**
@@ -122,10 +122,11 @@ export class SelectionCache {
       return this.#compute(snapshot, readPreference, operation, undefined);
     }
     const key = selectionKey({ readPreference, operation, deprioritized: [] });
-    const cached = this.#byKey.get(key);
+    const byKey = (this.#byKey ??= new Map());
+    const cached = byKey.get(key);
     if (cached !== undefined) return cached;
     const result = this.#compute(snapshot, readPreference, operation, undefined);
-    this.#byKey.set(key, result);
+    byKey.set(key, result);
     return result;
   }
 
