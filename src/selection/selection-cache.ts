@@ -16,6 +16,11 @@ export interface SelectionSettings {
   readonly heartbeatFrequencyMS: number;
 }
 
+/** Where the cache reads the current settings (the topology: a method, not a closure per cache). */
+export interface SelectionSettingsSource {
+  selectionSettings(): SelectionSettings;
+}
+
 /** One cached selection of the current snapshot. */
 export class CachedSelection {
   /** The one server of the latency window when there is exactly one (no random pick needed). */
@@ -50,9 +55,9 @@ export class SelectionCache {
   #nextOther = 0;
   /** Others by JSON key: read preferences with tags made again for each call (made on first need). */
   #byKey: Map<string, SelectionResult> | null = null;
-  readonly #settings: () => SelectionSettings;
+  readonly #settings: SelectionSettingsSource;
 
-  constructor(current: TopologyDescription, settings: () => SelectionSettings) {
+  constructor(current: TopologyDescription, settings: SelectionSettingsSource) {
     this.#current = current;
     this.#settings = settings;
   }
@@ -136,7 +141,7 @@ export class SelectionCache {
     operation: 'read' | 'write' | undefined,
     deprioritized: SelectionCriteria['deprioritized'] | undefined,
   ): SelectionResult {
-    const settings = this.#settings();
+    const settings = this.#settings.selectionSettings();
     return selectServers(snapshot, readPreference, {
       ...(operation === undefined ? {} : { operation }),
       localThresholdMS: settings.localThresholdMS,

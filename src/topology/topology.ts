@@ -51,7 +51,7 @@ import { pickServer } from '../selection/pick-server.js';
 import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
 import { toReadPreference, type ReadPreferenceLike } from '../selection/read-preference.js';
 import type { SelectionResult } from '../selection/select-servers.js';
-import { SelectionCache } from '../selection/selection-cache.js';
+import { SelectionCache, type SelectionSettingsSource } from '../selection/selection-cache.js';
 import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
 import { SelectionWait, type SelectionWaitOptions } from './selection-wait.js';
 import { openSrvTopology, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
@@ -160,14 +160,14 @@ export class Topology extends TopologyEventEmitter {
     this.#self = new WeakRef(this.#hooks);
     this.#queue = new ChangeQueue(this.#hooks);
     this.#monitors = new MonitorSet(this.#resources.monitors, this.#self);
-    this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
+    this.#selections = new SelectionCache(this.#snapshot, this.#hooks);
     this.#waits = new SelectionWait(this.#hooks);
     this.#refresher = new Refresher(this.#hooks);
   }
 
   /**
-   * The callbacks of SelectionWait, Refresher, ChangeQueue, the monitors (MonitorSet) and the SRV
-   * poller, as the methods of one object per topology, on a prototype: a closure per callback
+   * The callbacks of SelectionWait, Refresher, ChangeQueue, SelectionCache, the monitors
+   * (MonitorSet) and the SRV poller, as the methods of one object per topology, on a prototype: a closure per callback
    * cost about 1.5 KB per topology (a heap snapshot of the scale benchmark), megabytes of RSS for
    * hundreds of topologies. A class written inside Topology's body reaches its private members.
    */
@@ -196,6 +196,11 @@ export class Topology extends TopologyEventEmitter {
     busyChanged(): void {
       const topology = this.#topology;
       topology.#keepAlive.needed(topology.#waits.size > 0 || topology.#refresher.waiting > 0);
+    }
+
+    // ---- SelectionCache
+    selectionSettings(): TopologySettings {
+      return this.#topology.#settings;
     }
 
     // ---- SelectionWait
@@ -751,7 +756,8 @@ type TopologyHooks = SelectionWaitOptions &
   RefresherOptions &
   MonitorSetOwner &
   SrvPollingOwner &
-  ChangeQueueHandlers<Change, TopologyEventRecord>;
+  ChangeQueueHandlers<Change, TopologyEventRecord> &
+  SelectionSettingsSource;
 
 /** The same description under another version number (the SRV seed list replaces a placeholder). */
 function renumbered(description: TopologyDescription, version: number): TopologyDescription {
