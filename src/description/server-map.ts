@@ -61,7 +61,9 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
       addresses.push(description.address);
       values.push(description);
     }
-    return new ServerMap({ addresses, positions }, values);
+    // Copies of exactly their length: arrays grown by push keep spare slots (17 for 3 servers), and
+    // the index lives as long as the membership, the values as long as the snapshot.
+    return new ServerMap({ addresses: addresses.slice(), positions }, values.slice());
   }
 
   /** The map itself if it is a ServerMap, else one with the same entries (snapshots built elsewhere). */
