@@ -96,8 +96,11 @@ export class Topology extends TopologyEventEmitter {
   #snapshot: TopologyDescription;
   #settings: TopologySettings;
   readonly #clock: Clock;
-  readonly #uriOptions: UriTopologyOptions;
-  readonly #constructorOptions: TopologyOptions;
+  /**
+   * The options an SRV lookup resolves the settings from again (its TXT record is one more layer):
+   * kept by a `mongodb+srv://` topology only, until the lookup starts.
+   */
+  #srvOptions: SrvOptions | null;
   readonly #resources = new TopologyResources();
   #state: TopologyState = 'idle';
   #connecting: Promise<this> | undefined;
@@ -143,13 +146,13 @@ export class Topology extends TopologyEventEmitter {
     super();
     const parsed = parseConnectionString(uri);
     this.redactedUri = parsed.redacted;
-    this.#uriOptions = parsed.options;
-    this.#constructorOptions = copyOptions(options);
+    const constructorOptions = copyOptions(options);
     this.#settings = resolveTopologySettings(
       { scheme: parsed.scheme, hosts: parsed.hosts, srvHost: parsed.srvHost },
-      this.#uriOptions,
-      this.#constructorOptions,
+      parsed.options,
+      constructorOptions,
     );
+    this.#srvOptions = parsed.scheme === 'mongodb+srv' ? [parsed.options, constructorOptions] : null;
     for (const warning of parsed.warnings) this.#settings.onWarning(warning);
     this.#clock = this.#settings.clock;
     this.topologyId = nextTopologyId++;
@@ -624,7 +627,10 @@ export class Topology extends TopologyEventEmitter {
 
   /** A `mongodb+srv://` topology opens once its SRV lookup completed the seed list and settings. */
   #resolveSeedList(): void {
-    void openSrvTopology(this.#settings, this.#uriOptions, this.#constructorOptions, {
+    // Set for a mongodb+srv:// string, which is the only one that gets here (once: #start).
+    const [uriOptions, constructorOptions] = this.#srvOptions as SrvOptions;
+    this.#srvOptions = null;
+    void openSrvTopology(this.#settings, uriOptions, constructorOptions, {
       resolving: () => this.#state === 'resolving',
       resolved: (settings, ttlMS) => {
         this.#state = 'open';
@@ -747,6 +753,9 @@ export class Topology extends TopologyEventEmitter {
     );
   }
 }
+
+/** The connection string's options and the constructor's, which an SRV lookup's TXT record joins. */
+type SrvOptions = readonly [uri: UriTopologyOptions, constructor: TopologyOptions];
 
 /** One change of the snapshot: the previous and the next. */
 type Change = readonly [TopologyDescription, TopologyDescription];
