@@ -16,7 +16,11 @@ import type { ServerMonitor } from '../monitor/server-monitor-types.js';
 export class TopologyResources {
   /** The monitor of each server in the snapshot. */
   readonly monitors = new Map<Address, ServerMonitor>();
-  readonly #closers = new Set<() => void>();
+  /**
+   * One to three parts (the live count, a waiting caller's handle, the SRV poller), each added and
+   * removed rarely: an array copied on change, not a Set (about 130 B more per topology).
+   */
+  #closers: readonly (() => void)[] = [];
   #closed = false;
 
   get closed(): boolean {
@@ -29,8 +33,13 @@ export class TopologyResources {
       close();
       return () => undefined;
     }
-    this.#closers.add(close);
-    return () => this.#closers.delete(close);
+    // concat and slice make arrays of exactly their length (spread and filter leave 17 slots).
+    if (!this.#closers.includes(close)) this.#closers = this.#closers.concat([close]);
+    return () => {
+      const closers = this.#closers;
+      const index = closers.indexOf(close);
+      if (index >= 0) this.#closers = closers.slice(0, index).concat(closers.slice(index + 1));
+    };
   }
 
   /** Closes every monitor and registered part. Idempotent; never throws. */
@@ -39,8 +48,9 @@ export class TopologyResources {
     this.#closed = true;
     for (const monitor of this.monitors.values()) closeQuietly(() => monitor.close());
     this.monitors.clear();
-    for (const close of this.#closers) closeQuietly(close);
-    this.#closers.clear();
+    // A part unregistered by an earlier one's closing is not closed.
+    for (const close of this.#closers) if (this.#closers.includes(close)) closeQuietly(close);
+    this.#closers = [];
   }
 }
 
