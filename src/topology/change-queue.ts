@@ -24,13 +24,19 @@ export class ChangeQueue<Change, Event> {
 
   /** Queues a change and, unless one is being processed (it then comes next), runs its effects. */
   change(change: Change): void {
-    this.#changes.push(change);
-    if (this.#processing) return;
+    if (this.#processing) {
+      this.#changes.push(change);
+      return;
+    }
     this.#processing = true;
     try {
-      for (let next = this.#changes.shift(); next !== undefined; next = this.#changes.shift()) {
-        this.#handlers.applyChange(next);
+      // The common case, nothing queued: the change runs without going through the array.
+      let next: Change | undefined = change;
+      if (this.#changes.length > 0) {
+        this.#changes.push(change);
+        next = this.#changes.shift();
       }
+      for (; next !== undefined; next = this.#changes.shift()) this.#handlers.applyChange(next);
       releaseCapacity(this.#changes);
     } finally {
       this.#processing = false;
