@@ -14,7 +14,7 @@ export interface ChangeQueueHandlers<Change, Event> {
 export class ChangeQueue<Change, Event> {
   readonly #handlers: ChangeQueueHandlers<Change, Event>;
   readonly #changes: Change[] = [];
-  readonly #events: Event[] = [];
+  #events: Event[] = [];
   #processing = false;
   #flushing = false;
 
@@ -49,9 +49,13 @@ export class ChangeQueue<Change, Event> {
     if (!this.#processing) this.flush();
   }
 
-  /** Queues events without emitting them yet. */
-  queue(events: Iterable<Event>): void {
-    for (const event of events) this.#events.push(event);
+  /**
+   * Queues events without emitting them yet, taking the array over (the caller must not touch it
+   * again): with nothing queued, it becomes the queue, so a change's events are not copied.
+   */
+  queue(events: Event[]): void {
+    if (this.#events.length === 0) this.#events = events;
+    else for (const event of events) this.#events.push(event);
   }
 
   /** Emits the queued events in order. */
