@@ -23,10 +23,24 @@ type Inspect = (value: unknown, options: InspectOptions) => string;
 /** The key util.inspect (and so console.log) looks for; a registered symbol, so no import of node:util. */
 const inspectCustom = Symbol.for('nodejs.util.inspect.custom');
 
-/** The part shared by maps with the same members: addresses in order, and their positions. */
+/**
+ * The part shared by maps with the same members: addresses in order, and their positions (null
+ * for a few members, found by scanning the addresses instead: a Map is 184 B of heap per
+ * membership, and a scan of a handful of addresses costs a few nanoseconds more per lookup).
+ */
 interface AddressIndex {
   readonly addresses: readonly Address[];
-  readonly positions: ReadonlyMap<Address, number>;
+  readonly positions: ReadonlyMap<Address, number> | null;
+}
+
+/** Up to this many members, positions are found by scanning the addresses. */
+const SCANNED_UP_TO = 8;
+
+function positionOf(index: AddressIndex, address: Address): number | undefined {
+  if (index.positions !== null) return index.positions.get(address);
+  const addresses = index.addresses;
+  for (let i = 0; i < addresses.length; i++) if (addresses[i] === address) return i;
+  return undefined;
 }
 
 export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
@@ -61,7 +75,12 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
       addresses.push(description.address);
       values.push(description);
     }
-    return new ServerMap({ addresses, positions }, values);
+    // Copies of exactly their length: arrays grown by push keep spare slots (17 for 3 servers), and
+    // the index lives as long as the membership, the values as long as the snapshot.
+    return new ServerMap(
+      { addresses: addresses.slice(), positions: addresses.length > SCANNED_UP_TO ? positions : null },
+      values.slice(),
+    );
   }
 
   /** The map itself if it is a ServerMap, else one with the same entries (snapshots built elsewhere). */
@@ -77,11 +96,11 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
     replaced: ReadonlyMap<Address, ServerDescription>,
     removed: ReadonlySet<Address> = new Set(),
   ): ServerMap {
-    const positions = this.#index.positions;
+    const index = this.#index;
     let sameMembers = removed.size === 0;
     if (sameMembers) {
       for (const address of replaced.keys()) {
-        if (!positions.has(address)) {
+        if (positionOf(index, address) === undefined) {
           sameMembers = false;
           break;
         }
@@ -93,7 +112,7 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
         if (!removed.has(address)) kept.push(replaced.get(address) ?? description);
       }
       for (const [address, description] of replaced) {
-        if (!positions.has(address) && !removed.has(address)) kept.push(description);
+        if (positionOf(index, address) === undefined && !removed.has(address)) kept.push(description);
       }
       return ServerMap.of(kept);
     }
@@ -101,7 +120,7 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
     // The primary carries over when it is known and no written server is or was it.
     let primary = this.#primary;
     for (const [address, description] of replaced) {
-      descriptions[positions.get(address) as number] = description;
+      descriptions[positionOf(index, address) as number] = description;
       if (description.type === ServerType.RSPrimary || address === primary) primary = undefined;
     }
     return new ServerMap(this.#index, descriptions, primary);
@@ -126,12 +145,12 @@ export class ServerMap implements ReadonlyMap<Address, ServerDescription> {
   }
 
   get(address: Address): ServerDescription | undefined {
-    const position = this.#index.positions.get(address);
+    const position = positionOf(this.#index, address);
     return position === undefined ? undefined : this.#descriptions[position];
   }
 
   has(address: Address): boolean {
-    return this.#index.positions.has(address);
+    return positionOf(this.#index, address) !== undefined;
   }
 
   keys(): MapIterator<Address> {

@@ -25,47 +25,47 @@ interface GuardedListener {
  * re-implementing `emit`, keeps its fast path and its `once` bookkeeping.)
  */
 export abstract class GuardedEventEmitter<Events extends object> extends EventEmitter<Events> {
-  /** Per event, the guard made for each registered function (stable, so `off(fn)` finds it). */
-  #guards = new Map<PropertyKey, WeakMap<AnyListener, GuardedListener>>();
-
   /** Called with what a listener of `event` threw. Must not throw. */
   protected abstract listenerThrew(event: string, error: unknown): void;
 
-  #guard(event: PropertyKey, fn: AnyListener): GuardedListener {
-    let byFunction = this.#guards.get(event);
-    if (byFunction === undefined) {
-      byFunction = new WeakMap();
-      this.#guards.set(event, byFunction);
-    }
-    let guard = byFunction.get(fn);
-    if (guard === undefined) {
-      const call = fn as unknown as (this: unknown, ...args: unknown[]) => void;
-      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the guard is a plain function (eventemitter3 sets its `this`)
-      const owner = this;
-      const guarded = function (this: unknown, ...args: unknown[]): void {
-        try {
-          call.apply(this, args);
-        } catch (error) {
-          owner.listenerThrew(String(event), error);
-        }
-      };
-      guard = Object.assign(guarded, { [ORIGINAL]: fn });
-      byFunction.set(fn, guard);
-    }
-    return guard;
+  /**
+   * A guard per registration, found again by `off(fn)` among the registered listeners by the
+   * function it wraps (no table of guards per event: two WeakMaps and a Map cost about 450 B per
+   * emitter with two events listened to, measured; removing a listener is rare).
+   */
+  static #guard<E extends object>(
+    owner: GuardedEventEmitter<E>,
+    event: PropertyKey,
+    fn: AnyListener,
+  ): GuardedListener {
+    const call = fn as unknown as (this: unknown, ...args: unknown[]) => void;
+    const guarded = function (this: unknown, ...args: unknown[]): void {
+      try {
+        call.apply(this, args);
+      } catch (error) {
+        owner.listenerThrew(String(event), error);
+      }
+    };
+    return Object.assign(guarded, { [ORIGINAL]: fn });
   }
 
-  #lookup(event: PropertyKey, fn: AnyListener | undefined): AnyListener | undefined {
-    if (fn === undefined) return undefined;
-    // eventemitter3 removes a `once` listener by its registered function: the guard itself.
-    if (ORIGINAL in fn) return fn;
-    // An unknown function cannot be registered: pass a fresh function so nothing matches.
-    return this.#guards.get(event)?.get(fn) ?? (() => undefined);
+  /** The registered guards of `fn` for `event` (one per registration, distinct). */
+  #guardsOf(event: EventName<Events>, fn: AnyListener): AnyListener[] {
+    const guards: AnyListener[] = [];
+    for (const registered of super.listeners(event) as unknown as AnyListener[]) {
+      if ((registered as Partial<GuardedListener>)[ORIGINAL] === fn && !guards.includes(registered)) {
+        guards.push(registered);
+      }
+    }
+    return guards;
   }
 
   /** `#guard`, typed as the listener it wraps. */
   #guarded<K extends EventName<Events>>(event: K, fn: Listener<Events, K>): Listener<Events, K> {
-    return this.#guard(event, fn as unknown as AnyListener) as unknown as Listener<Events, K>;
+    return GuardedEventEmitter.#guard(this, event, fn as unknown as AnyListener) as unknown as Listener<
+      Events,
+      K
+    >;
   }
 
   override on<K extends EventName<Events>>(event: K, fn: Listener<Events, K>, context?: unknown): this {
@@ -90,9 +90,14 @@ export abstract class GuardedEventEmitter<Events extends object> extends EventEm
     context?: unknown,
     once?: boolean,
   ): this {
-    const guard = this.#lookup(event, fn as unknown as AnyListener | undefined) as unknown as
-      Listener<Events, K> | undefined;
-    return super.removeListener(event, guard, context, once);
+    const listener = fn as unknown as AnyListener | undefined;
+    // No function: all of the event's listeners; a guard (eventemitter3 removes a `once` listener
+    // by its registered function): itself; the user's function: every guard made for it.
+    if (listener === undefined || ORIGINAL in listener) return super.removeListener(event, fn, context, once);
+    for (const guard of this.#guardsOf(event, listener)) {
+      super.removeListener(event, guard as unknown as Listener<Events, K>, context, once);
+    }
+    return this;
   }
 
   override off<K extends EventName<Events>>(

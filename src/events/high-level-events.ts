@@ -61,10 +61,13 @@ export function derivedStateOf(
 export class HighLevelEventDeriver {
   /** When the primary was lost (or the start, before the first one); null while there is one. */
   #withoutPrimarySince: number | null;
-  // The states of the last two snapshots asked about (the previous and the next of a swap): a
-  // WeakMap entry per snapshot, one per heartbeat, measured as a real cost in garbage collection.
-  #newest: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
-  #older: { readonly snapshot: TopologyDescription; readonly state: DerivedState } | null = null;
+  // The states of the last two snapshots asked about (the previous and the next of a swap, while
+  // it is derived), rather than a WeakMap entry per snapshot, one per heartbeat, measured as a real
+  // cost in garbage collection. Plain fields: no pair object per snapshot.
+  #newest: TopologyDescription | undefined = undefined;
+  #newestState: DerivedState | undefined = undefined;
+  #older: TopologyDescription | undefined = undefined;
+  #olderState: DerivedState | undefined = undefined;
   readonly #options: HighLevelEventOptions;
 
   constructor(options: HighLevelEventOptions) {
@@ -82,14 +85,16 @@ export class HighLevelEventDeriver {
   }
 
   #cached(snapshot: TopologyDescription): DerivedState | undefined {
-    if (this.#newest?.snapshot === snapshot) return this.#newest.state;
-    if (this.#older?.snapshot === snapshot) return this.#older.state;
+    if (this.#newest === snapshot) return this.#newestState;
+    if (this.#older === snapshot) return this.#olderState;
     return undefined;
   }
 
   #remember(snapshot: TopologyDescription, state: DerivedState): void {
     this.#older = this.#newest;
-    this.#newest = { snapshot, state };
+    this.#olderState = this.#newestState;
+    this.#newest = snapshot;
+    this.#newestState = state;
   }
 
   eventsBetween(previous: TopologyDescription, next: TopologyDescription, now: number): HighLevelEvent[] {
@@ -119,6 +124,10 @@ export class HighLevelEventDeriver {
     if (was.readable !== is.readable) {
       events.push({ name: 'readableChanged', payload: { readable: is.readable, snapshot: next } });
     }
+    // The next change starts from `next`: keeping `previous` would only keep a stale snapshot alive
+    // (about 500 B per topology); in the rare case it is asked about again, it is derived again.
+    this.#older = undefined;
+    this.#olderState = undefined;
     return events;
   }
 }

@@ -16,6 +16,11 @@ export interface SelectionSettings {
   readonly heartbeatFrequencyMS: number;
 }
 
+/** Where the cache reads the current settings (the topology: a method, not a closure per cache). */
+export interface SelectionSettingsSource {
+  selectionSettings(): SelectionSettings;
+}
+
 /** One cached selection of the current snapshot. */
 export class CachedSelection {
   /** The one server of the latency window when there is exactly one (no random pick needed). */
@@ -48,11 +53,11 @@ export class SelectionCache {
   /** Others by object identity: found without a key when built once with toReadPreference. */
   #other: CachedSelection[] = [];
   #nextOther = 0;
-  /** Others by JSON key: read preferences with tags made again for each call. */
-  #byKey = new Map<string, SelectionResult>();
-  readonly #settings: () => SelectionSettings;
+  /** Others by JSON key: read preferences with tags made again for each call (made on first need). */
+  #byKey: Map<string, SelectionResult> | null = null;
+  readonly #settings: SelectionSettingsSource;
 
-  constructor(current: TopologyDescription, settings: () => SelectionSettings) {
+  constructor(current: TopologyDescription, settings: SelectionSettingsSource) {
     this.#current = current;
     this.#settings = settings;
   }
@@ -63,7 +68,7 @@ export class SelectionCache {
     if (this.#plain.length > 0) this.#plain = [];
     if (this.#other.length > 0) this.#other = [];
     this.#nextOther = 0;
-    if (this.#byKey.size > 0) this.#byKey = new Map();
+    this.#byKey = null;
   }
 
   /**
@@ -122,10 +127,11 @@ export class SelectionCache {
       return this.#compute(snapshot, readPreference, operation, undefined);
     }
     const key = selectionKey({ readPreference, operation, deprioritized: [] });
-    const cached = this.#byKey.get(key);
+    const byKey = (this.#byKey ??= new Map());
+    const cached = byKey.get(key);
     if (cached !== undefined) return cached;
     const result = this.#compute(snapshot, readPreference, operation, undefined);
-    this.#byKey.set(key, result);
+    byKey.set(key, result);
     return result;
   }
 
@@ -135,7 +141,7 @@ export class SelectionCache {
     operation: 'read' | 'write' | undefined,
     deprioritized: SelectionCriteria['deprioritized'] | undefined,
   ): SelectionResult {
-    const settings = this.#settings();
+    const settings = this.#settings.selectionSettings();
     return selectServers(snapshot, readPreference, {
       ...(operation === undefined ? {} : { operation }),
       localThresholdMS: settings.localThresholdMS,

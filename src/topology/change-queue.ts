@@ -14,7 +14,7 @@ export interface ChangeQueueHandlers<Change, Event> {
 export class ChangeQueue<Change, Event> {
   readonly #handlers: ChangeQueueHandlers<Change, Event>;
   readonly #changes: Change[] = [];
-  readonly #events: Event[] = [];
+  #events: Event[] = [];
   #processing = false;
   #flushing = false;
 
@@ -24,13 +24,20 @@ export class ChangeQueue<Change, Event> {
 
   /** Queues a change and, unless one is being processed (it then comes next), runs its effects. */
   change(change: Change): void {
-    this.#changes.push(change);
-    if (this.#processing) return;
+    if (this.#processing) {
+      this.#changes.push(change);
+      return;
+    }
     this.#processing = true;
     try {
-      for (let next = this.#changes.shift(); next !== undefined; next = this.#changes.shift()) {
-        this.#handlers.applyChange(next);
+      // The common case, nothing queued: the change runs without going through the array.
+      let next: Change | undefined = change;
+      if (this.#changes.length > 0) {
+        this.#changes.push(change);
+        next = this.#changes.shift();
       }
+      for (; next !== undefined; next = this.#changes.shift()) this.#handlers.applyChange(next);
+      releaseCapacity(this.#changes);
     } finally {
       this.#processing = false;
     }
@@ -42,9 +49,13 @@ export class ChangeQueue<Change, Event> {
     if (!this.#processing) this.flush();
   }
 
-  /** Queues events without emitting them yet. */
-  queue(events: Iterable<Event>): void {
-    for (const event of events) this.#events.push(event);
+  /**
+   * Queues events without emitting them yet, taking the array over (the caller must not touch it
+   * again): with nothing queued, it becomes the queue, so a change's events are not copied.
+   */
+  queue(events: Event[]): void {
+    if (this.#events.length === 0) this.#events = events;
+    else for (const event of events) this.#events.push(event);
   }
 
   /** Emits the queued events in order. */
@@ -55,8 +66,17 @@ export class ChangeQueue<Change, Event> {
       for (let event = this.#events.shift(); event !== undefined; event = this.#events.shift()) {
         this.#handlers.emit(event);
       }
+      releaseCapacity(this.#events);
     } finally {
       this.#flushing = false;
     }
   }
+}
+
+/**
+ * An array emptied by `shift()` keeps its backing store in optimised code (17 slots, 152 B per
+ * array for the life of the topology, measured); `length = 0` releases it.
+ */
+function releaseCapacity(emptied: unknown[]): void {
+  emptied.length = 0;
 }

@@ -16,7 +16,11 @@ import type { ServerMonitor } from '../monitor/server-monitor-types.js';
 export class TopologyResources {
   /** The monitor of each server in the snapshot. */
   readonly monitors = new Map<Address, ServerMonitor>();
-  readonly #closers = new Set<() => void>();
+  /**
+   * One to three parts (the live count, a waiting caller's handle, the SRV poller), each added and
+   * removed rarely: an array copied on change, not a Set (about 130 B more per topology).
+   */
+  #closers: readonly (() => void)[] = [];
   #closed = false;
 
   get closed(): boolean {
@@ -29,8 +33,13 @@ export class TopologyResources {
       close();
       return () => undefined;
     }
-    this.#closers.add(close);
-    return () => this.#closers.delete(close);
+    // concat and slice make arrays of exactly their length (spread and filter leave 17 slots).
+    if (!this.#closers.includes(close)) this.#closers = this.#closers.concat([close]);
+    return () => {
+      const closers = this.#closers;
+      const index = closers.indexOf(close);
+      if (index >= 0) this.#closers = closers.slice(0, index).concat(closers.slice(index + 1));
+    };
   }
 
   /** Closes every monitor and registered part. Idempotent; never throws. */
@@ -39,8 +48,9 @@ export class TopologyResources {
     this.#closed = true;
     for (const monitor of this.monitors.values()) closeQuietly(() => monitor.close());
     this.monitors.clear();
-    for (const close of this.#closers) closeQuietly(close);
-    this.#closers.clear();
+    // A part unregistered by an earlier one's closing is not closed.
+    for (const close of this.#closers) if (this.#closers.includes(close)) closeQuietly(close);
+    this.#closers = [];
   }
 }
 
@@ -58,8 +68,7 @@ function closeQuietly(close: () => void): void {
  * top of a script could end the process before the first check. One ref'd handle while any kind
  * of caller waits, none otherwise (also closed with the resources if the topology is collected).
  */
-export class KeepAlive<Kind extends string> {
-  readonly #busy = new Set<Kind>();
+export class KeepAlive {
   readonly #resources: TopologyResources;
   /** Releases the ref'd handle; null when there is none. */
   #release: (() => void) | null = null;
@@ -68,11 +77,8 @@ export class KeepAlive<Kind extends string> {
     this.#resources = resources;
   }
 
-  /** Whether callers of `kind` are waiting now. */
-  busyChanged(kind: Kind, busy: boolean): void {
-    if (busy) this.#busy.add(kind);
-    else this.#busy.delete(kind);
-    const needed = this.#busy.size > 0;
+  /** Whether any caller is waiting now (idempotent). */
+  needed(needed: boolean): void {
     if (needed && this.#release === null) {
       const handle = setInterval(() => undefined, 2 ** 31 - 1);
       const unregister = this.#resources.add(() => clearInterval(handle));

@@ -35,15 +35,19 @@ export class RefreshRounds<T> {
   /** Monitors that have not yet reported in the round under way; null when no round is. */
   #pending: Set<Address> | null = null;
   #waiters: RefreshWaiter<T>[] = [];
-  readonly #deadlines: DeadlineQueue<RefreshWaiter<T>>;
+  /** Only while callers wait (most topologies never call waitForRefresh): about 200 B otherwise kept. */
+  #deadlines: DeadlineQueue<RefreshWaiter<T>> | null = null;
   #completed = 0;
 
   constructor(options: RefreshRoundsOptions) {
     this.#options = options;
-    this.#deadlines = new DeadlineQueue<RefreshWaiter<T>>({
-      clock: options.clock,
+  }
+
+  #deadlineQueue(): DeadlineQueue<RefreshWaiter<T>> {
+    return (this.#deadlines ??= new DeadlineQueue<RefreshWaiter<T>>({
+      clock: this.#options.clock,
       expire: (expired, stalled) => this.#expire(expired, stalled),
-    });
+    }));
   }
 
   /** Whether a round is under way. */
@@ -84,10 +88,7 @@ export class RefreshRounds<T> {
   /** Ends the round under way and resolves its waiters with `value`; returns the round's number. */
   finish(value: T): number {
     this.#completed += 1;
-    for (const waiter of this.#takeWaiters()) {
-      this.#deadlines.remove(waiter);
-      waiter.resolve(value);
-    }
+    for (const waiter of this.#takeWaiters()) waiter.resolve(value);
     return this.#completed;
   }
 
@@ -106,21 +107,25 @@ export class RefreshRounds<T> {
       };
       this.#waiters.push(waiter);
       if (this.#waiters.length === 1) this.#options.busyChanged?.(true);
-      this.#deadlines.add(waiter);
+      this.#deadlineQueue().add(waiter);
     });
   }
 
   /** Rejects every waiter (the topology closed) and forgets the round under way. */
   rejectAll(error: Error): void {
-    this.#deadlines.drain();
     for (const waiter of this.#takeWaiters()) waiter.reject(error);
   }
 
-  /** Ends the round under way and takes its waiters: those not yet answered, marked answered. */
+  /**
+   * Ends the round under way and takes its waiters: those not yet answered, marked answered, their
+   * deadlines gone.
+   */
   #takeWaiters(): RefreshWaiter<T>[] {
     this.#pending = null;
+    this.#deadlines?.drain();
+    this.#deadlines = null;
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (waiters.length > 0) this.#waiters = [];
     if (waiters.length > 0) this.#options.busyChanged?.(false);
     const unanswered = waiters.filter((waiter) => !waiter.settled);
     for (const waiter of unanswered) waiter.settled = true;
@@ -134,7 +139,7 @@ export class RefreshRounds<T> {
       if (stalled && !waiter.extended) {
         waiter.extended = true;
         waiter.deadline = now + this.#options.graceMS;
-        this.#deadlines.add(waiter);
+        this.#deadlineQueue().add(waiter);
         continue;
       }
       waiter.settled = true;
@@ -142,7 +147,10 @@ export class RefreshRounds<T> {
     }
     if (expired.some((waiter) => waiter.settled)) {
       this.#waiters = this.#waiters.filter((waiter) => !waiter.settled);
-      if (this.#waiters.length === 0) this.#options.busyChanged?.(false);
+      if (this.#waiters.length === 0) {
+        this.#deadlines = null; // empty: every waiter is answered
+        this.#options.busyChanged?.(false);
+      }
     }
   }
 }

@@ -94,7 +94,7 @@ export class Refresher {
     const round = this.#rounds.finish(snapshot);
     this.#options.refreshed(round, snapshot);
     // Callers still waiting for a server: keep the checks coming (the monitors pace them).
-    const { monitors, selectionsWaiting } = this.#options;
-    if (selectionsWaiting() && !this.#requesting && monitors.size > 0) this.request();
+    const options = this.#options;
+    if (options.selectionsWaiting() && !this.#requesting && options.monitors.size > 0) this.request();
   }
 }

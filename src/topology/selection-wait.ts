@@ -66,16 +66,21 @@ export interface SelectionWaitOptions {
 
 export class SelectionWait {
   readonly #options: SelectionWaitOptions;
-  readonly #groups = new Map<string, WaitGroup>();
-  readonly #deadlines: DeadlineQueue<SelectionWaiter>;
+  // The groups and the deadline queue exist only while callers wait: most topologies wait only
+  // while connecting, and each of them cost about 200 B of heap for the topology's lifetime.
+  #groups: Map<string, WaitGroup> | null = null;
+  #deadlines: DeadlineQueue<SelectionWaiter> | null = null;
   #count = 0;
 
   constructor(options: SelectionWaitOptions) {
     this.#options = options;
-    this.#deadlines = new DeadlineQueue<SelectionWaiter>({
-      clock: options.clock,
+  }
+
+  #deadlineQueue(): DeadlineQueue<SelectionWaiter> {
+    return (this.#deadlines ??= new DeadlineQueue<SelectionWaiter>({
+      clock: this.#options.clock,
       expire: (expired, stalled) => this.#expire(expired, stalled),
-    });
+    }));
   }
 
   /** How many callers are waiting. */
@@ -85,7 +90,7 @@ export class SelectionWait {
 
   /** How many distinct groups are waiting (each costs one selection per snapshot). */
   get groups(): number {
-    return this.#groups.size;
+    return this.#groups?.size ?? 0;
   }
 
   /** A server for `criteria` from the current snapshot, or (see {@link afterMiss}) a wait for one. */
@@ -141,10 +146,11 @@ export class SelectionWait {
         return;
       }
       const key = selectionKey(criteria);
-      let group = this.#groups.get(key);
+      const groups = (this.#groups ??= new Map());
+      let group = groups.get(key);
       if (group === undefined) {
         group = { key, criteria, waiters: new Set() };
-        this.#groups.set(key, group);
+        groups.set(key, group);
       }
       const waiter: SelectionWaiter = {
         deadline,
@@ -166,13 +172,13 @@ export class SelectionWait {
       group.waiters.add(waiter);
       this.#count += 1;
       if (this.#count === 1) this.#options.busyChanged?.(true);
-      this.#deadlines.add(waiter);
+      this.#deadlineQueue().add(waiter);
     });
   }
 
   /** A new snapshot: evaluate each group once and answer all its waiters when it matches. */
   snapshotChanged(snapshot: TopologyDescription): void {
-    if (this.#count === 0) return;
+    if (this.#count === 0 || this.#groups === null) return;
     for (const group of [...this.#groups.values()]) {
       const result = this.#options.select(snapshot, group.criteria);
       if (result.inLatencyWindow.length === 0) continue;
@@ -185,7 +191,8 @@ export class SelectionWait {
 
   /** Rejects every waiter with `error` (the topology closed). */
   rejectAll(error: Error): void {
-    for (const waiter of this.#deadlines.drain()) waiter.heapIndex = -1;
+    if (this.#deadlines !== null) for (const waiter of this.#deadlines.drain()) waiter.heapIndex = -1;
+    if (this.#groups === null) return;
     for (const group of [...this.#groups.values()]) {
       for (const waiter of [...group.waiters]) {
         if (this.#settle(waiter)) waiter.reject(error);
@@ -197,11 +204,16 @@ export class SelectionWait {
   #settle(waiter: SelectionWaiter): boolean {
     const { group } = waiter;
     if (!group.waiters.delete(waiter)) return false;
-    this.#count -= 1;
-    if (this.#count === 0) this.#options.busyChanged?.(false);
-    if (group.waiters.size === 0) this.#groups.delete(group.key);
-    this.#deadlines.remove(waiter);
+    this.#deadlines?.remove(waiter);
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    if (group.waiters.size === 0) this.#groups?.delete(group.key);
+    this.#count -= 1;
+    if (this.#count === 0) {
+      // Nobody waits: the (empty) groups and deadline queue go until somebody waits again.
+      this.#groups = null;
+      this.#deadlines = null;
+      this.#options.busyChanged?.(false);
+    }
     return true;
   }
 
@@ -213,7 +225,7 @@ export class SelectionWait {
       if (stalled && !waiter.extended) {
         waiter.extended = true;
         waiter.deadline = now + this.#options.graceMS;
-        this.#deadlines.add(waiter);
+        this.#deadlineQueue().add(waiter);
         extended = true;
       } else {
         failing.push(waiter);

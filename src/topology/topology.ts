@@ -13,6 +13,13 @@
  * wait (SelectionWait) until a snapshot has what it needs or its deadline passes.
  */
 import type { Clock } from '../time/clock.js';
+import type {
+  HeartbeatFailedInfo,
+  HeartbeatStartedInfo,
+  HeartbeatSucceededInfo,
+} from '../monitor/server-monitor-types.js';
+import type { SrvRescanFailure } from '../monitor/srv-poller.js';
+import type { RejectedSrvRecord } from '../uri/srv.js';
 import { NO_ERROR_ACTIONS, type ErrorActions } from '../description/application-error.js';
 import { checksAfterChange } from '../description/checks-after-change.js';
 import { initialTopologyDescription } from '../description/topology-description.js';
@@ -25,7 +32,7 @@ import {
   heartbeatStartedEvent,
   heartbeatSucceededEvent,
 } from '../events/change-events.js';
-import { ChangeQueue } from './change-queue.js';
+import { ChangeQueue, type ChangeQueueHandlers } from './change-queue.js';
 import { TopologyEventEmitter } from '../events/event-emitter.js';
 import type { TopologyEventPayload, TopologyEventRecord, TopologyEvents } from '../events/events.js';
 import { HighLevelEventDeriver } from '../events/high-level-events.js';
@@ -39,14 +46,14 @@ import {
 } from './lifecycle.js';
 import { MonitorSet, type MonitorSetOwner } from './monitor-set.js';
 import { OperationCounts } from './operation-counts.js';
-import { Refresher } from './refresher.js';
+import { Refresher, type RefresherOptions } from './refresher.js';
 import { pickServer } from '../selection/pick-server.js';
-import { connectCriteria, selectionCriteria } from '../selection/criteria.js';
+import { connectCriteria, selectionCriteria, type SelectionCriteria } from '../selection/criteria.js';
 import { toReadPreference, type ReadPreferenceLike } from '../selection/read-preference.js';
 import type { SelectionResult } from '../selection/select-servers.js';
-import { SelectionCache } from '../selection/selection-cache.js';
-import { selectionError } from '../selection/selection-error.js';
-import { SelectionWait } from './selection-wait.js';
+import { SelectionCache, type SelectionSettingsSource } from '../selection/selection-cache.js';
+import { selectionError, type SelectionFailure } from '../selection/selection-error.js';
+import { SelectionWait, type SelectionWaitOptions } from './selection-wait.js';
 import { openSrvTopology, startSrvPolling, type SrvPollingOwner } from './topology-srv.js';
 import {
   copyOptions,
@@ -89,8 +96,11 @@ export class Topology extends TopologyEventEmitter {
   #snapshot: TopologyDescription;
   #settings: TopologySettings;
   readonly #clock: Clock;
-  readonly #uriOptions: UriTopologyOptions;
-  readonly #constructorOptions: TopologyOptions;
+  /**
+   * The options an SRV lookup resolves the settings from again (its TXT record is one more layer):
+   * kept by a `mongodb+srv://` topology only, until the lookup starts.
+   */
+  #srvOptions: SrvOptions | null;
   readonly #resources = new TopologyResources();
   #state: TopologyState = 'idle';
   #connecting: Promise<this> | undefined;
@@ -101,46 +111,23 @@ export class Topology extends TopologyEventEmitter {
   readonly #operations = new OperationCounts();
   readonly #operationCount = this.#operations.count;
 
+  /**
+   * What the parts of this topology call back: one object (see Topology.#Hooks). It is also every
+   * report from the background (monitors, SRV rescans): the background holds it through #self
+   * only, a weak reference, so that an unclosed topology can still be garbage-collected (and its
+   * resources closed, see lifecycle.ts); its strong references are this topology's own parts.
+   */
+  readonly #hooks: TopologyHooks;
+  readonly #self: WeakRef<TopologyHooks>;
   /** Snapshot changes whose side effects (monitors, events, waiters) are still to run, in order. */
-  readonly #queue = new ChangeQueue<readonly [TopologyDescription, TopologyDescription], TopologyEventRecord>(
-    {
-      applyChange: ([previous, next]) => this.#changeEffects(previous, next),
-      // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
-      emit: (event) => this.emitRecord(event),
-    },
-  );
-
+  readonly #queue: ChangeQueue<Change, TopologyEventRecord>;
   readonly #waits: SelectionWait;
   readonly #refresher: Refresher;
-  /**
-   * Every report from the background (monitors, SRV rescans). The one strong reference is this
-   * field; the background holds it through #self only, so that an unclosed topology can still be
-   * garbage-collected (and its resources closed, see lifecycle.ts).
-   */
-  readonly #reports: MonitorSetOwner & SrvPollingOwner = {
-    accepting: () => this.#state === 'open',
-    snapshot: () => this.#snapshot,
-    heartbeatStarted: (info) => this.#heartbeat('serverHeartbeatStarted', heartbeatStartedEvent, info),
-    heartbeatSucceeded: (info) => this.#heartbeat('serverHeartbeatSucceeded', heartbeatSucceededEvent, info),
-    heartbeatFailed: (info) => this.#heartbeat('serverHeartbeatFailed', heartbeatFailedEvent, info),
-    // A check that timed out only because this process was paused is retried by the monitor
-    // before it reports anything: the topology applies what it is given.
-    description: (address, description) => {
-      this.#apply({ kind: 'checked', address, description });
-      this.#refresher.reported(address);
-    },
-    replaceSeedList: (hosts) => {
-      if (this.#state === 'open') this.#apply({ kind: 'seedList', hosts, now: this.#clock.now() });
-    },
-    rescanFailed: (failure) => this.#emit('srvRescanFailed', { ...this.#srvEventBase(), ...failure }),
-    recordsRejected: (rejected) => this.#emit('srvRecordsRejected', { ...this.#srvEventBase(), rejected }),
-  };
-  readonly #self = new WeakRef(this.#reports);
   /** One monitor per server of the snapshot. */
   readonly #monitors: MonitorSet;
 
   /** Waiting callers keep the process alive (monitors alone do not). */
-  readonly #keepAlive = new KeepAlive<'selections' | 'refreshes'>(this.#resources);
+  readonly #keepAlive = new KeepAlive(this.#resources);
 
   /** Selection results of the current snapshot by criteria. */
   readonly #selections: SelectionCache;
@@ -159,50 +146,167 @@ export class Topology extends TopologyEventEmitter {
     super();
     const parsed = parseConnectionString(uri);
     this.redactedUri = parsed.redacted;
-    this.#uriOptions = parsed.options;
-    this.#constructorOptions = copyOptions(options);
+    const constructorOptions = copyOptions(options);
     this.#settings = resolveTopologySettings(
       { scheme: parsed.scheme, hosts: parsed.hosts, srvHost: parsed.srvHost },
-      this.#uriOptions,
-      this.#constructorOptions,
+      parsed.options,
+      constructorOptions,
     );
+    this.#srvOptions = parsed.scheme === 'mongodb+srv' ? [parsed.options, constructorOptions] : null;
     for (const warning of parsed.warnings) this.#settings.onWarning(warning);
     this.#clock = this.#settings.clock;
     this.topologyId = nextTopologyId++;
     this.#snapshot = this.#initialDescription(this.#settings);
     this.#highLevel = this.#newDeriver();
-    this.#monitors = new MonitorSet(this.#resources.monitors, this.#self);
-    this.#selections = new SelectionCache(this.#snapshot, () => this.#settings);
-
     const graceMS = this.#settings.connectTimeoutMS > 0 ? this.#settings.connectTimeoutMS : 10_000;
-    this.#waits = new SelectionWait({
-      clock: this.#clock,
-      snapshot: () => this.#snapshot,
-      select: (snapshot, criteria) => this.#selections.select(snapshot, criteria),
-      pick: (candidates) => pickServer(candidates, this.#operationCount, this.#settings.random),
-      selectionError: (criteria, snapshot, result, failure) =>
-        selectionError(criteria, snapshot, result, failure, this.#clock.now()),
-      startupError: () => this.#startupError,
-      refresh: () => this.scheduleRefresh(),
-      graceMS,
-      busyChanged: (busy) => this.#keepAlive.busyChanged('selections', busy),
-    });
-    this.#refresher = new Refresher({
-      monitors: this.#monitors,
-      snapshot: () => this.#snapshot,
-      selectionsWaiting: () => this.#waits.size > 0 && this.#state === 'open',
-      refreshed: (round, snapshot) =>
-        this.#emit('refreshed', { topologyId: this.topologyId, round, snapshot }),
-      clock: this.#clock,
-      graceMS,
-      busyChanged: (busy) => this.#keepAlive.busyChanged('refreshes', busy),
-      timeoutError: (timeoutMS) =>
-        new RefreshTimeoutError(
-          `No check round completed within ${timeoutMS} ms: some server did not answer its check ` +
-            `(${this.redactedUri})`,
-        ),
-    });
+    this.#hooks = new Topology.#Hooks(this, this.#clock, graceMS);
+    this.#self = new WeakRef(this.#hooks);
+    this.#queue = new ChangeQueue(this.#hooks);
+    this.#monitors = new MonitorSet(this.#resources.monitors, this.#self);
+    this.#selections = new SelectionCache(this.#snapshot, this.#hooks);
+    this.#waits = new SelectionWait(this.#hooks);
+    this.#refresher = new Refresher(this.#hooks);
   }
+
+  /**
+   * The callbacks of SelectionWait, Refresher, ChangeQueue, SelectionCache, the monitors
+   * (MonitorSet) and the SRV poller, as the methods of one object per topology, on a prototype: a closure per callback
+   * cost about 1.5 KB per topology (a heap snapshot of the scale benchmark), megabytes of RSS for
+   * hundreds of topologies. A class written inside Topology's body reaches its private members.
+   */
+  static readonly #Hooks = class implements TopologyHooks {
+    readonly #topology: Topology;
+    readonly clock: Clock;
+    /** Extra time for waiters whose deadline passed only because the process was paused. */
+    readonly graceMS: number;
+
+    constructor(topology: Topology, clock: Clock, graceMS: number) {
+      this.#topology = topology;
+      this.clock = clock;
+      this.graceMS = graceMS;
+    }
+
+    // ---- shared
+    snapshot(): TopologyDescription {
+      return this.#topology.#snapshot;
+    }
+
+    /**
+     * Selection waiters (SelectionWait) and refresh waiters (Refresher) both call this when their
+     * first caller starts waiting and when their last is answered: the process is kept alive
+     * while either has callers, read from both (their counts are already updated).
+     */
+    busyChanged(): void {
+      const topology = this.#topology;
+      topology.#keepAlive.needed(topology.#waits.size > 0 || topology.#refresher.waiting > 0);
+    }
+
+    // ---- SelectionCache
+    selectionSettings(): TopologySettings {
+      return this.#topology.#settings;
+    }
+
+    // ---- SelectionWait
+    select(snapshot: TopologyDescription, criteria: SelectionCriteria): SelectionResult {
+      return this.#topology.#selections.select(snapshot, criteria);
+    }
+
+    pick(candidates: readonly ServerDescription[]): ServerDescription | undefined {
+      const topology = this.#topology;
+      return pickServer(candidates, topology.#operationCount, topology.#settings.random);
+    }
+
+    selectionError(
+      criteria: SelectionCriteria,
+      snapshot: TopologyDescription,
+      result: SelectionResult,
+      failure: SelectionFailure,
+    ): Error {
+      return selectionError(criteria, snapshot, result, failure, this.clock.now());
+    }
+
+    startupError(): Error | undefined {
+      return this.#topology.#startupError;
+    }
+
+    refresh(): void {
+      this.#topology.scheduleRefresh();
+    }
+
+    // ---- Refresher
+    get monitors(): MonitorSet {
+      return this.#topology.#monitors;
+    }
+
+    selectionsWaiting(): boolean {
+      const topology = this.#topology;
+      return topology.#waits.size > 0 && topology.#state === 'open';
+    }
+
+    refreshed(round: number, snapshot: TopologyDescription): void {
+      const topology = this.#topology;
+      topology.#emit('refreshed', { topologyId: topology.topologyId, round, snapshot });
+    }
+
+    timeoutError(timeoutMS: number): Error {
+      return new RefreshTimeoutError(
+        `No check round completed within ${timeoutMS} ms: some server did not answer its check ` +
+          `(${this.#topology.redactedUri})`,
+      );
+    }
+
+    // ---- ChangeQueue
+    applyChange([previous, next]: Change): void {
+      this.#topology.#changeEffects(previous, next);
+    }
+
+    emit(event: TopologyEventRecord): void {
+      // Listeners are guarded (GuardedEventEmitter): emit cannot throw here.
+      this.#topology.emitRecord(event);
+    }
+
+    // ---- reports from the background: MonitorSet and the SRV poller
+    accepting(): boolean {
+      return this.#topology.#state === 'open';
+    }
+
+    heartbeatStarted(info: HeartbeatStartedInfo): void {
+      this.#topology.#heartbeat('serverHeartbeatStarted', heartbeatStartedEvent, info);
+    }
+
+    heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
+      this.#topology.#heartbeat('serverHeartbeatSucceeded', heartbeatSucceededEvent, info);
+    }
+
+    heartbeatFailed(info: HeartbeatFailedInfo): void {
+      this.#topology.#heartbeat('serverHeartbeatFailed', heartbeatFailedEvent, info);
+    }
+
+    // A check that timed out only because this process was paused is retried by the monitor
+    // before it reports anything: the topology applies what it is given.
+    description(address: Address, description: ServerDescription): void {
+      const topology = this.#topology;
+      topology.#apply({ kind: 'checked', address, description });
+      topology.#refresher.reported(address);
+    }
+
+    replaceSeedList(hosts: readonly Address[]): void {
+      const topology = this.#topology;
+      if (topology.#state === 'open') {
+        topology.#apply({ kind: 'seedList', hosts, now: topology.#clock.now() });
+      }
+    }
+
+    rescanFailed(failure: SrvRescanFailure): void {
+      const topology = this.#topology;
+      topology.#emit('srvRescanFailed', { ...topology.#srvEventBase(), ...failure });
+    }
+
+    recordsRejected(rejected: readonly RejectedSrvRecord[]): void {
+      const topology = this.#topology;
+      topology.#emit('srvRecordsRejected', { ...topology.#srvEventBase(), rejected });
+    }
+  };
 
   /** The current snapshot: a frozen TopologyDescription. Take it once per decision. */
   get snapshot(): TopologyDescription {
@@ -523,7 +627,10 @@ export class Topology extends TopologyEventEmitter {
 
   /** A `mongodb+srv://` topology opens once its SRV lookup completed the seed list and settings. */
   #resolveSeedList(): void {
-    void openSrvTopology(this.#settings, this.#uriOptions, this.#constructorOptions, {
+    // Set for a mongodb+srv:// string, which is the only one that gets here (once: #start).
+    const [uriOptions, constructorOptions] = this.#srvOptions as SrvOptions;
+    this.#srvOptions = null;
+    void openSrvTopology(this.#settings, uriOptions, constructorOptions, {
       resolving: () => this.#state === 'resolving',
       resolved: (settings, ttlMS) => {
         this.#state = 'open';
@@ -646,6 +753,20 @@ export class Topology extends TopologyEventEmitter {
     );
   }
 }
+
+/** The connection string's options and the constructor's, which an SRV lookup's TXT record joins. */
+type SrvOptions = readonly [uri: UriTopologyOptions, constructor: TopologyOptions];
+
+/** One change of the snapshot: the previous and the next. */
+type Change = readonly [TopologyDescription, TopologyDescription];
+
+/** Everything the parts of a topology call back (implemented once, by Topology.#Hooks). */
+type TopologyHooks = SelectionWaitOptions &
+  RefresherOptions &
+  MonitorSetOwner &
+  SrvPollingOwner &
+  ChangeQueueHandlers<Change, TopologyEventRecord> &
+  SelectionSettingsSource;
 
 /** The same description under another version number (the SRV seed list replaces a placeholder). */
 function renumbered(description: TopologyDescription, version: number): TopologyDescription {

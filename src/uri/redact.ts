@@ -25,7 +25,16 @@ export function redactConnectionString(parts: ConnectionStringParts): string {
   const question = parts.rawTail.indexOf('?');
   const path = question === -1 ? parts.rawTail : parts.rawTail.slice(0, question);
   const query = question === -1 ? null : parts.rawTail.slice(question + 1);
-  return `${parts.scheme}://${userinfo}${parts.rawHostInfo}${path}${query === null ? '' : `?${redactQuery(query)}`}`;
+  // Joined rather than concatenated: one flat string. A concatenation is a rope of slices of the
+  // connection string, which keeps the whole original (password included) alive with the topology.
+  return [
+    parts.scheme,
+    '://',
+    userinfo,
+    parts.rawHostInfo,
+    path,
+    query === null ? '' : `?${redactQuery(query)}`,
+  ].join('');
 }
 
 function redactQuery(query: string): string {

@@ -52,6 +52,27 @@ describe('ServerMap', () => {
     expect(Object.prototype.toString.call(map)).toBe('[object ServerMap]');
   });
 
+  it('finds members the same way in a small map (scanned) and a large one (indexed)', () => {
+    for (const size of [3, 8, 9, 20]) {
+      const addresses = Array.from({ length: size }, (_, i) => `h${i}:1`);
+      const map = ServerMap.of(addresses.map((address) => unknownServerDescription(address, 0)));
+      // Addresses made again, as a reply would: equal strings, not the same objects.
+      for (const address of addresses.map((x) => `${x.slice(0, -2)}:1`)) {
+        expect(map.has(address)).toBe(true);
+        expect(map.get(address)?.address).toBe(address);
+      }
+      expect(map.has('other:1')).toBe(false);
+      expect(map.get('other:1')).toBeUndefined();
+      const last = addresses[size - 1] as string;
+      const replaced = map.with(new Map([[last, member(last, false)]]));
+      expect(replaced.get(last)?.type).toBe('RSSecondary');
+      expect([...replaced.keys()]).toEqual(addresses);
+      const added = map.with(new Map([['new:1', unknownServerDescription('new:1', 0)]]));
+      expect([...added.keys()]).toEqual([...addresses, 'new:1']);
+      expect(added.has('new:1')).toBe(true);
+    }
+  });
+
   it('is frozen and has no way to change it', () => {
     const map = ServerMap.of([a, b]);
     expect(Object.isFrozen(map)).toBe(true);

@@ -6,7 +6,7 @@ import { SelectionCache } from '../../../src/selection/selection-cache.js';
 import { selectServers } from '../../../src/selection/select-servers.js';
 import { server, snapshot } from './fixtures.js';
 
-const settings = () => ({ localThresholdMS: 15, heartbeatFrequencyMS: 10_000 });
+const settings = { selectionSettings: () => ({ localThresholdMS: 15, heartbeatFrequencyMS: 10_000 }) };
 const withPrimary = () =>
   snapshot(TopologyType.ReplicaSetWithPrimary, [
     server('a:27017', ServerType.RSPrimary),
@@ -52,7 +52,9 @@ describe('SelectionCache', () => {
       server('b:27017', ServerType.Mongos, { roundTripTime: 50 }),
     ]);
     let localThresholdMS = 15;
-    const cache = new SelectionCache(current, () => ({ localThresholdMS, heartbeatFrequencyMS: 10_000 }));
+    const cache = new SelectionCache(current, {
+      selectionSettings: () => ({ localThresholdMS, heartbeatFrequencyMS: 10_000 }),
+    });
     expect(cache.select(current, selectionCriteria('nearest', undefined)).inLatencyWindow).toHaveLength(1);
     localThresholdMS = 100;
     cache.snapshotChanged(current);

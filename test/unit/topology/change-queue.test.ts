@@ -33,6 +33,24 @@ describe('ChangeQueue', () => {
     ]);
   });
 
+  it('a change left queued by a throwing one runs before the next change', () => {
+    const applied: number[] = [];
+    const queue: ChangeQueue<number, string> = new ChangeQueue<number, string>({
+      applyChange: (change) => {
+        applied.push(change);
+        if (change === 1) {
+          queue.change(2);
+          throw new Error('boom');
+        }
+      },
+      emit: () => undefined,
+    });
+    expect(() => queue.change(1)).toThrow('boom');
+    expect(applied).toEqual([1]);
+    queue.change(3);
+    expect(applied).toEqual([1, 2, 3]);
+  });
+
   it('emits at once outside a change', () => {
     const emitted: string[] = [];
     const queue = new ChangeQueue<number, string>({

@@ -43,6 +43,28 @@ describe('GuardedEventEmitter', () => {
     expect(emitter.listenerCount('ping')).toBe(0);
   });
 
+  it('off removes every registration of the function, or only those with the given context', () => {
+    const emitter = new Emitter();
+    const seen: unknown[] = [];
+    const listener = function (this: unknown, n: number) {
+      seen.push([this, n]);
+    };
+    const a = { name: 'a' };
+    const b = { name: 'b' };
+    emitter.on('ping', listener, a);
+    emitter.on('ping', listener, b);
+    emitter.once('ping', listener, a);
+    expect(emitter.listeners('ping')).toEqual([listener, listener, listener]);
+    emitter.off('ping', listener, a);
+    emitter.emit('ping', 1);
+    expect(seen).toEqual([[b, 1]]);
+    emitter.on('ping', listener, a);
+    emitter.off('ping', listener);
+    emitter.emit('ping', 2);
+    expect(seen).toEqual([[b, 1]]);
+    expect(emitter.listenerCount('ping')).toBe(0);
+  });
+
   it('once listeners run once, even when they throw', () => {
     const emitter = new Emitter();
     let calls = 0;
