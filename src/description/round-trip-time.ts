@@ -8,6 +8,8 @@
  * connection handshake), so with a single sample it is 0.
  */
 
+import { plainConstructor, type Mutable } from './plain-constructor.js';
+
 /** How much the newest sample weighs in the moving average. */
 export const RTT_ALPHA = 0.2;
 /** How many recent samples the minimum is taken over. */
@@ -51,5 +53,17 @@ export function addRttSample(stats: RttStats, sampleMS: number): RttStats {
   window[length - 1] = sampleMS;
   const samples: readonly number[] = Object.freeze(window);
   if (length < 2) min = 0;
-  return Object.freeze({ average, min, samples });
+  return Object.freeze(new Stats(average, min, samples));
 }
+
+/** Makes addRttSample's value: a constructor, not a literal (see plain-constructor.ts). */
+const Stats = plainConstructor(function (
+  this: Mutable<RttStats>,
+  average: number,
+  min: number,
+  samples: readonly number[],
+): void {
+  this.average = average;
+  this.min = min;
+  this.samples = samples;
+});

@@ -4,6 +4,7 @@
  * Nothing here throws: a reply that cannot be read gives an Unknown server whose error says why.
  */
 import { tryNormalizeAddress } from './address.js';
+import { plainConstructor, type Mutable } from './plain-constructor.js';
 import { readInteger } from './bson-values.js';
 import { readHelloReply, readLastWrite } from './hello-reply.js';
 import type { RttStats } from './round-trip-time.js';
@@ -151,37 +152,50 @@ export function describeRepeatedHello(
     lastWriteDate = read.lastWriteDate;
     opTime = read.opTime;
   }
-  const rtt = options.roundTripTime ?? null;
-  const p = previous;
-  // One literal in baseDescription's field order (a spread of `previous` measured slower).
-  return Object.freeze({
-    address: p.address,
-    type: p.type,
-    error: null,
-    roundTripTime: rtt?.average ?? null,
-    minRoundTripTime: rtt?.min ?? null,
-    lastUpdateTime: options.now,
-    lastWriteDate,
-    opTime,
-    minWireVersion: p.minWireVersion,
-    maxWireVersion: p.maxWireVersion,
-    me: p.me,
-    hosts: p.hosts,
-    passives: p.passives,
-    arbiters: p.arbiters,
-    tags: p.tags,
-    setName: p.setName,
-    setVersion: p.setVersion,
-    electionId: p.electionId,
-    primary: p.primary,
-    logicalSessionTimeoutMinutes: p.logicalSessionTimeoutMinutes,
-    topologyVersion: p.topologyVersion,
-    helloOk: p.helloOk,
-    maxBsonObjectSize: p.maxBsonObjectSize,
-    maxMessageSizeBytes: p.maxMessageSizeBytes,
-    maxWriteBatchSize: p.maxWriteBatchSize,
-  });
+  return Object.freeze(
+    new RepeatedDescription(previous, options.roundTripTime ?? null, options.now, lastWriteDate, opTime),
+  );
 }
+
+/**
+ * Makes describeRepeatedHello's description: `previous` with a new time, RTT and last write, the
+ * fields in baseDescription's order. A constructor, not a literal (see plain-constructor.ts): this
+ * runs on nearly every heartbeat.
+ */
+const RepeatedDescription = plainConstructor(function (
+  this: Mutable<ServerDescription>,
+  p: ServerDescription,
+  rtt: RttStats | null,
+  now: number,
+  lastWriteDate: number | null,
+  opTime: ServerDescription['opTime'],
+): void {
+  this.address = p.address;
+  this.type = p.type;
+  this.error = null;
+  this.roundTripTime = rtt?.average ?? null;
+  this.minRoundTripTime = rtt?.min ?? null;
+  this.lastUpdateTime = now;
+  this.lastWriteDate = lastWriteDate;
+  this.opTime = opTime;
+  this.minWireVersion = p.minWireVersion;
+  this.maxWireVersion = p.maxWireVersion;
+  this.me = p.me;
+  this.hosts = p.hosts;
+  this.passives = p.passives;
+  this.arbiters = p.arbiters;
+  this.tags = p.tags;
+  this.setName = p.setName;
+  this.setVersion = p.setVersion;
+  this.electionId = p.electionId;
+  this.primary = p.primary;
+  this.logicalSessionTimeoutMinutes = p.logicalSessionTimeoutMinutes;
+  this.topologyVersion = p.topologyVersion;
+  this.helloOk = p.helloOk;
+  this.maxBsonObjectSize = p.maxBsonObjectSize;
+  this.maxMessageSizeBytes = p.maxMessageSizeBytes;
+  this.maxWriteBatchSize = p.maxWriteBatchSize;
+});
 
 /** The Unknown description a failed check (or an application error) gives. */
 export function serverDescriptionFromError(

@@ -36,6 +36,7 @@ import { RttPinger } from './rtt-pinger.js';
 import type {
   CheckPhase,
   HeartbeatFailedInfo,
+  HeartbeatStartedInfo,
   HeartbeatSucceededInfo,
   MonitorSettings,
   ServerMonitor,
@@ -241,7 +242,7 @@ export class SocketServerMonitor implements ServerMonitor {
     this.#pollCheck = check;
     this.#pollConnection = connection;
     this.#pollStarted = this.#settings.clock.now();
-    this.#emit('heartbeatStarted', { address: this.address, awaited: false, connectionId: connection.id });
+    this.#emit('heartbeatStarted', new StartedInfo(this.address, false, connection.id));
     connection.sendCommandBytes(
       this.#pollingHello(connection),
       'hello',
@@ -291,7 +292,7 @@ export class SocketServerMonitor implements ServerMonitor {
       // Before the event: a listener may cancel the check from inside it.
       const abort = new AbortController();
       check.abort = abort;
-      this.#emit('heartbeatStarted', { address: this.address, awaited: false, connectionId });
+      this.#emit('heartbeatStarted', new StartedInfo(this.address, false, connectionId));
       let phase: CheckPhase = 'dns';
       try {
         const connection = await Connection.connect(this.address, {
@@ -344,7 +345,7 @@ export class SocketServerMonitor implements ServerMonitor {
       settings.connectTimeoutMS > 0 ? settings.connectTimeoutMS + settings.heartbeatFrequencyMS : 0;
     try {
       let reply: WireReply;
-      this.#emit('heartbeatStarted', { address: this.address, awaited: true, connectionId: existing.id });
+      this.#emit('heartbeatStarted', new StartedInfo(this.address, true, existing.id));
       const topologyVersion = this.#topologyVersion;
       if (existing.moreToCome || topologyVersion === undefined) {
         // (#beginCheck sends a check here only with one of the two.)
@@ -379,17 +380,7 @@ export class SocketServerMonitor implements ServerMonitor {
     const body = reply.kind === 'msgBytes' ? reply.body : undefined;
     const description = body === undefined ? undefined : this.#repeatedHello(body);
     if (description !== undefined && body !== undefined) {
-      // Decoded only if a heartbeat listener reads it.
-      let document: Document | undefined;
-      return {
-        ok: true,
-        reply: () => (document ??= decodeRepeatedReply(body)),
-        description,
-        connection,
-        connectionId,
-        awaited,
-        duration,
-      };
+      return new RepeatedReplyOutcome(body, description, connection, awaited, duration);
     }
     const document = connection.documentOf(reply);
     return {
@@ -646,7 +637,7 @@ class SucceededInfo implements HeartbeatSucceededInfo {
   // Declared, not defined: present only for a check that opened a connection.
   declare readonly dnsDuration?: number;
   declare readonly connectDuration?: number;
-  readonly #reply: () => Document;
+  readonly #outcome: Extract<CheckOutcome, { ok: true }>;
 
   constructor(address: Address, connectionId: string, outcome: Extract<CheckOutcome, { ok: true }>) {
     this.address = address;
@@ -656,12 +647,46 @@ class SucceededInfo implements HeartbeatSucceededInfo {
     const self = this as { dnsDuration?: number; connectDuration?: number };
     if (outcome.dnsDuration !== undefined) self.dnsDuration = outcome.dnsDuration;
     if (outcome.connectDuration !== undefined) self.connectDuration = outcome.connectDuration;
-    this.#reply = outcome.reply;
+    this.#outcome = outcome;
   }
 
   get reply(): Document {
-    return this.#reply();
+    return this.#outcome.reply();
   }
+}
+
+/**
+ * The outcome of a reply recognised from its bytes, the usual heartbeat: its document is decoded
+ * only if a heartbeat listener reads it. A class, not a literal and a closure (see
+ * description/plain-constructor.ts for why per-heartbeat values avoid literals).
+ */
+class RepeatedReplyOutcome {
+  readonly ok = true;
+  readonly connectionId: string;
+  #document: Document | undefined;
+
+  constructor(
+    readonly body: Buffer,
+    readonly description: ServerDescription,
+    readonly connection: Connection,
+    readonly awaited: boolean,
+    readonly duration: number,
+  ) {
+    this.connectionId = connection.id;
+  }
+
+  reply(): Document {
+    return (this.#document ??= decodeRepeatedReply(this.body));
+  }
+}
+
+/** A heartbeatStarted report (a class: made on every heartbeat, see RepeatedReplyOutcome). */
+class StartedInfo implements HeartbeatStartedInfo {
+  constructor(
+    readonly address: Address,
+    readonly awaited: boolean,
+    readonly connectionId: string,
+  ) {}
 }
 
 function asError(error: unknown): Error {
