@@ -7,6 +7,7 @@
  * minHeartbeatFrequencyMS. A timeout that fired only because the process was paused is checked
  * again before anyone is told the server is down. Nothing here keeps the process alive.
  */
+import { Cancellation } from '../net/cancel-signal.js';
 import { deserialize, type Document } from 'bson';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { HelloBytesTemplate } from '../description/hello-reply-bytes.js';
@@ -51,7 +52,7 @@ export const createServerMonitor: ServerMonitorFactory = (address, listener, set
 /** One check in flight: what cancelCheck()/close() need to interrupt it. */
 interface CheckContext {
   /** Made only when the check opens a connection (the one step that takes a signal). */
-  abort: AbortController | null;
+  abort: Cancellation | null;
   connection: Connection | null;
   cancelled: boolean;
   /** The timer that started this check fired far too late: the process had been paused. */
@@ -290,7 +291,7 @@ export class SocketServerMonitor implements ServerMonitor {
     if (existing === null) {
       const connectionId = newConnectionId(this.address);
       // Before the event: a listener may cancel the check from inside it.
-      const abort = new AbortController();
+      const abort = new Cancellation();
       check.abort = abort;
       this.#emit('heartbeatStarted', new StartedInfo(this.address, false, connectionId));
       let phase: CheckPhase = 'dns';
@@ -303,7 +304,7 @@ export class SocketServerMonitor implements ServerMonitor {
           clock,
           lookup: settings.lookup,
           dnsCache: settings.dnsCache ?? sharedDnsCache,
-          signal: abort.signal,
+          signal: abort,
           onPhase: (p) => (phase = p),
           handshake: {
             appName: settings.appName,

@@ -6,6 +6,7 @@
  * ProcessStallError, WireProtocolError or ServerReplyError naming the server's address.
  * Monitoring sockets are unref'd: they never keep the process alive on their own.
  */
+import type { CancelSignal } from './cancel-signal.js';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Document } from 'bson';
@@ -72,7 +73,7 @@ export interface OpenOptions {
   readonly connectTimeoutMS: number;
   readonly tls?: TlsSettings;
   readonly clock?: Clock;
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** Keep the event loop alive while this socket is open; default false (monitors must not). */
   readonly keepProcessAlive?: boolean;
   /** Named in heartbeat events; default `<address>#<n>`. */
@@ -571,7 +572,7 @@ type Destination =
   | { readonly host: string; readonly port: number; readonly label: string }
   | { readonly path: string; readonly label: string };
 
-function abortReason(signal: AbortSignal | undefined, address: Address): Error {
+function abortReason(signal: CancelSignal | undefined, address: Address): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason : new NetworkError(`connecting to ${address} was cancelled`);
 }

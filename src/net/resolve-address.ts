@@ -3,6 +3,7 @@
  * never reach the resolver, answers are cached, resolution is timed on its own, and a slow or
  * failing lookup is a DnsError (never a connect timeout).
  */
+import type { CancelSignal } from './cancel-signal.js';
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../time/clock.js';
@@ -34,7 +35,7 @@ export interface ResolveOptions {
   readonly clock?: Clock;
   /** The lookup's own limit in ms (the caller's connectTimeoutMS); 0 or absent = none. */
   readonly timeoutMS?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 /** A place to connect to: a TCP host and port, or a Unix domain socket path. */

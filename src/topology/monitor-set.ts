@@ -6,6 +6,8 @@
  * a monitor that is no longer the one for its address (closed, replaced) is dropped, so a late
  * report cannot resurrect a server.
  */
+import type { Document } from 'bson';
+import { buildClientMetadata } from '../net/handshake.js';
 import type { ChecksAfterChange } from '../description/checks-after-change.js';
 import { TopologyType } from '../description/server-type.js';
 import type { Address, ServerDescription, TopologyDescription } from '../description/types.js';
@@ -37,6 +39,12 @@ export class MonitorSet {
   /** Servers whose monitor has an awaitable (streaming) hello in flight. */
   readonly #awaitedInFlight = new Set<Address>();
   readonly #poolGenerations = new Map<Address, number>();
+  /**
+   * The handshake's client metadata, built once for all the monitors of this topology (it reads
+   * the environment and the file system): undefined until the first monitor; null when building
+   * it failed, so that each connection builds it and reports why.
+   */
+  #clientMetadata: Document | null | undefined;
 
   /**
    * @param monitors the map the topology's resources close when it is collected unclosed.
@@ -83,7 +91,12 @@ export class MonitorSet {
       if (this.#monitors.has(address)) continue;
       const holder: { monitor?: ServerMonitor } = {};
       const listener = new MonitorReports(this, address, holder);
-      const monitorSettings = new MonitorSettingsOf(settings, this.#owner, address);
+      const monitorSettings = new MonitorSettingsOf(
+        settings,
+        this.#owner,
+        address,
+        this.#metadataFor(settings),
+      );
       // Our monitor keeps the two prototype-method objects; a factory of the application's gets
       // plain objects with their own properties, which it may spread or copy.
       const monitor =
@@ -95,6 +108,19 @@ export class MonitorSet {
       monitor.start();
     }
     return removed;
+  }
+
+  #metadataFor(settings: TopologySettings): Document | undefined {
+    if (this.#clientMetadata === undefined) {
+      try {
+        this.#clientMetadata = deepFreeze(
+          buildClientMetadata(settings.appName === null ? {} : { appName: settings.appName }),
+        );
+      } catch {
+        this.#clientMetadata = null;
+      }
+    }
+    return this.#clientMetadata ?? undefined;
   }
 
   /** Asks every monitor for a check (each paces its own). */
@@ -206,11 +232,17 @@ class MonitorSettingsOf implements MonitorSettings {
   declare readonly appName?: string;
   declare readonly tls?: MonitorSettings['tls'];
   declare readonly lookup?: MonitorSettings['lookup'];
+  declare readonly clientMetadata?: Document;
   readonly clock: MonitorSettings['clock'];
   readonly #owner: WeakRef<MonitorSetOwner>;
   readonly #address: Address;
 
-  constructor(settings: TopologySettings, owner: WeakRef<MonitorSetOwner>, address: Address) {
+  constructor(
+    settings: TopologySettings,
+    owner: WeakRef<MonitorSetOwner>,
+    address: Address,
+    clientMetadata: Document | undefined,
+  ) {
     this.heartbeatFrequencyMS = settings.heartbeatFrequencyMS;
     this.minHeartbeatFrequencyMS = settings.minHeartbeatFrequencyMS;
     this.connectTimeoutMS = settings.connectTimeoutMS;
@@ -218,6 +250,7 @@ class MonitorSettingsOf implements MonitorSettings {
     if (settings.appName !== null) this.appName = settings.appName;
     if (settings.tls !== undefined) this.tls = settings.tls;
     if (settings.lookup !== undefined) this.lookup = settings.lookup;
+    if (clientMetadata !== undefined) this.clientMetadata = clientMetadata;
     this.clock = settings.clock;
     this.#owner = owner;
     this.#address = address;
@@ -248,7 +281,16 @@ function plainSettings(settings: MonitorSettingsOf): MonitorSettings {
     ...(settings.appName === undefined ? {} : { appName: settings.appName }),
     ...(settings.tls === undefined ? {} : { tls: settings.tls }),
     ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
+    ...(settings.clientMetadata === undefined ? {} : { clientMetadata: settings.clientMetadata }),
     clock: settings.clock,
     currentDescription: () => settings.currentDescription(),
   };
+}
+
+/** `document` and every document in it, frozen. */
+function deepFreeze(document: Document): Document {
+  for (const value of Object.values(document)) {
+    if (typeof value === 'object' && value !== null) deepFreeze(value as Document);
+  }
+  return Object.freeze(document);
 }

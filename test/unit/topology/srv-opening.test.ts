@@ -99,7 +99,6 @@ describe('openSrvTopology', () => {
       new TableResolver([{ name: 'm1.example.com', port: 27017 }], [['loadBalanced=maybe']]),
       () => true,
       () => {
-        // eslint-disable-next-line @typescript-eslint/only-throw-error -- an embedder may throw anything
         throw 'SERVFAIL';
       },
     );
