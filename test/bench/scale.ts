@@ -10,8 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { BenchChild, runChildWith } from './child.js';
 import { comparedRow, sideField } from './driver-field.js';
 import type { Benchmark, BenchContext, Figures } from './results.js';
+import { median } from './stats.js';
 
 const SETS = 334;
+/**
+ * Windows per side and mode in a full run, alternating the sides; each figure is the median. One
+ * window's peak RSS moves by several MB from run to run with the moment V8 collects (see
+ * docs/benchmarks.md, "Where the polling memory goes").
+ */
+const ROUNDS = 3;
 const MODES = ['poll', 'stream'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -62,9 +69,24 @@ export const scaleBenchmark: Benchmark = {
       const uris = ready.uris as string[];
       const servers = ready.servers as number;
       figures.set('servers', servers);
+      const rounds = context.quick ? 1 : ROUNDS;
       for (const mode of MODES) {
+        const runs: Record<'ours' | 'driver', SideResult[]> = { ours: [], driver: [] };
+        for (let round = 1; round <= rounds; round++) {
+          for (const side of ['ours', 'driver'] as const) {
+            const result = await measureSide(context, notes, { mode, side, uris, servers, windowMs });
+            if (result !== null) runs[side].push(result);
+          }
+        }
         for (const side of ['ours', 'driver'] as const) {
-          await measureSide(context, figures, notes, { mode, side, uris, servers, windowMs });
+          recordMedians(figures, mode, side, runs[side]);
+          if (rounds > 1 && runs[side].length > 0) {
+            notes.push(
+              `${side} (${mode}) peak RSS minus the baseline in each window: ` +
+                runs[side].map((r) => `${r.rssGrowthMB.toFixed(1)} MB`).join(', ') +
+                `; CPU seconds: ${runs[side].map((r) => r.cpuSeconds.toFixed(2)).join(', ')}.`,
+            );
+          }
         }
       }
       simulator.send({ type: 'close' });
@@ -77,7 +99,10 @@ export const scaleBenchmark: Benchmark = {
       `The ${SETS} sets (${SETS * 3} servers) run in one child process; each side then runs in its own fresh ` +
         `child process that opens ${SETS} clients (heartbeatFrequencyMS 1000; serverMonitoringMode poll, then ` +
         `stream), waits until all are connected, and measures process.cpuUsage() (user + system) over a ` +
-        `${windowMs / 1000} s window.`,
+        `${windowMs / 1000} s window. ` +
+        (context.quick
+          ? 'Quick run: one window per side and mode.'
+          : `${ROUNDS} windows per side and mode, the sides alternating, each in a fresh process; every figure is the median of its side's windows.`),
       'Children run with plain `node` (no tsx); ours loads the built package (dist/, built at the start of ' +
         'this section), the driver loads mongodb. Peak RSS: the larger of RSS sampled every 100 ms and ' +
         "process.resourceUsage().maxRSS; it includes the baseline of a Node process with that side's library " +
@@ -99,25 +124,33 @@ interface SideRun {
   readonly windowMs: number;
 }
 
-async function measureSide(
-  context: BenchContext,
-  figures: Figures,
-  notes: string[],
-  run: SideRun,
-): Promise<void> {
+/** One window of one side: its figures, or null when it failed (the failure is noted). */
+interface SideResult {
+  readonly cpuSeconds: number;
+  readonly peakRssMB: number;
+  readonly baselineRssMB: number;
+  readonly rssGrowthMB: number;
+  readonly socketsPerServer: number | null;
+  readonly connectMs: number;
+  readonly connectCpuSeconds: number;
+  readonly heartbeats: number;
+  readonly failedHeartbeats: number;
+}
+
+const FIGURES = [
+  'cpuSeconds',
+  'peakRssMB',
+  'baselineRssMB',
+  'rssGrowthMB',
+  'socketsPerServer',
+  'connectMs',
+  'connectCpuSeconds',
+  'heartbeats',
+  'failedHeartbeats',
+] as const;
+
+async function measureSide(context: BenchContext, notes: string[], run: SideRun): Promise<SideResult | null> {
   const { mode, side, uris, servers, windowMs } = run;
-  const field = (name: string): string => sideField(side, modeField(mode, name));
-  const names = [
-    'cpuSeconds',
-    'peakRssMB',
-    'baselineRssMB',
-    'rssGrowthMB',
-    'socketsPerServer',
-    'connectMs',
-    'connectCpuSeconds',
-    'heartbeats',
-    'failedHeartbeats',
-  ];
   context.log(`${side} (${mode}): ${uris.length} clients for ${windowMs / 1000} s`);
   try {
     const result = await runChildWith(
@@ -127,24 +160,52 @@ async function measureSide(
       (child) => child.send({ type: 'uris', uris }),
     );
     const peak = Math.max(result.peakRssMB as number, result.maxRssMB as number);
-    figures.set(field('cpuSeconds'), result.cpuSeconds as number);
-    figures.set(field('peakRssMB'), peak);
-    figures.set(field('baselineRssMB'), result.baselineRssMB as number);
-    figures.set(field('rssGrowthMB'), peak - (result.baselineRssMB as number));
-    if (typeof result.sockets === 'number') figures.set(field('socketsPerServer'), result.sockets / servers);
-    else figures.fail(field('socketsPerServer'), new Error('no /proc/self/fd on this platform'));
-    figures.set(field('connectMs'), result.connectMs as number);
-    figures.set(field('connectCpuSeconds'), result.connectCpuSeconds as number);
-    figures.set(field('heartbeats'), result.heartbeatsInWindow as number);
-    figures.set(field('failedHeartbeats'), result.failedHeartbeats as number);
+    const baseline = result.baselineRssMB as number;
     if (typeof result.firstFailure === 'string')
       notes.push(`${side} (${mode}): first failed heartbeat: ${result.firstFailure}`);
     context.log(
       `${side} (${mode}): ${(result.cpuSeconds as number).toFixed(2)} CPU s, peak RSS ${peak.toFixed(0)} MB ` +
-        `(baseline ${(result.baselineRssMB as number).toFixed(0)}), sockets ${String(result.sockets)}`,
+        `(baseline ${baseline.toFixed(0)}), sockets ${String(result.sockets)}`,
     );
+    return {
+      cpuSeconds: result.cpuSeconds as number,
+      peakRssMB: peak,
+      baselineRssMB: baseline,
+      rssGrowthMB: peak - baseline,
+      socketsPerServer: typeof result.sockets === 'number' ? result.sockets / servers : null,
+      connectMs: result.connectMs as number,
+      connectCpuSeconds: result.connectCpuSeconds as number,
+      heartbeats: result.heartbeatsInWindow as number,
+      failedHeartbeats: result.failedHeartbeats as number,
+    };
   } catch (error) {
-    figures.failMissing(names.map(field), error);
+    notes.push(
+      `${side} (${mode}): a window failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return null;
+  }
+}
+
+/** Each figure of `side` in `mode`: the median of its windows (missing when every window failed). */
+function recordMedians(
+  figures: Figures,
+  mode: Mode,
+  side: 'ours' | 'driver',
+  runs: readonly SideResult[],
+): void {
+  const field = (name: string): string => sideField(side, modeField(mode, name));
+  if (runs.length === 0) {
+    figures.failMissing(
+      FIGURES.map(field),
+      new Error(`every ${side} (${mode}) window failed (see the notes)`),
+    );
+    return;
+  }
+  for (const name of FIGURES) {
+    const values = runs.map((r) => r[name]).filter((v): v is number => v !== null);
+    const value = median(values);
+    if (value === null) figures.fail(field(name), new Error('no /proc/self/fd on this platform'));
+    else figures.set(field(name), value);
   }
 }
 
