@@ -6,7 +6,7 @@
 import { tryNormalizeAddress } from './address.js';
 import { plainConstructor, type Mutable } from './plain-constructor.js';
 import { readInteger } from './bson-values.js';
-import { readHelloReply, readLastWrite } from './hello-reply.js';
+import { readHelloReply, readLastWrite, type HelloFields } from './hello-reply.js';
 import type { RttStats } from './round-trip-time.js';
 import { ServerType } from './server-type.js';
 import type { Address, ServerDescription, ServerErrorInfo, TopologyVersion } from './types.js';
@@ -98,36 +98,17 @@ export function serverDescriptionFromHello(
       }),
     });
   }
-  const rtt = options.roundTripTime ?? null;
   const fields = reading.fields;
-  // One literal in baseDescription's field order (this runs on every heartbeat).
-  return Object.freeze({
-    address: key,
-    type: fields.type,
-    error: null,
-    roundTripTime: rtt?.average ?? null,
-    minRoundTripTime: rtt?.min ?? null,
-    lastUpdateTime: options.now,
-    lastWriteDate: fields.lastWriteDate,
-    opTime: fields.opTime,
-    minWireVersion: fields.minWireVersion,
-    maxWireVersion: fields.maxWireVersion,
-    me: fields.me,
-    hosts: fields.hosts,
-    passives: fields.passives,
-    arbiters: fields.arbiters,
-    tags: fields.tags,
-    setName: fields.setName,
-    setVersion: fields.setVersion,
-    electionId: fields.electionId,
-    primary: fields.primary,
-    logicalSessionTimeoutMinutes: fields.logicalSessionTimeoutMinutes,
-    topologyVersion: fields.topologyVersion,
-    helloOk: fields.helloOk,
-    maxBsonObjectSize: fields.maxBsonObjectSize,
-    maxMessageSizeBytes: fields.maxMessageSizeBytes,
-    maxWriteBatchSize: fields.maxWriteBatchSize,
-  });
+  return Object.freeze(
+    new CheckedDescription(
+      key,
+      fields,
+      options.roundTripTime ?? null,
+      options.now,
+      fields.lastWriteDate,
+      fields.opTime,
+    ),
+  );
 }
 
 /**
@@ -153,48 +134,57 @@ export function describeRepeatedHello(
     opTime = read.opTime;
   }
   return Object.freeze(
-    new RepeatedDescription(previous, options.roundTripTime ?? null, options.now, lastWriteDate, opTime),
+    new CheckedDescription(
+      previous.address,
+      previous,
+      options.roundTripTime ?? null,
+      options.now,
+      lastWriteDate,
+      opTime,
+    ),
   );
 }
 
 /**
- * Makes describeRepeatedHello's description: `previous` with a new time, RTT and last write, the
- * fields in baseDescription's order. A constructor, not a literal (see plain-constructor.ts): this
- * runs on nearly every heartbeat.
+ * The description of a successful check: what the reply says (`fields`, read now or, for a
+ * repeated reply, the previous description), with the check's time, RTT and last write, the
+ * fields in baseDescription's order. A constructor, not a literal (see plain-constructor.ts):
+ * this runs on every heartbeat.
  */
-const RepeatedDescription = plainConstructor(function (
+const CheckedDescription = plainConstructor(function (
   this: Mutable<ServerDescription>,
-  p: ServerDescription,
+  address: Address,
+  fields: HelloFields,
   rtt: RttStats | null,
   now: number,
   lastWriteDate: number | null,
   opTime: ServerDescription['opTime'],
 ): void {
-  this.address = p.address;
-  this.type = p.type;
+  this.address = address;
+  this.type = fields.type;
   this.error = null;
   this.roundTripTime = rtt?.average ?? null;
   this.minRoundTripTime = rtt?.min ?? null;
   this.lastUpdateTime = now;
   this.lastWriteDate = lastWriteDate;
   this.opTime = opTime;
-  this.minWireVersion = p.minWireVersion;
-  this.maxWireVersion = p.maxWireVersion;
-  this.me = p.me;
-  this.hosts = p.hosts;
-  this.passives = p.passives;
-  this.arbiters = p.arbiters;
-  this.tags = p.tags;
-  this.setName = p.setName;
-  this.setVersion = p.setVersion;
-  this.electionId = p.electionId;
-  this.primary = p.primary;
-  this.logicalSessionTimeoutMinutes = p.logicalSessionTimeoutMinutes;
-  this.topologyVersion = p.topologyVersion;
-  this.helloOk = p.helloOk;
-  this.maxBsonObjectSize = p.maxBsonObjectSize;
-  this.maxMessageSizeBytes = p.maxMessageSizeBytes;
-  this.maxWriteBatchSize = p.maxWriteBatchSize;
+  this.minWireVersion = fields.minWireVersion;
+  this.maxWireVersion = fields.maxWireVersion;
+  this.me = fields.me;
+  this.hosts = fields.hosts;
+  this.passives = fields.passives;
+  this.arbiters = fields.arbiters;
+  this.tags = fields.tags;
+  this.setName = fields.setName;
+  this.setVersion = fields.setVersion;
+  this.electionId = fields.electionId;
+  this.primary = fields.primary;
+  this.logicalSessionTimeoutMinutes = fields.logicalSessionTimeoutMinutes;
+  this.topologyVersion = fields.topologyVersion;
+  this.helloOk = fields.helloOk;
+  this.maxBsonObjectSize = fields.maxBsonObjectSize;
+  this.maxMessageSizeBytes = fields.maxMessageSizeBytes;
+  this.maxWriteBatchSize = fields.maxWriteBatchSize;
 });
 
 /** The Unknown description a failed check (or an application error) gives. */

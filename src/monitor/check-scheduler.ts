@@ -125,7 +125,7 @@ export class CheckScheduler {
       const microtask = ++this.#microtask;
       this.#wake = 'microtask';
       queueMicrotask(() => {
-        if (this.#wake === 'microtask' && this.#microtask === microtask) this.#onWake();
+        if (this.#microtask === microtask) this.#onWake();
       });
     } else {
       this.#wakeTimer ??= reusableTimer(clock, () => this.#onWake());

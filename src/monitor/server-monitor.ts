@@ -7,7 +7,6 @@
  * minHeartbeatFrequencyMS. A timeout that fired only because the process was paused is checked
  * again before anyone is told the server is down. Nothing here keeps the process alive.
  */
-import { Cancellation } from '../net/cancel-signal.js';
 import { deserialize, type Document } from 'bson';
 import { addRttSample, emptyRttStats, type RttStats } from '../description/round-trip-time.js';
 import { HelloBytesTemplate } from '../description/hello-reply-bytes.js';
@@ -27,6 +26,7 @@ import {
   ServerReplyError,
   WaspnestError,
 } from '../errors.js';
+import { Cancellation } from '../net/cancel-signal.js';
 import { Connection, newConnectionId, type ReplyWaiter, type WireReply } from '../net/connection.js';
 import { sharedDnsCache } from '../net/dns-cache.js';
 import { helloCommand } from '../net/handshake.js';

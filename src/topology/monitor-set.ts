@@ -89,8 +89,7 @@ export class MonitorSet {
     const custom = settings.monitorFactory;
     for (const address of snapshot.servers.keys()) {
       if (this.#monitors.has(address)) continue;
-      const holder: { monitor?: ServerMonitor } = {};
-      const listener = new MonitorReports(this, address, holder);
+      const listener = new MonitorSet.#Reports(this, address);
       const monitorSettings = new MonitorSettingsOf(
         settings,
         this.#owner,
@@ -102,8 +101,11 @@ export class MonitorSet {
       const monitor =
         custom === undefined
           ? createServerMonitor(address, listener, monitorSettings)
-          : custom(address, plainListener(listener), plainSettings(monitorSettings));
-      holder.monitor = monitor;
+          : custom(address, plainListener(listener), {
+              ...monitorSettings,
+              currentDescription: () => monitorSettings.currentDescription(),
+            });
+      listener.monitor = monitor;
       this.#monitors.set(address, monitor);
       monitor.start();
     }
@@ -154,70 +156,58 @@ export class MonitorSet {
   }
 
   /**
-   * The topology a report from the monitor of `address` goes to: undefined when the topology is
-   * gone or closed, or when that monitor is no longer the one for its address.
+   * One monitor's listener: an object whose methods live on the prototype, so that a topology of
+   * 1,000 servers keeps 1,000 small objects rather than 1,000 sets of closures. Written inside
+   * MonitorSet to reach its private members.
    */
-  static ownerFor(
-    set: MonitorSet,
-    address: Address,
-    monitor: ServerMonitor | undefined,
-  ): MonitorSetOwner | undefined {
-    const owner = set.#owner.deref();
-    if (owner === undefined || !owner.accepting()) return undefined;
-    const current = set.#monitors.get(address);
-    return current !== undefined && (monitor === undefined || current === monitor) ? owner : undefined;
-  }
+  static readonly #Reports = class MonitorReports implements ServerMonitorListener {
+    /** The monitor this listens to, once made: reports from any other are dropped. */
+    monitor: ServerMonitor | undefined;
 
-  /** Records whether `address` has an awaitable (streaming) hello in flight. */
-  static awaiting(set: MonitorSet, address: Address, awaited: boolean): void {
-    if (awaited) set.#awaitedInFlight.add(address);
-    else set.#awaitedInFlight.delete(address);
-  }
-}
+    constructor(
+      readonly set: MonitorSet,
+      readonly address: Address,
+    ) {}
 
-/**
- * One monitor's listener: an object whose methods live on the prototype, so that a topology of
- * 1,000 servers keeps 1,000 small objects rather than 1,000 sets of closures.
- */
-class MonitorReports implements ServerMonitorListener {
-  readonly #set: MonitorSet;
-  readonly #address: Address;
-  readonly #holder: { monitor?: ServerMonitor };
+    /**
+     * The topology a report goes to: undefined when the topology is gone or closed, or when this
+     * listener's monitor is no longer the one for its address.
+     */
+    #destination(): MonitorSetOwner | undefined {
+      const owner = this.set.#owner.deref();
+      if (owner === undefined || !owner.accepting()) return undefined;
+      const current = this.set.#monitors.get(this.address);
+      return current !== undefined && (this.monitor === undefined || current === this.monitor)
+        ? owner
+        : undefined;
+    }
 
-  constructor(set: MonitorSet, address: Address, holder: { monitor?: ServerMonitor }) {
-    this.#set = set;
-    this.#address = address;
-    this.#holder = holder;
-  }
+    heartbeatStarted(info: HeartbeatStartedInfo): void {
+      const owner = this.#destination();
+      if (owner === undefined) return;
+      if (info.awaited) this.set.#awaitedInFlight.add(info.address);
+      else this.set.#awaitedInFlight.delete(info.address);
+      owner.heartbeatStarted(info);
+    }
 
-  #owner(): MonitorSetOwner | undefined {
-    return MonitorSet.ownerFor(this.#set, this.#address, this.#holder.monitor);
-  }
+    heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
+      const owner = this.#destination();
+      if (owner === undefined) return;
+      this.set.#awaitedInFlight.delete(info.address);
+      owner.heartbeatSucceeded(info);
+    }
 
-  heartbeatStarted(info: HeartbeatStartedInfo): void {
-    const owner = this.#owner();
-    if (owner === undefined) return;
-    MonitorSet.awaiting(this.#set, info.address, info.awaited);
-    owner.heartbeatStarted(info);
-  }
+    heartbeatFailed(info: HeartbeatFailedInfo): void {
+      const owner = this.#destination();
+      if (owner === undefined) return;
+      this.set.#awaitedInFlight.delete(info.address);
+      owner.heartbeatFailed(info);
+    }
 
-  heartbeatSucceeded(info: HeartbeatSucceededInfo): void {
-    const owner = this.#owner();
-    if (owner === undefined) return;
-    MonitorSet.awaiting(this.#set, info.address, false);
-    owner.heartbeatSucceeded(info);
-  }
-
-  heartbeatFailed(info: HeartbeatFailedInfo): void {
-    const owner = this.#owner();
-    if (owner === undefined) return;
-    MonitorSet.awaiting(this.#set, info.address, false);
-    owner.heartbeatFailed(info);
-  }
-
-  description(description: ServerDescription): void {
-    this.#owner()?.description(this.#address, description);
-  }
+    description(description: ServerDescription): void {
+      this.#destination()?.description(this.address, description);
+    }
+  };
 }
 
 /**
@@ -268,22 +258,6 @@ function plainListener(listener: ServerMonitorListener): ServerMonitorListener {
     heartbeatSucceeded: (info) => listener.heartbeatSucceeded(info),
     heartbeatFailed: (info) => listener.heartbeatFailed(info),
     description: (description) => listener.description(description),
-  };
-}
-
-/** `settings` as an object with its own properties (for a monitor factory of the application's). */
-function plainSettings(settings: MonitorSettingsOf): MonitorSettings {
-  return {
-    heartbeatFrequencyMS: settings.heartbeatFrequencyMS,
-    minHeartbeatFrequencyMS: settings.minHeartbeatFrequencyMS,
-    connectTimeoutMS: settings.connectTimeoutMS,
-    mode: settings.mode,
-    ...(settings.appName === undefined ? {} : { appName: settings.appName }),
-    ...(settings.tls === undefined ? {} : { tls: settings.tls }),
-    ...(settings.lookup === undefined ? {} : { lookup: settings.lookup }),
-    ...(settings.clientMetadata === undefined ? {} : { clientMetadata: settings.clientMetadata }),
-    clock: settings.clock,
-    currentDescription: () => settings.currentDescription(),
   };
 }
 
