@@ -394,14 +394,7 @@ export class Connection {
 
   /** Reads the next streamed reply after one that had moreToCome. */
   async nextReply(options: { timeoutMS?: number } = {}): Promise<Document> {
-    this.#assertUsable();
-    if (!this.#moreToCome && this.#queue.length === 0) {
-      throw new WaspnestError(
-        `connection ${this.id}: no exhaust reply is coming (the last reply had no moreToCome)`,
-      );
-    }
-    this.#bodyBytes = false;
-    return this.documentOf(await this.#read(options.timeoutMS ?? 0, 'exhaust'));
+    return this.documentOf(await this.nextReplyBytes(options));
   }
 
   /** Like nextReply, with an OP_MSG body left undecoded (see commandBytes). */
