@@ -23,6 +23,11 @@ export class Figures {
     delete this.values[`${field}Error`];
   }
 
+  /** Takes over the figures (and errors) another process measured, as that process recorded them. */
+  copy(values: Readonly<Record<string, FigureValue>>): void {
+    for (const [field, value] of Object.entries(values)) this.values[field] = value;
+  }
+
   /** Records that `field` could not be measured, and why. Keeps an earlier error for the same field. */
   fail(field: string, error: unknown): void {
     this.values[field] = null;

@@ -18,6 +18,24 @@ describe('toReadPreference', () => {
     expect(Object.isFrozen(nearest)).toBe(true);
   });
 
+  it('gives every mode one shared object, however the mode reaches it', () => {
+    for (const mode of [
+      'primary',
+      'primaryPreferred',
+      'secondary',
+      'secondaryPreferred',
+      'nearest',
+    ] as const) {
+      const shared = toReadPreference(mode);
+      expect(shared.mode).toBe(mode);
+      // A string built at run time (not the literal), another letter case, and an object.
+      expect(toReadPreference(mode.split('').join('') as ReadPreferenceLike)).toBe(shared);
+      expect(toReadPreference(mode.toUpperCase() as ReadPreferenceLike)).toBe(shared);
+      expect(toReadPreference({ mode })).toBe(shared);
+    }
+    expect(() => toReadPreference('primary ' as ReadPreferenceLike)).toThrow(ReadPreferenceError);
+  });
+
   it('accepts modes in any letter case, as connection strings and the spec files write them', () => {
     expect(toReadPreference('SecondaryPreferred' as ReadPreferenceLike).mode).toBe('secondaryPreferred');
     expect(toReadPreference({ mode: 'PRIMARYPREFERRED' } as unknown as ReadPreferenceLike).mode).toBe(
