@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ReadPreference as DriverReadPreference } from 'mongodb';
 import {
   formatReadPreference,
+  READ_PREFERENCE_MODES,
   primaryReadPreference,
   toReadPreference,
   type ReadPreferenceLike,
@@ -19,13 +20,9 @@ describe('toReadPreference', () => {
   });
 
   it('gives every mode one shared object, however the mode reaches it', () => {
-    for (const mode of [
-      'primary',
-      'primaryPreferred',
-      'secondary',
-      'secondaryPreferred',
-      'nearest',
-    ] as const) {
+    // Every mode the module declares: a mode added without its preset fails here.
+    expect(READ_PREFERENCE_MODES).toHaveLength(5);
+    for (const mode of READ_PREFERENCE_MODES) {
       const shared = toReadPreference(mode);
       expect(shared.mode).toBe(mode);
       // A string built at run time (not the literal), another letter case, and an object.
